@@ -1,0 +1,91 @@
+"""The typer application, global options and the error boundary.
+
+Commands live in sibling modules (``_data``, ``_embed``, ``_segment``, ``_evaluate``); each is
+a thin shell over library calls. A :class:`~segrec.diagnostics.UsageError` anywhere becomes one
+line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from segrec._progress import enable_progress_bars
+from segrec.diagnostics import MissingExtraError, UsageError
+
+app = typer.Typer(
+    name="segrec",
+    help="Find user segments from what users write and how they behave; recommend and evaluate.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="Load, check and generate datasets.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+DatasetOpt = Annotated[
+    str,
+    typer.Option(
+        "--dataset",
+        "-d",
+        help="KIND:PATH, e.g. movielens:ml-100k, amazon:reviews.json.gz, synthetic:users=2000,seed=7",
+    ),
+]
+
+
+@app.callback()
+def _global(
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-vv for debug).")] = 0,
+    log_file: Annotated[Path | None, typer.Option("--log-file", help="Also write the log to this file.")] = None,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bars.")] = False,
+) -> None:
+    level = logging.WARNING - 10 * min(verbose, 2)
+    root = logging.getLogger("segrec")
+    root.setLevel(min(level, logging.INFO) if log_file else level)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.handlers = [handler]
+    if log_file is not None:
+        fh = logging.FileHandler(log_file)
+        fh.setLevel(logging.DEBUG if verbose >= 2 else logging.INFO)
+        fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(fh)
+    enable_progress_bars(not no_progress and sys.stderr.isatty())
+
+
+def fail(message: str) -> typer.Exit:
+    """Print one error line and return the exit-2 exception to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``segrec`` command."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from segrec.cli import _commands  # noqa: F401  (registers the commands)
+
+    try:
+        app(args=argv, standalone_mode=False)
+    except (UsageError, MissingExtraError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except FileNotFoundError as exc:
+        typer.echo(f"error: {exc.filename}: no such file; check the path", err=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(2)
+        raise

@@ -1,0 +1,1 @@
+"""Dataset loaders; importing this package registers them all."""

@@ -1,0 +1,1 @@
+"""segrec.evaluate."""

@@ -89,7 +89,7 @@ class LoadReport:
         if self._fh is None:
             self.quarantine_path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = self.quarantine_path.open("w", encoding="utf-8")
-        self._fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        self._fh.write(json.dumps(rec, ensure_ascii=True) + "\n")  # one record per line, whatever the text
 
     def unaccept(self, table: str, n: int) -> None:
         """Move ``n`` already-accepted rows to rejected after a later check (no raw kept)."""

@@ -1,0 +1,300 @@
+"""``generic:PATH.toml``: your own CSV / TSV / Parquet / JSON-lines files, mapped by a TOML file.
+
+Each TOML section names one table (``interactions``, ``texts``, ``items``, ``users``,
+``social``); ``path`` is relative to the TOML file and its format follows the extension
+(``.csv``, ``.tsv``, ``.parquet``, ``.jsonl``/``.ndjson``, optionally ``.gz`` for text formats;
+``format = "csv"`` and ``sep = ";"`` override). Every other key maps *our* column to *your*
+column::
+
+    [interactions]
+    path = "events.csv"          # csv, parquet, jsonl (by extension)
+    user_id = "customer"         # column mapping: our name = their column
+    item_id = "sku"
+    timestamp = "ts"             # unix seconds or ISO-8601 strings
+    event = "type"               # optional
+    amount = "price_paid"        # optional
+    [texts]
+    path = "reviews.jsonl"
+    user_id = "user"
+    text = "body"
+
+Required mappings: interactions ``user_id``, ``item_id``; texts ``user_id``, ``text``; items
+``item_id``; users ``user_id``; social ``src``, ``dst``. Optional: interactions ``timestamp``
+(without it every row gets 0 and ``meta["untimed_events"]`` says so), ``event``, ``rating``,
+``weight``, ``amount``; texts ``item_id``, ``timestamp``, ``kind``; items ``title``,
+``categories``, ``price``, ``brand``; social ``kind``, ``weight``. Constants instead of
+columns: ``event_value``, ``kind_value``. Extra columns to keep: ``attributes = [...]`` (users:
+columns; items: stored as JSON in ``attrs``). Without ``event``/``event_value`` the event is
+``rating`` when a rating is mapped, ``purchase`` when an amount is, else ``view``.
+
+A mapping that names a column the file lacks is a :class:`~segrec.diagnostics.UsageError` that
+names the file, the TOML key, the missing column and the columns that exist. Parquet rows have
+no text lines: their "line" in the quarantine is the 1-based row number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from segrec.data._dataset import Dataset
+from segrec.data._quarantine import LoadReport
+from segrec.data._registry import register_loader
+from segrec.data.loaders._common import (
+    RowCheck,
+    Rows,
+    is_absent,
+    or_empty,
+    read_bytes,
+    read_delimited,
+    read_jsonl,
+    scrub,
+    text_checks,
+    to_seconds,
+)
+from segrec.diagnostics import UsageError
+
+__all__ = ["load_generic"]
+
+_REQUIRED = {
+    "interactions": ("user_id", "item_id"),
+    "texts": ("user_id", "text"),
+    "items": ("item_id",),
+    "users": ("user_id",),
+    "social": ("src", "dst"),
+}
+_OPTIONAL = {
+    "interactions": ("timestamp", "event", "rating", "weight", "amount"),
+    "texts": ("item_id", "timestamp", "kind"),
+    "items": ("title", "categories", "price", "brand"),
+    "users": (),
+    "social": ("kind", "weight"),
+}
+_SETTINGS = {"path", "format", "sep", "event_value", "kind_value", "attributes"}
+
+
+def _fmt(path: Path, conf: dict[str, Any]) -> str:
+    if "format" in conf:
+        return str(conf["format"]).lower()
+    name = path.name.lower().removesuffix(".gz")
+    for ext, fmt in (
+        (".csv", "csv"),
+        (".tsv", "tsv"),
+        (".parquet", "parquet"),
+        (".pq", "parquet"),
+        (".jsonl", "jsonl"),
+        (".ndjson", "jsonl"),
+        (".json", "jsonl"),
+    ):
+        if name.endswith(ext):
+            return fmt
+    raise UsageError(
+        f"{path}: unknown file type; use .csv, .tsv, .parquet or .jsonl, or set format = ..."
+    )
+
+
+def _mapping(toml: Path, table: str, conf: dict[str, Any]) -> dict[str, str]:
+    allowed = set(_REQUIRED[table]) | set(_OPTIONAL[table]) | _SETTINGS
+    unknown = sorted(set(conf) - allowed)
+    if unknown:
+        raise UsageError(
+            f"{toml}: [{table}] has unknown key(s) {', '.join(unknown)}; "
+            f"allowed: {', '.join(sorted(allowed))}"
+        )
+    if "path" not in conf:
+        raise UsageError(f'{toml}: [{table}] needs path = "<file>"')
+    missing = [k for k in _REQUIRED[table] if k not in conf]
+    if missing:
+        raise UsageError(
+            f'{toml}: [{table}] needs the column mapping(s) {", ".join(missing)} = "<column>"'
+        )
+    mapping = {k: str(v) for k, v in conf.items() if k not in _SETTINGS}
+    for a in conf.get("attributes", []):
+        mapping[f"attr:{a}"] = str(a)
+    return mapping
+
+
+def _check_columns(
+    toml: Path, table: str, file: Path, mapping: dict[str, str], have: list[str]
+) -> None:
+    for ours, theirs in mapping.items():
+        if theirs not in have:
+            key = "attributes" if ours.startswith("attr:") else ours
+            raise UsageError(
+                f"{toml}: [{table}] {key} = \"{theirs}\": {file.name} has no column '{theirs}'; "
+                f"its columns are {', '.join(have) or '(none)'}"
+            )
+
+
+def _read(toml: Path, table: str, conf: dict[str, Any], report: LoadReport) -> tuple[Rows, bool]:
+    """Rows with our column names; the flag says values keep JSON/Parquet types."""
+    mapping = _mapping(toml, table, conf)
+    file = (toml.parent / str(conf["path"])).expanduser()
+    if not file.is_file():
+        raise UsageError(
+            f'{toml}: [{table}] path = "{conf["path"]}": {file} does not exist; check the path'
+        )
+    fmt = _fmt(file, conf)
+    ours, theirs = list(mapping), list(mapping.values())
+    if fmt in ("csv", "tsv"):
+        sep = str(conf.get("sep", "," if fmt == "csv" else "\t"))
+        first = read_bytes(file).split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
+        have = [h.strip() for h in next(csv.reader(io.StringIO(first), delimiter=sep), [])]
+        _check_columns(toml, table, file, mapping, have)
+        return read_delimited(file, table, report, ours, sep, header=theirs, quoted=True), False
+    if fmt == "jsonl":
+        rows = read_jsonl(file, table, report, json.loads)
+        have = sorted({k for o in rows.frame["obj"] for k in o}) if len(rows) else []
+        _check_columns(toml, table, file, mapping, have)
+        frame = pd.DataFrame(
+            {o: rows.frame["obj"].map(lambda d, t=t: d.get(t)) for o, t in mapping.items()},
+            dtype=object,
+        )
+        return Rows(table, rows.source, frame, rows.lines, rows.raw), True
+    if fmt == "parquet":
+        df = pd.read_parquet(file)
+        _check_columns(toml, table, file, mapping, [str(c) for c in df.columns])
+        frame = pd.DataFrame(
+            {o: df[t].astype(object).where(df[t].notna(), None) for o, t in mapping.items()}
+        )
+        raw = [json.dumps(r, default=str) for r in df[theirs].to_dict("records")]
+        return Rows(table, file.name, frame, np.arange(1, len(df) + 1), raw), True
+    raise UsageError(f'{toml}: [{table}] format = "{fmt}"; use csv, tsv, parquet or jsonl')
+
+
+def _timestamps(chk: RowCheck, values: pd.Series) -> np.ndarray:
+    """Unix seconds (numbers) or ISO-8601 strings -> int seconds; bad ones rejected."""
+    num = pd.to_numeric(
+        values.map(lambda v: v.strip() if isinstance(v, str) else v), errors="coerce"
+    )
+    x = num.to_numpy(dtype=float, copy=True)
+    text = values.map(lambda v: isinstance(v, str) and v.strip() != "").to_numpy(bool) & np.isnan(x)
+    if text.any():
+        iso = pd.to_datetime(values[text].str.strip(), errors="coerce", utc=True, format="ISO8601")
+        x[text] = to_seconds(iso)
+    absent = values.map(is_absent).to_numpy(bool)
+    chk.fail(absent, "timestamp", "timestamp is missing", values)
+    chk.fail(
+        ~absent & ~np.isfinite(x), "timestamp", "timestamp is not unix seconds or ISO-8601", values
+    )
+    chk.time_range("timestamp", x)
+    return np.floor(np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)).astype(np.int64)
+
+
+def _opt_number(chk: RowCheck, f: pd.DataFrame, col: str, typed: bool, **kw: Any) -> np.ndarray:
+    if col not in f:
+        return np.full(len(f), np.nan)
+    return chk.number(col, required=False, json_typed=typed, **kw)
+
+
+def _table(
+    toml: Path,
+    table: str,
+    conf: dict[str, Any],
+    report: LoadReport,
+    options: dict[str, str],
+    meta: dict[str, Any],
+) -> pd.DataFrame:
+    rows, typed = _read(toml, table, conf, report)
+    f, chk = rows.frame, RowCheck(rows, report)
+    out: dict[str, Any] = {}
+    for col in ("user_id", "item_id", "src", "dst"):
+        if col in f and not (table == "texts" and col == "item_id"):
+            out[col] = chk.ids(col)
+    if table == "texts" and "item_id" in f:
+        out["item_id"] = f["item_id"].map(
+            lambda v: None if is_absent(v) or str(v).strip() == "" else str(v).strip()
+        )
+    if "timestamp" in f:
+        out["timestamp"] = _timestamps(chk, f["timestamp"])
+    elif table == "interactions":
+        out["timestamp"] = np.zeros(len(f), np.int64)
+        meta.setdefault("untimed_events", ["all"])
+    if table == "interactions":
+        out["rating"] = _opt_number(chk, f, "rating", typed)
+        out["weight"] = _opt_number(chk, f, "weight", typed, lo=0)
+        if "weight" not in f:
+            out["weight"] = np.ones(len(f))
+        out["amount"] = _opt_number(chk, f, "amount", typed)
+        default = conf.get("event_value") or (
+            "rating" if "rating" in f else "purchase" if "amount" in f else "view"
+        )
+        out["event"] = (
+            f["event"].map(lambda v: str(v).strip() or default if v is not None else default)
+            if "event" in f
+            else default
+        )
+        out["seq"] = rows.lines
+    if table == "items":
+        for col in ("title", "categories", "brand"):
+            out[col] = f[col].map(lambda v: None if is_absent(v) else str(v)) if col in f else None
+        out["price"] = _opt_number(chk, f, "price", typed, lo=0)
+        attrs = [str(c) for c in f.columns if str(c).startswith("attr:")]
+        out["attrs"] = (
+            [json.dumps({c[5:]: r[c] for c in attrs}, default=str) for _, r in f.iterrows()]
+            if attrs
+            else None
+        )
+    if table == "users":
+        for c in map(str, f.columns):
+            if c.startswith("attr:"):
+                out[c[5:]] = f[c].to_numpy()
+    if table == "social":
+        out["kind"] = f["kind"].map(str) if "kind" in f else conf.get("kind_value", "friend")
+        out["weight"] = _opt_number(chk, f, "weight", typed) if "weight" in f else 1.0
+    if table == "texts":
+        out["text"] = text_checks(chk, f["text"], options)
+        out["kind"] = f["kind"].map(str) if "kind" in f else conf.get("kind_value", "review")
+        if "timestamp" not in out:
+            out["timestamp"] = np.full(len(f), None, dtype=object)
+    good = chk.finish()
+    res = pd.DataFrame(
+        {
+            k: (np.asarray(v, dtype=object)[good] if not np.isscalar(v) and v is not None else v)
+            for k, v in out.items()
+        },
+        index=range(len(good)),
+    )
+    if table == "texts":
+        res["timestamp"] = res["timestamp"].astype("Int64")
+        res = scrub(res, report, options)
+    return res
+
+
+@register_loader("generic")
+def load_generic(path: Path | None, options: dict[str, str], report: LoadReport) -> Dataset:
+    """Load tables described by a TOML mapping file (see the module docstring)."""
+    assert path is not None
+    if path.is_dir():
+        raise UsageError(
+            f"generic:{path}: a folder; give the TOML mapping file, e.g. generic:{path}/segrec.toml"
+        )
+    try:
+        conf = tomllib.loads(path.read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"generic:{path}: not valid TOML ({exc}); fix the file") from None
+    unknown = sorted(set(conf) - set(_REQUIRED))
+    if unknown:
+        raise UsageError(
+            f"{path}: unknown section(s) [{'], ['.join(unknown)}]; use {', '.join(_REQUIRED)}"
+        )
+    if "interactions" not in conf:
+        raise UsageError(f"{path}: needs an [interactions] section with path, user_id and item_id")
+    meta: dict[str, Any] = {"loader": "generic", "source": str(path)}
+    tables = {t: _table(path, t, c, report, options, meta) for t, c in conf.items()}
+    return Dataset(
+        interactions=tables["interactions"],
+        texts=or_empty("texts", tables.get("texts")),
+        items=or_empty("items", tables.get("items")),
+        users=or_empty("users", tables.get("users")),
+        social=or_empty("social", tables.get("social")),
+        name=path.stem,
+        meta=meta,
+    )

@@ -55,7 +55,9 @@ class Progress:
 
     def summary(self) -> str:
         tot = f"/{self.total}" if self.total is not None else ""
-        return f"{self.done}{tot} {self.unit} in {self.elapsed:.1f}s ({self.rate:.1f} {self.unit}/s)"
+        return (
+            f"{self.done}{tot} {self.unit} in {self.elapsed:.1f}s ({self.rate:.1f} {self.unit}/s)"
+        )
 
 
 @contextmanager

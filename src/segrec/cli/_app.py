@@ -40,8 +40,12 @@ DatasetOpt = Annotated[
 
 @app.callback()
 def _global(
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-vv for debug).")] = 0,
-    log_file: Annotated[Path | None, typer.Option("--log-file", help="Also write the log to this file.")] = None,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More logging (-vv for debug).")
+    ] = 0,
+    log_file: Annotated[
+        Path | None, typer.Option("--log-file", help="Also write the log to this file.")
+    ] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bars.")] = False,
 ) -> None:
     level = logging.WARNING - 10 * min(verbose, 2)

@@ -169,7 +169,8 @@ class Dataset:
             pairs = set(zip(inter.user_id.astype(str), inter.item_id.astype(str), strict=True))
             und = t[~dated]
             keep_und = [
-                (u, i) in pairs for u, i in zip(und.user_id.astype(str), und.item_id.astype(str), strict=True)
+                (u, i) in pairs
+                for u, i in zip(und.user_id.astype(str), und.item_id.astype(str), strict=True)
             ]
             keep.loc[und.index] = keep_und
         return self.replace(interactions=inter, texts=t[keep.to_numpy()])
@@ -204,9 +205,7 @@ class Dataset:
             tf = pd.read_parquet(d / "truth.parquet")
             truth = pd.Series(tf["truth"].to_numpy(), index=tf["user_id"].astype(str), name="truth")
         info = json.loads((d / "meta.json").read_text()) if (d / "meta.json").exists() else {}
-        return cls(
-            **tables, truth=truth, name=info.get("name", d.name), meta=info.get("meta", {})
-        )
+        return cls(**tables, truth=truth, name=info.get("name", d.name), meta=info.get("meta", {}))
 
     def summary(self) -> str:
         c = self.counts()

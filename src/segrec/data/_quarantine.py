@@ -89,7 +89,9 @@ class LoadReport:
         if self._fh is None:
             self.quarantine_path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = self.quarantine_path.open("w", encoding="utf-8")
-        self._fh.write(json.dumps(rec, ensure_ascii=True) + "\n")  # one record per line, whatever the text
+        self._fh.write(
+            json.dumps(rec, ensure_ascii=True) + "\n"
+        )  # one record per line, whatever the text
 
     def unaccept(self, table: str, n: int) -> None:
         """Move ``n`` already-accepted rows to rejected after a later check (no raw kept)."""
@@ -123,7 +125,9 @@ class LoadReport:
     def check(self) -> None:
         for name, t in self.tables.items():
             if t.read != t.accepted + t.rejected:  # pragma: no cover - a loader bug
-                raise AssertionError(f"{name}: read {t.read} != accepted {t.accepted} + rejected {t.rejected}")
+                raise AssertionError(
+                    f"{name}: read {t.read} != accepted {t.accepted} + rejected {t.rejected}"
+                )
 
     def as_dict(self) -> dict[str, Any]:
         return {

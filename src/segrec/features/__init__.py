@@ -1,5 +1,55 @@
-"""Dataset -> :class:`UserFeatures`: text embeddings, behaviour/RFM features, fusion."""
+"""Dataset -> :class:`UserFeatures`: text embeddings, behaviour/RFM features, fusion.
 
+Text profiles and behaviour features use only the dataset they are given: pass the
+training-period dataset (``split.train_dataset()``) so nothing from the test period leaks.
+"""
+
+from segrec.features._backends import TfidfSvdBackend, TorchBackend, default_model_path
+from segrec.features._behavior import (
+    RFM_SEGMENTS,
+    BehaviorConfig,
+    BehaviorFeaturizer,
+    rfm_scores,
+    rfm_segments,
+    rfm_table,
+)
+from segrec.features._cache import EmbeddingCache, default_cache_dir
+from segrec.features._fusion import FeatureFusion, FusionConfig, build_user_features
+from segrec.features._gate import accuracy_gate, gate_sample
+from segrec.features._profiles import (
+    TextProfiles,
+    item_embeddings,
+    item_texts,
+    pool_by_user,
+    user_text_profiles,
+)
+from segrec.features._text import BACKENDS, TextEmbedder, TextEmbedderConfig
 from segrec.features._user_features import UserFeatures
 
-__all__ = ["UserFeatures"]
+__all__ = [
+    "BACKENDS",
+    "RFM_SEGMENTS",
+    "BehaviorConfig",
+    "BehaviorFeaturizer",
+    "EmbeddingCache",
+    "FeatureFusion",
+    "FusionConfig",
+    "TextEmbedder",
+    "TextEmbedderConfig",
+    "TextProfiles",
+    "TfidfSvdBackend",
+    "TorchBackend",
+    "UserFeatures",
+    "accuracy_gate",
+    "build_user_features",
+    "default_cache_dir",
+    "default_model_path",
+    "gate_sample",
+    "item_embeddings",
+    "item_texts",
+    "pool_by_user",
+    "rfm_scores",
+    "rfm_segments",
+    "rfm_table",
+    "user_text_profiles",
+]

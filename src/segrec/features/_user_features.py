@@ -67,7 +67,10 @@ class UserFeatures:
         )
 
     def with_block(
-        self, name: str, values: np.ndarray, missing: np.ndarray | None = None,
+        self,
+        name: str,
+        values: np.ndarray,
+        missing: np.ndarray | None = None,
         columns: list[str] | None = None,
     ) -> UserFeatures:
         blocks = dict(self.blocks)

@@ -1,0 +1,173 @@
+"""Fusion: ``Dataset -> UserFeatures`` (text, behaviour, graph blocks) and one fused matrix."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from segrec.data import Dataset
+from segrec.diagnostics import UsageError
+from segrec.features._behavior import BehaviorFeaturizer
+from segrec.features._profiles import item_embeddings, user_text_profiles
+from segrec.features._user_features import UserFeatures
+
+__all__ = ["FeatureFusion", "FusionConfig", "build_user_features"]
+
+log = logging.getLogger(__name__)
+
+
+class FusionConfig(BaseModel):
+    """Per-block scaling and weights, missing-row handling and optional PCA."""
+
+    model_config = ConfigDict(extra="forbid")
+    weights: dict[str, float] = Field(default_factory=dict, description="block -> weight (1.0)")
+    scaling: Literal["standard", "l2", "none"] = "standard"
+    missing: Literal["mean", "drop-block"] = "mean"
+    indicators: bool = True
+    pca: int | None = Field(None, ge=1)
+    random_state: int = 0
+
+
+class FeatureFusion:
+    """Scale each block, weight it, impute missing rows explicitly, concatenate, optional PCA.
+
+    Each block is standardised and divided by sqrt(its width), so a block's total variance is
+    1 and ``weights`` really decide its share. Rows missing a block get the block's mean over
+    the users who have it, plus a ``<block>:missing`` indicator column: never a silent zero.
+    """
+
+    def __init__(self, config: FusionConfig | None = None, **kwargs: Any) -> None:
+        self.config = config if config is not None else FusionConfig(**kwargs)
+
+    def fit(self, features: UserFeatures) -> FeatureFusion:
+        self.fit_transform(features)
+        return self
+
+    def fit_transform(self, features: UserFeatures) -> np.ndarray:
+        cfg = self.config
+        self.stats_: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.columns_: list[str] = []
+        self.pca_: Any = None
+        out = self._transform(features, fit=True)
+        if cfg.pca is not None and cfg.pca < out.shape[1]:
+            from sklearn.decomposition import PCA
+
+            self.pca_ = PCA(cfg.pca, random_state=cfg.random_state).fit(out)
+            out = self.pca_.transform(out)
+        return out.astype(np.float32)
+
+    def transform(self, features: UserFeatures) -> np.ndarray:
+        out = self._transform(features, fit=False)
+        if self.pca_ is not None:
+            out = self.pca_.transform(out)
+        return out.astype(np.float32)
+
+    def _transform(self, features: UserFeatures, fit: bool) -> np.ndarray:
+        cfg = self.config
+        parts, cols = [], []
+        for name in sorted(features.blocks):
+            w = cfg.weights.get(name, 1.0)
+            if w == 0:
+                continue
+            x = np.asarray(features.blocks[name], dtype=np.float64)
+            miss = features.missing.get(name, np.zeros(len(x), bool))
+            if miss.all():
+                log.info("block '%s' is missing for every user; left out", name)
+                continue
+            if cfg.scaling == "l2":
+                x = x / np.clip(np.linalg.norm(x, axis=1, keepdims=True), 1e-12, None)
+            if fit:
+                mu, sd = x[~miss].mean(0), x[~miss].std(0)
+                self.stats_[name] = (mu, np.where(sd > 1e-12, sd, 1.0))
+            mu, sd = self.stats_[name]
+            if cfg.scaling == "standard":
+                x = (x - mu) / sd / np.sqrt(x.shape[1])
+                fill = np.zeros(x.shape[1])
+            else:
+                fill = mu
+            x[miss] = fill  # explicit mean imputation, flagged below
+            parts.append(w * x)
+            cols += [f"{name}:{c}" for c in features.columns.get(name, range(x.shape[1]))]
+            if cfg.indicators and miss.any():
+                parts.append(w * miss[:, None].astype(float))
+                cols.append(f"{name}:missing")
+        if fit:
+            self.columns_ = cols
+        return np.hstack(parts) if parts else np.zeros((features.n_users, 0))
+
+
+def build_user_features(
+    ds: Dataset,
+    embedder: Any = None,
+    *,
+    text: bool = True,
+    behavior: bool = True,
+    text_pooling: Literal["mean", "recency", "rating"] = "mean",
+    text_vectors: np.ndarray | None = None,
+    item_fallback: bool = True,
+    blocks: dict[str, np.ndarray | pd.DataFrame] | None = None,
+    n_categories: int = 10,
+) -> UserFeatures:
+    """Build ``UserFeatures`` with blocks ``text`` and ``behavior`` (plus precomputed ``blocks``).
+
+    Pass the training-period dataset (``split.train_dataset()``): profiles use only what
+    ``ds`` holds. ``embedder`` defaults to ``TextEmbedder()``; ``text_vectors`` (one row per
+    ``ds.texts`` row) skips embedding. Users with no text get a profile from consumed items'
+    texts when ``item_fallback`` (``meta["text_source"]``) and are marked missing otherwise.
+
+    >>> import pandas as pd
+    >>> ds = Dataset(interactions=pd.DataFrame({"user_id": ["u1", "u2"], "item_id": ["i1", "i1"],
+    ...     "timestamp": [0, 86400], "event": "purchase", "rating": 4.0, "amount": [5.0, 7.0]}))
+    >>> build_user_features(ds, text=False).blocks["behavior"].shape[0]
+    2
+    """
+    user_ids = ds.user_ids
+    out: dict[str, np.ndarray] = {}
+    missing: dict[str, np.ndarray] = {}
+    columns: dict[str, list[str]] = {}
+    meta: dict[str, Any] = {"dataset": ds.name}
+    if text_vectors is not None and len(text_vectors) != len(ds.texts):
+        raise UsageError(
+            f"text_vectors has {len(text_vectors)} rows but the dataset has {len(ds.texts)} "
+            "texts; pass one vector per ds.texts row (same order)"
+        )
+    # item texts can stand in for silent users only in the same space as the review vectors
+    use_items = item_fallback and (embedder is not None or text_vectors is None)
+    if text and (len(ds.texts) or use_items):
+        if embedder is None and (text_vectors is None or use_items):
+            from segrec.features._text import TextEmbedder
+
+            embedder = TextEmbedder()
+        if text_vectors is None and len(ds.texts):
+            text_vectors = embedder.encode(ds.texts["text"].fillna("").tolist())
+            meta["text_embedding"] = dict(getattr(embedder, "stats_", {}))
+        item_vecs = item_embeddings(ds, embedder) if use_items else None
+        if item_vecs is not None and item_vecs.empty:
+            item_vecs = None
+        tv = text_vectors
+        if tv is None:
+            tv = np.zeros((0, item_vecs.shape[1] if item_vecs is not None else 0), np.float32)
+        prof = user_text_profiles(ds, tv, text_pooling, item_vectors=item_vecs)
+        if prof.vectors.shape[1]:
+            out["text"], missing["text"] = prof.vectors, prof.missing
+            meta["text_source"] = pd.Series(prof.source, index=user_ids).astype(str)
+            meta["text_pooling"] = text_pooling
+    if behavior and len(ds.interactions):
+        f, miss, basis = BehaviorFeaturizer(n_categories=n_categories).fit_transform(ds)
+        out["behavior"], missing["behavior"] = f.to_numpy(np.float32), miss
+        columns["behavior"] = list(f.columns)
+        meta["monetary_basis"] = basis
+    for name, block in (blocks or {}).items():  # DataFrames are aligned by user_id
+        if isinstance(block, pd.DataFrame):
+            block = block.reindex(user_ids.astype(str))
+            columns[name] = [str(c) for c in block.columns]
+        arr = np.array(block, dtype=np.float32)
+        out[name] = arr
+        miss = np.asarray(~np.isfinite(arr).all(1), dtype=bool)
+        arr[miss] = 0.0  # not meaningful: the rows are flagged in ``missing``
+        missing[name] = miss
+    return UserFeatures(user_ids, out, missing, columns, meta)

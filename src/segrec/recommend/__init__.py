@@ -1,5 +1,50 @@
 """Segmentation + Dataset -> :class:`RecLists`: baselines, segment-aware models, reasons."""
 
 from segrec.recommend._base import FitContext, RecLists, Recommender
+from segrec.recommend._content import ContentConfig, ContentRecommender, tfidf_vectors
+from segrec.recommend._ease import EASEConfig, EASERecommender
+from segrec.recommend._hybrid import DEFAULT_HYBRID_GRID, HybridConfig, HybridRecommender
+from segrec.recommend._implicit import ALSConfig, ALSRecommender, BPRConfig, BPRRecommender
+from segrec.recommend._itemknn import ItemKNNConfig, ItemKNNRecommender
+from segrec.recommend._lightgcn import LightGCNConfig, LightGCNRecommender
+from segrec.recommend._pop import PopConfig, PopRecommender
+from segrec.recommend._reasons import ReasonIndex, reason_index
+from segrec.recommend._registry import available_recommenders, get_recommender
+from segrec.recommend._scorer import ScoringRecommender, top_k
+from segrec.recommend._segment import SegmentPopConfig, SegmentPopRecommender, SegmentRule
+from segrec.recommend._strategy import SegmentStrategyConfig, SegmentStrategyRecommender
 
-__all__ = ["FitContext", "RecLists", "Recommender"]
+__all__ = [
+    "DEFAULT_HYBRID_GRID",
+    "ALSConfig",
+    "ALSRecommender",
+    "BPRConfig",
+    "BPRRecommender",
+    "ContentConfig",
+    "ContentRecommender",
+    "EASEConfig",
+    "EASERecommender",
+    "FitContext",
+    "HybridConfig",
+    "HybridRecommender",
+    "ItemKNNConfig",
+    "ItemKNNRecommender",
+    "LightGCNConfig",
+    "LightGCNRecommender",
+    "PopConfig",
+    "PopRecommender",
+    "ReasonIndex",
+    "RecLists",
+    "Recommender",
+    "ScoringRecommender",
+    "SegmentPopConfig",
+    "SegmentPopRecommender",
+    "SegmentRule",
+    "SegmentStrategyConfig",
+    "SegmentStrategyRecommender",
+    "available_recommenders",
+    "get_recommender",
+    "reason_index",
+    "tfidf_vectors",
+    "top_k",
+]

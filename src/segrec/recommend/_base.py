@@ -37,6 +37,9 @@ class FitContext:
     segment_names: dict[int, str] = field(default_factory=dict)
     random_state: int = 0
     _matrix: sp.csr_matrix | None = None
+    #: Shared per-context cache (reason indexes, fitted sub-models) so that several
+    #: recommenders fitted on the same context do not repeat expensive work.
+    cache: dict[str, Any] = field(default_factory=dict)
 
     @property
     def matrix(self) -> sp.csr_matrix:

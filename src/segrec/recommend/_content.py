@@ -1,0 +1,151 @@
+"""Content-based recommendation: the user's text profile against item text vectors (cosine)."""
+
+from __future__ import annotations
+
+import logging
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from segrec.recommend._base import FitContext
+from segrec.recommend._scorer import ScoringRecommender
+from segrec.recommend._shared import shared_cache
+
+__all__ = ["ContentConfig", "ContentRecommender", "tfidf_vectors"]
+
+_log = logging.getLogger(__name__)
+
+
+class ContentConfig(BaseModel):
+    """``history_weight`` mixes the user's own text vector (0) with the mean vector of the items
+    they consumed (1); users without text use the history mean alone. ``dim`` is the size of the
+    TF-IDF + SVD space built from the training texts when the context carries no item vectors."""
+
+    model_config = ConfigDict(extra="forbid")
+    history_weight: float = Field(0.5, ge=0.0, le=1.0)
+    dim: int = Field(128, ge=2)
+    random_state: int | None = None
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(x, axis=1, keepdims=True)
+    n[n == 0] = 1.0
+    return (x / n).astype(np.float32)
+
+
+def tfidf_vectors(
+    ctx: FitContext, dim: int = 128, random_state: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Item and user vectors in one TF-IDF + truncated-SVD space built from the training texts.
+
+    Item documents are the texts written about an item (plus title and categories); user
+    documents the texts a user wrote. Returns (item_vectors, user_vectors) frames indexed by id.
+    """
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    ds = ctx.train
+    t = ds.texts.dropna(subset=["text"])
+    t = t[t.user_id.notna()]
+    udoc = t.groupby(t.user_id.astype(str), observed=True).text.agg(" ".join)
+    it = t[t.item_id.notna()]
+    idoc = it.groupby(it.item_id.astype(str), observed=True).text.agg(" ".join)
+    if len(ds.items):
+        meta = (
+            ds.items.title.fillna("").astype(str)
+            + " "
+            + ds.items.categories.fillna("").astype(str).str.replace("|", " ", regex=False)
+        )
+        meta.index = ds.items.item_id.astype(str)
+        meta = meta[meta.str.strip() != ""]
+        idoc = idoc.reindex(idoc.index.union(meta.index), fill_value="")
+        idoc.loc[meta.index] = idoc.loc[meta.index] + " " + meta
+    if len(idoc) == 0:
+        return pd.DataFrame(), pd.DataFrame()
+    vec = TfidfVectorizer(
+        min_df=2, max_df=0.5, sublinear_tf=True, stop_words="english", max_features=50000
+    )
+    try:
+        x = vec.fit_transform(pd.concat([idoc, udoc]).to_numpy())
+    except ValueError:  # empty vocabulary
+        return pd.DataFrame(), pd.DataFrame()
+    k = int(min(dim, x.shape[1] - 1, x.shape[0] - 1))
+    if k < 2:
+        return pd.DataFrame(), pd.DataFrame()
+    z = _unit(TruncatedSVD(k, random_state=random_state).fit_transform(x))
+    return (
+        pd.DataFrame(z[: len(idoc)], index=idoc.index),
+        pd.DataFrame(z[len(idoc) :], index=udoc.index),
+    )
+
+
+class ContentRecommender(ScoringRecommender):
+    """score(u, i) = cos(profile_u, v_i), profile_u = unit((1-h) t_u + h mean(v_j, j in history)).
+
+    Item vectors come from ``ctx.item_vectors`` and user text vectors from ``ctx.user_text``
+    (same embedding space); without them a TF-IDF + SVD space is built from the training texts.
+    Users unknown at fit time are scored from their text vector when ``ctx.user_text`` has one,
+    else by popularity.
+    """
+
+    name: ClassVar[str] = "content"
+    config_class: ClassVar[type[BaseModel]] = ContentConfig
+    reason_kind: ClassVar[str] = "text"
+
+    def _fit(self, ctx: FitContext) -> None:
+        cfg = self.config
+        assert isinstance(cfg, ContentConfig)
+        seed = ctx.random_state if cfg.random_state is None else cfg.random_state
+        iv, ut = ctx.item_vectors, ctx.user_text
+        self.source_ = "context"
+        if iv is None or len(iv) == 0:
+            cache = shared_cache(ctx.train)
+            key = f"tfidf_vectors:{cfg.dim}:{seed}"
+            if key not in cache:
+                cache[key] = tfidf_vectors(ctx, cfg.dim, seed)
+            iv, ut = cache[key]
+            self.source_ = "tfidf-svd"
+        dim = iv.shape[1] if len(iv) else 1
+        v = np.zeros((len(self.item_ids_), dim), dtype=np.float32)
+        if len(iv):
+            ivx = iv.copy()
+            ivx.index = ivx.index.astype(str)
+            pos = self.item_ids_.get_indexer(ivx.index)
+            v[pos[pos >= 0]] = _unit(ivx.to_numpy(np.float32)[pos >= 0])
+        self.item_vectors_ = v
+        self.user_text_ = None
+        if ut is not None and len(ut):
+            u = ut.copy()
+            u.index = u.index.astype(str)
+            self.user_text_ = pd.DataFrame(_unit(u.to_numpy(np.float32)), index=u.index)
+        hist = self.matrix_ @ v
+        n = np.maximum(self.n_history_, 1)[:, None]
+        self.history_mean_ = _unit(np.asarray(hist) / n)
+
+    def _text_of(self, user_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        out = np.zeros((len(user_ids), self.item_vectors_.shape[1]), dtype=np.float32)
+        has = np.zeros(len(user_ids), bool)
+        if self.user_text_ is not None:
+            pos = self.user_text_.index.get_indexer(pd.Index(user_ids, dtype="object"))
+            has = pos >= 0
+            out[has] = self.user_text_.to_numpy()[pos[has]]
+        return out, has
+
+    def _score_known(self, codes: np.ndarray) -> np.ndarray:
+        h = self.config.history_weight  # type: ignore[attr-defined]
+        text, has = self._text_of([str(u) for u in self.user_ids_[codes]])
+        prof = self.history_mean_[codes].copy()
+        prof[has] = (1 - h) * text[has] + h * prof[has]
+        return _unit(prof) @ self.item_vectors_.T
+
+    def _score_unknown(self, user_ids: list[str]) -> np.ndarray:
+        text, has = self._text_of(user_ids)
+        out = super()._score_unknown(user_ids)
+        if has.any():
+            out[has] = text[has] @ self.item_vectors_.T
+        return out
+
+    def params(self) -> dict[str, object]:
+        return {**super().params(), "vectors": getattr(self, "source_", None)}

@@ -1,0 +1,88 @@
+"""EASE (Steck, 2019): a closed-form item-item linear model with an L2 penalty."""
+
+from __future__ import annotations
+
+import logging
+from typing import ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from segrec.recommend._base import FitContext
+from segrec.recommend._scorer import ScoringRecommender
+
+__all__ = ["EASEConfig", "EASERecommender"]
+
+_log = logging.getLogger(__name__)
+
+
+class EASEConfig(BaseModel):
+    """``l2``: the ridge penalty lambda. ``max_items``: the model is learned over the most
+    popular ``max_items`` training items only (an items x items inverse costs O(n^3): 17k
+    Last.fm artists would need a 1.2 GB float32 inverse); other items get score 0 for users with
+    history, which puts them below every modelled item with positive score."""
+
+    model_config = ConfigDict(extra="forbid")
+    l2: float = Field(200.0, gt=0.0)
+    max_items: int = Field(8000, ge=2)
+
+
+def _spd_inverse(g: np.ndarray) -> np.ndarray:
+    """Inverse of a symmetric positive definite matrix via Cholesky (about 2x faster than LU)."""
+    from scipy.linalg import lapack
+
+    c, info = lapack.dpotrf(g, lower=0, overwrite_a=1)
+    if info != 0:
+        return np.linalg.inv(g)
+    inv, info = lapack.dpotri(c, lower=0, overwrite_c=1)
+    if info != 0:
+        return np.linalg.inv(g)
+    return np.triu(inv) + np.triu(inv, 1).T
+
+
+class EASERecommender(ScoringRecommender):
+    """B = I - P / diag(P) with P = (X^T X + lambda I)^-1 and diag(B) = 0; scores X_u B."""
+
+    name: ClassVar[str] = "ease"
+    config_class: ClassVar[type[BaseModel]] = EASEConfig
+    reason_kind: ClassVar[str] = "similar"
+
+    def _fit(self, ctx: FitContext) -> None:
+        cfg = self.config
+        assert isinstance(cfg, EASEConfig)
+        cand = np.flatnonzero(self.candidates_)
+        if len(cand) > cfg.max_items:
+            order = np.lexsort((cand, -self.popularity_[cand]))
+            cand = np.sort(cand[order[: cfg.max_items]])
+            _log.info(
+                "EASE: modelling the %d most popular of %d train items",
+                len(cand),
+                int(self.candidates_.sum()),
+            )
+        self.modelled_ = cand
+        x = self.matrix_[:, cand]
+        g = np.asarray((x.T @ x).todense(), dtype=np.float64)
+        g[np.diag_indices_from(g)] += cfg.l2
+        p = _spd_inverse(g)
+        b = -p / np.diag(p)[None, :]
+        b[np.diag_indices_from(b)] = 0.0
+        self.weights_ = b.astype(np.float32)
+        self.n_modelled_ = len(cand)
+
+    def _score_known(self, codes: np.ndarray) -> np.ndarray:
+        x = self.matrix_[codes][:, self.modelled_]
+        out = np.zeros((len(codes), len(self.item_ids_)), dtype=np.float32)
+        out[:, self.modelled_] = np.asarray(x @ self.weights_, dtype=np.float32)
+        # unmodelled items rank below every modelled one, ordered by popularity
+        rest = np.ones(len(self.item_ids_), bool)
+        rest[self.modelled_] = False
+        if rest.any():
+            low = out[:, self.modelled_].min(axis=1, keepdims=True) - 1.0
+            pop = np.log1p(self.popularity_[rest]).astype(np.float32)
+            out[:, rest] = low + pop[None, :] / (pop.max() + 1.0) - 1.0
+        return out
+
+    def params(self) -> dict[str, object]:
+        out = super().params()
+        out["n_modelled_items"] = int(getattr(self, "n_modelled_", 0))
+        return out

@@ -1,0 +1,106 @@
+"""ALS (Hu, Koren & Volinsky 2008) and BPR (Rendle et al. 2009) from the ``implicit`` library."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from segrec.diagnostics import require
+from segrec.recommend._base import FitContext
+from segrec.recommend._scorer import ScoringRecommender
+
+__all__ = ["ALSConfig", "ALSRecommender", "BPRConfig", "BPRRecommender"]
+
+_log = logging.getLogger(__name__)
+
+
+class ALSConfig(BaseModel):
+    """Weighted matrix factorisation with confidence 1 + ``alpha`` on observed pairs."""
+
+    model_config = ConfigDict(extra="forbid")
+    factors: int = Field(64, ge=1)
+    regularization: float = Field(0.05, ge=0.0)
+    alpha: float = Field(10.0, gt=0.0)
+    iterations: int = Field(15, ge=1)
+    num_threads: int = Field(2, ge=0)
+    random_state: int | None = None
+
+
+class BPRConfig(BaseModel):
+    """Pairwise ranking SGD; with ``num_threads`` > 1 updates are lock-free (Hogwild), so only
+    ``num_threads=1`` is bit-for-bit reproducible."""
+
+    model_config = ConfigDict(extra="forbid")
+    factors: int = Field(64, ge=1)
+    learning_rate: float = Field(0.05, gt=0.0)
+    regularization: float = Field(0.01, ge=0.0)
+    iterations: int = Field(100, ge=1)
+    num_threads: int = Field(2, ge=0)
+    random_state: int | None = None
+
+
+class _ImplicitRecommender(ScoringRecommender):
+    reason_kind: ClassVar[str] = "similar"
+
+    def _model(self, seed: int) -> Any:
+        raise NotImplementedError
+
+    def _fit(self, ctx: FitContext) -> None:
+        require("implicit", "recs", "ALS/BPR recommenders")
+        from threadpoolctl import threadpool_limits
+
+        seed = self.config.random_state  # type: ignore[attr-defined]
+        # implicit warns (and slows down) when BLAS also spawns threads
+        with threadpool_limits(1, "blas"):
+            model = self._model(ctx.random_state if seed is None else seed)
+            model.fit(self.matrix_.tocsr(), show_progress=False)
+        self.user_factors_ = np.asarray(model.user_factors, dtype=np.float32)
+        self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)
+
+    def _score_known(self, codes: np.ndarray) -> np.ndarray:
+        return self.user_factors_[codes] @ self.item_factors_.T
+
+
+class ALSRecommender(_ImplicitRecommender):
+    """Implicit-feedback ALS (``implicit.cpu.als``) on the binary history."""
+
+    name: ClassVar[str] = "als"
+    config_class: ClassVar[type[BaseModel]] = ALSConfig
+
+    def _model(self, seed: int) -> Any:
+        from implicit.cpu.als import AlternatingLeastSquares
+
+        c = self.config
+        assert isinstance(c, ALSConfig)
+        return AlternatingLeastSquares(
+            factors=c.factors,
+            regularization=c.regularization,
+            alpha=c.alpha,
+            iterations=c.iterations,
+            num_threads=c.num_threads,
+            random_state=seed,
+        )
+
+
+class BPRRecommender(_ImplicitRecommender):
+    """Bayesian personalised ranking (``implicit.cpu.bpr``) on the binary history."""
+
+    name: ClassVar[str] = "bpr"
+    config_class: ClassVar[type[BaseModel]] = BPRConfig
+
+    def _model(self, seed: int) -> Any:
+        from implicit.cpu.bpr import BayesianPersonalizedRanking
+
+        c = self.config
+        assert isinstance(c, BPRConfig)
+        return BayesianPersonalizedRanking(
+            factors=c.factors,
+            learning_rate=c.learning_rate,
+            regularization=c.regularization,
+            iterations=c.iterations,
+            num_threads=c.num_threads,
+            random_state=seed,
+        )

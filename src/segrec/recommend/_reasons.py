@@ -1,0 +1,172 @@
+"""Short, cheap reasons for recommended items.
+
+Four kinds, each computed only for the items actually returned:
+
+* ``popular``: "popular with shoppers overall (N buyers)";
+* ``segment``: "popular with <segment name>";
+* ``similar``: "similar to <title> you bought" -- the history item whose co-consumption cosine
+  with the recommended item is highest;
+* ``text``: "matches what you wrote about <keyword>" -- the term with the highest product of the
+  user's and the item's TF-IDF weights among the terms both share (user texts vs the texts
+  written about the item plus its title and categories).
+
+A kind that cannot be explained for a pair (no shared term, no segment) falls back to the next
+one: text -> similar -> popular; segment -> popular.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from segrec.recommend._base import FitContext
+
+__all__ = ["ReasonIndex", "reason_index"]
+
+_log = logging.getLogger(__name__)
+_CACHE_KEY = "reason_index"
+
+
+def reason_index(ctx: FitContext) -> ReasonIndex:
+    """The :class:`ReasonIndex` of ``ctx``, built once and cached on the context."""
+    idx = ctx.cache.get(_CACHE_KEY)
+    if idx is None:
+        idx = ReasonIndex(ctx)
+        ctx.cache[_CACHE_KEY] = idx
+    return idx
+
+
+def _short(title: str, width: int = 48) -> str:
+    title = " ".join(str(title).split())
+    return title if len(title) <= width else title[: width - 1].rstrip() + "\u2026"
+
+
+class ReasonIndex:
+    """Precomputed lookups for reasons; text terms are vectorised lazily on first use."""
+
+    def __init__(self, ctx: FitContext) -> None:
+        ds = ctx.train
+        self.ctx = ctx
+        self.item_ids = ds.item_ids
+        self.user_ids = ds.user_ids
+        m = ctx.matrix.tocsr().astype(np.float32)
+        self.matrix = m
+        norms = np.sqrt(np.asarray(m.sum(axis=0)).ravel())
+        norms[norms == 0] = 1.0
+        self.csc = sp.csc_matrix(m @ sp.diags(1.0 / norms).astype(np.float32))
+        self.popularity = np.asarray(m.sum(axis=0)).ravel()
+        titles = pd.Series(self.item_ids.to_numpy(), index=self.item_ids, dtype="object")
+        if len(ds.items) and "title" in ds.items:
+            t = ds.items.dropna(subset=["title"])
+            t = t[t.title.astype(str).str.strip() != ""]
+            titles.loc[t.item_id.astype(str).to_numpy()] = t.title.astype(str).to_numpy()
+        self.titles = titles.to_numpy()
+        self.segments: pd.Series | None = None
+        self.segment_names: dict[int, str] = {}
+        if ctx.segmentation is not None:
+            self.segments = ctx.segmentation.series()
+            self.segments.index = self.segments.index.astype(str)
+            self.segment_names = {**ctx.segmentation.names, **ctx.segment_names}
+        self._text: tuple[Any, sp.csr_matrix, sp.csr_matrix, np.ndarray] | None = None
+
+    # -- individual reasons -----------------------------------------------------------------
+    def popular(self, item: str) -> str:
+        c = self.item_ids.get_loc(item)
+        return f"popular with shoppers overall ({int(self.popularity[c])} buyers)"
+
+    def segment(self, user: str) -> str | None:
+        if self.segments is None or user not in self.segments.index:
+            return None
+        sid = int(self.segments.loc[user])
+        name = self.segment_names.get(sid) or f"segment {sid}"
+        return f"popular with {name}"
+
+    def similar(self, user: str, item: str) -> str | None:
+        u = self.user_ids.get_indexer([user])[0]
+        if u < 0:
+            return None
+        hist = self.matrix.indices[self.matrix.indptr[u] : self.matrix.indptr[u + 1]]
+        if len(hist) == 0:
+            return None
+        c = self.item_ids.get_loc(item)
+        sims = np.asarray((self.csc[:, hist].T @ self.csc[:, [c]]).todense()).ravel()
+        best = hist[int(np.argmax(sims))] if sims.max() > 0 else hist[-1]
+        return f"similar to {_short(self.titles[best])} you bought"
+
+    def text(self, user: str, item: str) -> str | None:
+        vec, users, items, vocab = self._text_index()
+        u = self.user_ids.get_indexer([user])[0]
+        if u < 0 or vec is None:
+            return None
+        c = self.item_ids.get_loc(item)
+        prod = users[u].multiply(items[c])
+        if prod.nnz == 0:
+            return None
+        term = vocab[prod.indices[int(np.argmax(prod.data))]]
+        return f"matches what you wrote about {term}"
+
+    def explain(self, user: str, item: str, kind: str) -> str:
+        """A reason of ``kind`` for (user, item), falling back as described in the module."""
+        out: str | None = None
+        if kind == "text":
+            out = self.text(user, item) or self.similar(user, item)
+        elif kind == "segment":
+            out = self.segment(user)
+        elif kind == "similar":
+            out = self.similar(user, item)
+        return out or self.popular(item)
+
+    # -- text index -------------------------------------------------------------------------
+    def _text_index(self) -> tuple[Any, sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+        if self._text is not None:
+            return self._text
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        ds = self.ctx.train
+        t = ds.texts.dropna(subset=["text"])
+        empty = sp.csr_matrix((0, 0))
+        if len(t) == 0:
+            self._text = (None, empty, empty, np.empty(0, dtype=object))
+            return self._text
+        user_doc = t.groupby(t.user_id.cat.codes.to_numpy()).text.agg(" ".join)
+        it = t[t.item_id.notna()]
+        item_doc = pd.Series("", index=np.arange(len(self.item_ids)), dtype="object")
+        if len(it):
+            g = it.groupby(it.item_id.cat.codes.to_numpy()).text.agg(" ".join)
+            item_doc.loc[g.index] = g.to_numpy()
+        if len(ds.items):
+            meta = (
+                ds.items.title.fillna("").astype(str)
+                + " "
+                + ds.items.categories.fillna("").astype(str).str.replace("|", " ", regex=False)
+            )
+            codes = ds.items.item_id.cat.codes.to_numpy()
+            item_doc.loc[codes] = item_doc.loc[codes].to_numpy() + " " + meta.to_numpy()
+        vec = TfidfVectorizer(
+            stop_words="english",
+            min_df=2,
+            max_df=0.5,
+            max_features=30000,
+            sublinear_tf=True,
+            token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b",
+        )
+        try:
+            vec.fit(pd.concat([user_doc, item_doc[item_doc.str.len() > 0]]).to_numpy())
+        except ValueError:  # empty vocabulary: texts too short or all stop words
+            self._text = (None, empty, empty, np.empty(0, dtype=object))
+            return self._text
+        uv = vec.transform(user_doc.to_numpy())
+        users = _rows(uv, user_doc.index.to_numpy(), len(self.user_ids))
+        items = vec.transform(item_doc.to_numpy()).tocsr()
+        self._text = (vec, users.tocsr(), items, vec.get_feature_names_out())
+        return self._text
+
+
+def _rows(m: sp.csr_matrix, rows: np.ndarray, n: int) -> sp.csr_matrix:
+    """Place the rows of ``m`` at positions ``rows`` of an ``n``-row matrix."""
+    perm = sp.csr_matrix((np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(n, m.shape[0]))
+    return (perm @ m).tocsr()

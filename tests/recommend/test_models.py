@@ -1,0 +1,139 @@
+"""Behaviour beyond the contract: planted structure is recovered, filters and tuning work."""
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from segrec.diagnostics import UsageError
+from segrec.recommend import (
+    EASERecommender,
+    HybridRecommender,
+    SegmentPopRecommender,
+    SegmentStrategyRecommender,
+    get_recommender,
+    top_k,
+)
+from segrec.testing._recommenders import tiny_context
+
+
+def _group_share(recs, users) -> float:
+    """Share of recommended items from the user's planted group (item index % 3)."""
+    hits = [
+        int(i[1:]) % 3 == int(u[1:]) % 3
+        for u, it in zip(users, recs.items, strict=True)
+        for i in it
+    ]
+    return float(np.mean(hits))
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    return tiny_context(n_users=90, seed=1)
+
+
+def test_top_k_breaks_ties_by_lower_index():
+    s = np.array([[1.0, 3.0, 3.0, -np.inf, 3.0]])
+    idx, sc = top_k(s, 2)
+    assert idx[0].tolist() == [1, 2] and sc[0].tolist() == [3.0, 3.0]
+    idx, _ = top_k(s, 10)
+    assert idx[0].tolist() == [1, 2, 4, 0]  # -inf dropped
+
+
+@pytest.mark.parametrize("name", ["segment_pop", "ease", "content", "itemknn"])
+def test_models_recover_planted_groups(ctx, name):
+    users = [str(u) for u in ctx.train.user_ids]
+    recs = get_recommender(name).fit(ctx).recommend(users, k=3, reasons=False)
+    assert _group_share(recs, users) > 0.6  # chance is 1/3
+
+
+def test_segment_pop_unknown_user_in_segmentation_gets_segment_list(ctx):
+    from dataclasses import replace
+
+    seg = ctx.segmentation
+    ids = pd.Index([*seg.user_ids, "newbie"], dtype="object")
+    seg2 = replace(
+        seg, user_ids=ids, labels=np.append(seg.labels, 2), strength=np.append(seg.strength, 1.0)
+    )
+    ctx2 = replace(ctx, segmentation=seg2, cache={})
+    rec = SegmentPopRecommender(shrinkage=0.0).fit(ctx2)
+    items = rec.recommend(["newbie"], k=5).items[0]
+    assert all(int(i[1:]) % 3 == 2 for i in items)
+    assert "Pedal fans" in rec.recommend(["newbie"], k=1).reasons[0][0]
+
+
+def test_strategy_price_tier_filter(ctx):
+    rec = SegmentStrategyRecommender(
+        segments={
+            0: {"model": "pop", "price_tier": "premium"},
+            1: {"model": "pop", "price_tier": "budget"},
+        }
+    ).fit(ctx)
+    users = [str(u) for u in ctx.train.user_ids]
+    recs = rec.recommend(users, k=3, reasons=False)
+    prices = ctx.train.items.set_index(ctx.train.items.item_id.astype(str)).price
+    lo, hi = rec.tier_edges_
+    for u, it in zip(users, recs.items, strict=True):
+        if int(u[1:]) % 3 == 0:
+            assert (prices[it] > hi).all()
+        elif int(u[1:]) % 3 == 1:
+            assert (prices[it] <= lo).all()
+
+
+def test_strategy_rejects_unknown_model():
+    with pytest.raises(UsageError, match="unknown"):
+        SegmentStrategyRecommender(default={"model": "nope"}).fit(tiny_context())
+
+
+def test_unknown_name_and_bad_params():
+    with pytest.raises(UsageError, match="expected one of"):
+        get_recommender("nope")
+    with pytest.raises(UsageError, match="l2"):
+        get_recommender("ease", l2=-1.0)
+
+
+def test_ease_max_items_restricts_model(ctx):
+    rec = EASERecommender(max_items=10).fit(ctx)
+    assert rec.params()["n_modelled_items"] == 10
+    s = rec.score([str(ctx.train.user_ids[0])])[0]
+    rest = np.setdiff1d(np.flatnonzero(rec.candidates_), rec.modelled_)
+    assert s[rest].max() < s[rec.modelled_].min()
+
+
+def test_hybrid_tune_on_validation_and_cold_weight(ctx):
+    df = ctx.train.interactions
+    last = df.sort_values("timestamp").groupby(df.user_id.astype(str), observed=True).tail(1)
+    val = pd.DataFrame({"user_id": last.user_id.astype(str), "item_id": last.item_id.astype(str)})
+    grid = {
+        "w_segment": [0.0, 1.0],
+        "w_text": [0.0, 0.5],
+        "cold_shift": [0.0, 5.0],
+        "cold_mix": [1.0],
+    }
+    h = HybridRecommender(base_params={"l2": 5.0}).tune(ctx, val, grid=grid)
+    assert len(h.tuning_) == 8
+    best = h.tuning_.objective.max()
+    chosen = h.tuning_[
+        (h.tuning_.w_segment == h.config.w_segment)
+        & (h.tuning_.w_text == h.config.w_text)
+        & (h.tuning_.cold_shift == h.config.cold_shift)
+    ]
+    assert chosen.objective.iloc[0] == best
+    wp, ws, _ = HybridRecommender._weights(
+        np.array([0.0, 1.0, 50.0]),
+        {"cold_shift": 5.0, "cold_mix": 1.0, "w_segment": 0.0, "w_text": 0.0},
+    )
+    assert wp[0, 0] == 0.0 and wp[1, 0] < wp[2, 0] and ws[0, 0] > ws[2, 0]
+
+
+def test_reasons_kinds(ctx):
+    u = str(ctx.train.user_ids[0])
+    knn = get_recommender("itemknn").fit(ctx).recommend([u], k=3)
+    assert all("you bought" in r for r in knn.reasons[0])
+    seg = get_recommender("segment_pop").fit(ctx).recommend([u], k=2)
+    assert all(r == "popular with Tone seekers" for r in seg.reasons[0])
+    txt = get_recommender("content").fit(ctx).recommend([u], k=3)
+    assert any("wrote about" in r for r in txt.reasons[0])

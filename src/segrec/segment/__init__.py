@@ -1,5 +1,82 @@
-"""UserFeatures -> :class:`Segmentation`: clusterers, k selection, stability, classifiers."""
+"""UserFeatures -> :class:`Segmentation`: clusterers, k selection, stability, classifiers.
 
+>>> from segrec.segment import get_segmenter, available_segmenters
+>>> "kmeans" in available_segmenters()
+True
+"""
+
+from segrec.segment._base import (
+    BaseSegmenter,
+    Segmenter,
+    SegmenterConfig,
+    available_segmenters,
+    get_segmenter,
+    register_segmenter,
+)
+from segrec.segment._density import (
+    DBSCANConfig,
+    DBSCANSegmenter,
+    HDBSCANConfig,
+    HDBSCANSegmenter,
+)
+from segrec.segment._fuse import make_fusion
+from segrec.segment._gnn import GNNSegmenterAdapter
+from segrec.segment._hier import AgglomerativeConfig, AgglomerativeSegmenter
+from segrec.segment._kmeans import (
+    KMeansConfig,
+    KMeansSegmenter,
+    MiniBatchKMeansSegmenter,
+    select_k,
+)
+from segrec.segment._quality import bootstrap_stability, external_agreement, internal_quality
 from segrec.segment._segmentation import Segmentation
+from segrec.segment._stable_ids import align_to_previous, match_segment_ids
+from segrec.segment._supervised import (
+    ForestSegmenter,
+    SupervisedConfig,
+    TreeSegmenter,
+    read_labels,
+)
 
-__all__ = ["Segmentation"]
+for _cls in (
+    KMeansSegmenter,
+    MiniBatchKMeansSegmenter,
+    HDBSCANSegmenter,
+    DBSCANSegmenter,
+    AgglomerativeSegmenter,
+    TreeSegmenter,
+    ForestSegmenter,
+    GNNSegmenterAdapter,
+):
+    register_segmenter(_cls.name, _cls)
+
+__all__ = [
+    "AgglomerativeConfig",
+    "AgglomerativeSegmenter",
+    "BaseSegmenter",
+    "DBSCANConfig",
+    "DBSCANSegmenter",
+    "ForestSegmenter",
+    "GNNSegmenterAdapter",
+    "HDBSCANConfig",
+    "HDBSCANSegmenter",
+    "KMeansConfig",
+    "KMeansSegmenter",
+    "MiniBatchKMeansSegmenter",
+    "Segmentation",
+    "Segmenter",
+    "SegmenterConfig",
+    "SupervisedConfig",
+    "TreeSegmenter",
+    "align_to_previous",
+    "available_segmenters",
+    "bootstrap_stability",
+    "external_agreement",
+    "get_segmenter",
+    "internal_quality",
+    "make_fusion",
+    "match_segment_ids",
+    "read_labels",
+    "register_segmenter",
+    "select_k",
+]

@@ -1,0 +1,135 @@
+"""``segrec segment``: features -> segments -> readable profiles, in one command."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from segrec.cli._app import DatasetOpt, app
+from segrec.diagnostics import UsageError
+
+_log = logging.getLogger(__name__)
+_BLOCKS = ("text", "behavior", "graph")
+_METHODS = ("kmeans", "minibatch", "hdbscan", "dbscan", "agglomerative", "gnn", "tree", "forest")
+
+
+def _parse_blocks(spec: str) -> list[str]:
+    blocks = [b.strip() for b in spec.split(",") if b.strip()]
+    bad = [b for b in blocks if b not in _BLOCKS]
+    if not blocks or bad:
+        raise UsageError(
+            f"--features {spec!r}: unknown block(s) {bad}; expected a comma list of {_BLOCKS}"
+        )
+    return blocks
+
+
+def _segmenter_options(method: str, k: str, random_state: int, labels: Path | None) -> dict:
+    if method not in _METHODS:
+        raise UsageError(f"--method {method!r}: expected one of {', '.join(_METHODS)}")
+    opts: dict[str, Any] = (
+        {"random_state": random_state} if method not in ("hdbscan", "dbscan") else {}
+    )
+    if k != "auto" and not k.isdigit():
+        raise UsageError(f"--k {k!r}: expected 'auto' or a whole number such as 8")
+    if method in ("kmeans", "minibatch", "agglomerative", "gnn"):
+        opts["k"] = k if k == "auto" else int(k)
+    elif k != "auto":
+        raise UsageError(f"--k {k}: method '{method}' chooses its own number of segments")
+    if method in ("tree", "forest"):
+        if labels is None:
+            raise UsageError(f"--method {method} needs --labels FILE (CSV with user_id,segment)")
+        opts["labels_path"] = str(labels)
+    elif labels is not None:
+        raise UsageError(f"--labels is only used by --method tree or forest, not {method}")
+    return opts
+
+
+def build_features(ds: Any, blocks: list[str], backend: str, random_state: int) -> Any:
+    """UserFeatures with the requested blocks (the graph block from GCN embeddings)."""
+    from segrec.features._fusion import build_user_features
+    from segrec.features._text import TextEmbedder
+
+    embedder = TextEmbedder(backend=backend) if "text" in blocks else None
+    feats = build_user_features(ds, embedder, text="text" in blocks, behavior="behavior" in blocks)
+    if "graph" in blocks:
+        from segrec.graph import graph_embeddings
+
+        g = graph_embeddings(ds, feats if feats.blocks else None, random_state=random_state)
+        feats = feats.with_block("graph", g.block("graph"), g.missing["graph"])
+    missing = [b for b in blocks if b not in feats.blocks]
+    if missing:
+        raise UsageError(f"--features: the dataset gives no data for block(s) {missing}")
+    return feats
+
+
+@app.command("segment")
+def segment(
+    dataset: DatasetOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    features: Annotated[str, typer.Option("--features", help="text,behavior[,graph]")] = (
+        "text,behavior"
+    ),
+    method: Annotated[str, typer.Option("--method", help="|".join(_METHODS))] = "kmeans",
+    k: Annotated[str, typer.Option("--k", help="auto or a number of segments")] = "auto",
+    labels: Annotated[
+        Path | None, typer.Option("--labels", help="CSV/Parquet user_id,segment (tree/forest)")
+    ] = None,
+    backend: Annotated[str, typer.Option("--backend", help="text embedder backend")] = "auto",
+    random_state: Annotated[int, typer.Option("--random-state")] = 0,
+    min_size: Annotated[int, typer.Option("--min-size", help="smallest published segment")] = 10,
+    suppress: Annotated[
+        bool, typer.Option("--suppress-small", help="drop small segments instead of merging")
+    ] = False,
+    dp_epsilon: Annotated[
+        float | None, typer.Option("--dp-epsilon", help="DP budget for counts and means")
+    ] = None,
+    dp_mechanism: Annotated[str, typer.Option("--dp-mechanism", help="laplace|gaussian")] = (
+        "laplace"
+    ),
+    llm: Annotated[
+        bool, typer.Option("--llm", help="names/descriptions from SEGREC_LLM_* endpoint")
+    ] = False,
+) -> None:
+    """Segment users; write segments.parquet (user_id, segment_id, strength), profiles.json
+    and segments.md to --out."""
+    from segrec.data import load_dataset
+    from segrec.describe import DescribeConfig, SegmentDescriber
+    from segrec.segment import get_segmenter
+
+    blocks = _parse_blocks(features)
+    opts = _segmenter_options(method, k, random_state, labels)
+    if dp_mechanism not in ("laplace", "gaussian"):
+        raise UsageError(f"--dp-mechanism {dp_mechanism!r}: expected laplace or gaussian")
+    ds, _ = load_dataset(dataset)
+    feats = build_features(ds, blocks, backend, random_state)
+    seg = get_segmenter(method, **opts).fit(feats, ds)
+    describer = SegmentDescriber(
+        DescribeConfig(
+            min_size=min_size,
+            small_segments="suppress" if suppress else "merge",
+            dp_epsilon=dp_epsilon,
+            dp_mechanism=dp_mechanism,  # type: ignore[arg-type]
+            llm=llm,
+            random_state=random_state,
+        )
+    )
+    profiles = describer.describe(ds, seg, feats)
+    out.mkdir(parents=True, exist_ok=True)
+    frame = seg.frame()
+    published = describer.labels_.reindex(frame["user_id"].astype(str))
+    # what is published follows the privacy step: merged ids, -1 for suppressed users
+    frame["segment_id"] = published.fillna(-1).astype("int64").to_numpy()
+    frame[["user_id", "segment_id", "strength"]].to_parquet(out / "segments.parquet", index=False)
+    profiles.save(out)
+    q = seg.quality
+    typer.echo(
+        f"{seg.k} segments ({len(profiles)} published) for {len(frame):,} users; "
+        f"silhouette {q.get('silhouette', float('nan')):.3f}"
+        + (f", ARI vs truth {q['ari']:.3f}" if "ari" in q else "")
+    )
+    for p in profiles.profiles:
+        typer.echo(f"  {p['segment_id']:>3}  {p['size']:>7,}  {p['name']}")
+    typer.echo(f"wrote {out / 'segments.parquet'}, profiles.json, segments.md")

@@ -1,0 +1,164 @@
+"""The :class:`SegmentProfiles` artifact: what a person reads about each segment."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SegmentProfiles"]
+
+
+def _num(v: Any, fmt: str = "{:.1f}") -> str:
+    try:
+        return fmt.format(float(v)) if v is not None and v == v else "n/a"
+    except (TypeError, ValueError):
+        return str(v)
+
+
+@dataclass(frozen=True)
+class SegmentProfiles:
+    """One readable profile per published segment, plus run-level quality and privacy.
+
+    ``profiles`` is a list of dicts (``segment_id``, ``name``, ``size``, ``share``, ``rfm``,
+    ``top_categories``, ``top_items``, ``rating``, ``price_tier``, ``keywords``,
+    ``representative_reviews``, ``rules``, ``description``); ``meta`` holds ``method``,
+    ``quality``, ``privacy`` and ``explanations`` (surrogate fidelity).
+    """
+
+    profiles: list[dict[str, Any]]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.profiles)
+
+    def __getitem__(self, segment_id: int) -> dict[str, Any]:
+        for p in self.profiles:
+            if p["segment_id"] == segment_id:
+                return p
+        raise KeyError(f"no published profile for segment {segment_id}")
+
+    @property
+    def names(self) -> dict[int, str]:
+        return {int(p["segment_id"]): str(p["name"]) for p in self.profiles}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"meta": self.meta, "segments": self.profiles}
+
+    def to_json(self, indent: int = 2) -> str:
+        """The content of ``profiles.json``."""
+        return json.dumps(_clean(self.to_dict()), indent=indent, default=_default, allow_nan=False)
+
+    def to_markdown(self) -> str:
+        """The content of ``segments.md``."""
+        m = self.meta
+        q = m.get("quality", {})
+        lines = [
+            f"# Segments of {m.get('dataset', 'the dataset')}",
+            "",
+            f"Method **{m.get('method', '?')}**, {len(self.profiles)} published segments, "
+            f"{m.get('n_users', '?')} users.",
+            "",
+            "| quality | value |",
+            "|---|---|",
+        ]
+        for key in ("silhouette", "davies_bouldin", "calinski_harabasz", "stability", "ari", "nmi"):
+            if key in q and q[key] is not None:
+                lines.append(f"| {key} | {_num(q[key], '{:.3f}')} |")
+        fid = m.get("explanations", {}).get("fidelity")
+        if fid is not None:
+            lines.append(f"| rule fidelity (held-out) | {_num(fid, '{:.3f}')} |")
+        priv = m.get("privacy", {})
+        lines += [
+            "",
+            f"Privacy: segments under {priv.get('min_size', '?')} users are "
+            f"{priv.get('mode', 'merged')}d"
+            + (f" (merged: {priv['merged']})" if priv.get("merged") else "")
+            + (f" (suppressed: {priv['suppressed']})" if priv.get("suppressed") else "")
+            + ".",
+        ]
+        if priv.get("dp"):
+            dp = priv["dp"]
+            lines.append(
+                f"Counts and means carry {dp['mechanism']} noise, epsilon spent "
+                f"{dp['epsilon_spent']:.3g} of {dp['epsilon_budget']:.3g}."
+            )
+        for p in self.profiles:
+            lines += ["", *self._segment_md(p)]
+        return "\n".join(lines) + "\n"
+
+    @staticmethod
+    def _segment_md(p: dict[str, Any]) -> list[str]:
+        rfm = p.get("rfm", {})
+        out = [
+            f"## {p['segment_id']}. {p['name']}",
+            "",
+            f"{p.get('description') or ''}".strip(),
+            "",
+            f"- size: {p['size']:,} users ({p['share']:.1%})",
+            f"- recency {_num(rfm.get('recency_days'))} days, frequency "
+            f"{_num(rfm.get('frequency'))}, monetary {_num(rfm.get('monetary'), '{:.2f}')}",
+            f"- price tier: {p.get('price_tier') or 'n/a'}; rating "
+            f"{_num(p.get('rating', {}).get('mean'), '{:.2f}')}",
+        ]
+        if p.get("keywords"):
+            out.append(f"- keywords: {', '.join(p['keywords'])}")
+        if p.get("top_categories"):
+            cats = ", ".join(
+                f"{c['category']} ({c['share']:.0%}, x{c['lift']:.1f})" for c in p["top_categories"]
+            )
+            out.append(f"- top categories: {cats}")
+        if p.get("top_items"):
+            out.append(
+                "- top items: "
+                + "; ".join(str(i.get("title") or i["item_id"]) for i in p["top_items"])
+            )
+        rules = p.get("rules", {}).get("rules", [])
+        if rules:
+            out.append("- rules:")
+            out += [
+                f"  - if {r['if']} (precision {r['precision']:.0%}, coverage {r['coverage']:.0%})"
+                for r in rules
+            ]
+        if p.get("representative_reviews"):
+            out.append("- representative reviews:")
+            out += [f"  > {t}" for t in p["representative_reviews"]]
+        return out
+
+    def save(self, out_dir: str | Path) -> tuple[Path, Path]:
+        """Write ``profiles.json`` and ``segments.md`` into ``out_dir``."""
+        d = Path(out_dir)
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "profiles.json").write_text(self.to_json())
+        (d / "segments.md").write_text(self.to_markdown())
+        return d / "profiles.json", d / "segments.md"
+
+
+def _default(o: Any) -> Any:
+    import numpy as np
+
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return None if not np.isfinite(o) else float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
+
+
+def _clean(o: Any) -> Any:
+    """NaN/inf -> None (JSON has no NaN), numpy scalars -> Python, recursively."""
+    import math
+
+    import numpy as np
+
+    if isinstance(o, dict):
+        return {str(k): _clean(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_clean(v) for v in o]
+    if isinstance(o, np.generic):
+        o = o.item()
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    return o

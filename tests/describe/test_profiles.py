@@ -1,0 +1,195 @@
+"""Profiles, keywords, names, rules and privacy on a small synthetic shop."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from segrec.describe import (
+    PrivacyAccountant,
+    SegmentDescriber,
+    deterministic_name,
+    enforce_min_size,
+    top_keywords,
+)
+from segrec.diagnostics import UsageError
+from segrec.segment import Segmentation
+
+
+@pytest.fixture(scope="module")
+def shop():
+    from segrec.data.synthetic import generate
+
+    ds = generate(users=400, seed=3)
+    # segments = the planted personas, so every check below has a known answer
+    truth = ds.truth.reindex(ds.user_ids)
+    codes, names = pd.factorize(truth.to_numpy(), sort=True)
+    seg = Segmentation(ds.user_ids, codes.astype(np.int64), np.ones(len(codes)), "truth")
+    return ds, seg, list(names)
+
+
+@pytest.fixture(scope="module")
+def described(shop):
+    ds, seg, _ = shop
+    d = SegmentDescriber(min_size=10)
+    return d, d.describe(ds, seg)
+
+
+def test_profile_fields_and_files(described, tmp_path):
+    _, prof = described
+    j, md = prof.save(tmp_path)
+    data = json.loads(j.read_text())
+    assert {"meta", "segments"} <= set(data)
+    p = data["segments"][0]
+    for key in (
+        "segment_id",
+        "name",
+        "size",
+        "share",
+        "rfm",
+        "top_categories",
+        "top_items",
+        "rating",
+        "price_tier",
+        "keywords",
+        "representative_reviews",
+        "rules",
+    ):
+        assert key in p
+    assert abs(sum(s["share"] for s in data["segments"]) - 1.0) < 1e-6
+    assert len(p["representative_reviews"]) == 3
+    assert md.read_text().startswith("# Segments of")
+    assert len({s["name"] for s in data["segments"]}) == len(data["segments"])
+
+
+def test_keywords_and_categories_match_personas(shop, described):
+    _, _, names = shop
+    _, prof = described
+    by_name = {names[p["segment_id"]]: p for p in prof.profiles}
+    drummer = by_name["gigging_drummer"]
+    assert drummer["top_categories"][0]["lift"] > 1.5
+    assert any("drum" in c["category"] for c in drummer["top_categories"])
+    words = " ".join(drummer["keywords"])
+    assert sum(w in words for w in ("drum", "band", "stage", "gig", "groove", "loud", "snare")) >= 2
+    dj = by_name["dj_producer"]
+    dj_words = " ".join(dj["keywords"])
+    assert sum(w in dj_words for w in ("set", "track", "club", "mix", "drop", "transition")) >= 2
+
+
+def test_price_tier_orders_personas(shop, described):
+    _, _, names = shop
+    _, prof = described
+    tiers = {names[p["segment_id"]]: p["price_level"] for p in prof.profiles}
+    assert tiers["budget_beginner"] < tiers["studio_engineer"]
+
+
+def test_rules_have_fidelity_and_explain_user(shop, described):
+    ds, seg, _ = shop
+    d, prof = described
+    fid = prof.meta["explanations"]["fidelity"]
+    assert 1 / seg.k < fid <= 1.0  # better than guessing
+    assert all(p["rules"]["rules"] for p in prof.profiles)
+    uid = str(ds.user_ids[0])
+    why = d.explain_user(uid)
+    assert why["segment_id"] == int(seg.labels[0])
+    assert why["rule"] and isinstance(why["features"], list)
+    with pytest.raises(UsageError, match="unknown"):
+        d.explain_user("nobody")
+
+
+def test_reviews_are_scrubbed():
+    from segrec.data import Dataset
+
+    users = [f"u{i}" for i in range(12)]
+    inter = pd.DataFrame(
+        {
+            "user_id": users,
+            "item_id": "i1",
+            "timestamp": 0,
+            "event": "purchase",
+            "rating": 5.0,
+            "amount": 10.0,
+        }
+    )
+    texts = pd.DataFrame(
+        {
+            "user_id": users,
+            "item_id": "i1",
+            "text": [f"great strings mail me at bob{i}@example.com" for i in range(12)],
+            "kind": "review",
+        }
+    )
+    ds = Dataset(interactions=inter, texts=texts)
+    seg = Segmentation(ds.user_ids, np.zeros(12, np.int64), np.ones(12), "one")
+    prof = SegmentDescriber(min_size=5).describe(ds, seg)
+    out = prof.to_json() + prof.to_markdown()
+    assert "@example.com" not in out
+    assert "u1" not in json.dumps(prof.profiles)  # no user ids in what is published
+
+
+def test_min_size_merge_and_suppress():
+    labels = np.array([0] * 20 + [1] * 15 + [2] * 3)
+    centers = np.array([[0.0, 0], [10, 10], [9, 9]])
+    merged, rep = enforce_min_size(labels, centers, 10, "merge")
+    assert rep["merged"] == {"2": 1} and (merged[-3:] == 1).all()
+    supp, rep = enforce_min_size(labels, centers, 10, "suppress")
+    assert rep["suppressed"] == [2] and (supp[-3:] == -1).all() and rep["suppressed_users"] == 3
+
+
+def test_small_segment_never_published(shop):
+    ds, seg, _ = shop
+    labels = seg.labels.copy()
+    labels[:4] = 99  # a 4-user segment
+    tiny = Segmentation(seg.user_ids, labels, seg.strength, "x")
+    prof = SegmentDescriber(min_size=10, small_segments="suppress").describe(ds, tiny)
+    assert 99 not in [p["segment_id"] for p in prof.profiles]
+    assert all(p["size"] >= 10 for p in prof.profiles)
+
+
+def test_dp_noise_and_accounting(shop):
+    ds, seg, _ = shop
+    exact = SegmentDescriber().describe(ds, seg)
+    noisy = SegmentDescriber(dp_epsilon=1.0, dp_mechanism="laplace").describe(ds, seg)
+    dp = noisy.meta["privacy"]["dp"]
+    assert dp["epsilon_spent"] == pytest.approx(1.0)
+    assert len(dp["ledger"]) >= 2
+    sizes_e = np.array([p["size"] for p in exact.profiles])
+    sizes_n = np.array([p["size"] for p in noisy.profiles])
+    assert not np.array_equal(sizes_e, sizes_n)
+    assert np.abs(sizes_e - sizes_n).max() < 60  # Laplace(1/eps) noise, not garbage
+
+
+def test_accountant_refuses_overspend():
+    acc = PrivacyAccountant(1.0, "gaussian", delta=1e-5)
+    acc.noisy_counts(np.array([10, 20]), 0.6, "sizes")
+    with pytest.raises(UsageError, match="budget"):
+        acc.noisy_counts(np.array([10, 20]), 0.6, "again")
+    with pytest.raises(UsageError, match="epsilon"):
+        PrivacyAccountant(0.0)
+
+
+def test_ctfidf_prefers_distinctive_words():
+    texts = pd.Series(["guitar strings sound great"] * 5 + ["drum sticks sound great"] * 5)
+    cls = pd.Series([0] * 5 + [1] * 5)
+    kw = top_keywords(texts, cls, n=2, min_count=1)
+    assert set(" ".join(kw[0]).split()) <= {"guitar", "strings"}
+    assert set(" ".join(kw[1]).split()) <= {"drum", "sticks"}
+
+
+def test_deterministic_name_reads_like_a_segment():
+    pop = {"frequency": 10.0, "recency_days": 30.0, "monetary": 100.0}
+    name = deterministic_name(
+        ["beginner", "guitar"],
+        "budget",
+        {"frequency": 20.0, "recency_days": 20.0, "monetary": 120.0},
+        pop,
+        vocabulary={"guitar", "strings"},
+    )
+    assert name == "Budget guitar regulars"
+    assert deterministic_name([], None, {}, pop, "drums") == "Drums shoppers"

@@ -83,7 +83,7 @@ def _scrub_one(text: str, counts: dict[str, int]) -> str:
 @overload
 def scrub_pii(texts: pd.Series) -> tuple[pd.Series, dict[str, int]]: ...
 @overload
-def scrub_pii(texts: Sequence[str]) -> tuple[list[str], dict[str, int]]: ...
+def scrub_pii(texts: Sequence[str]) -> tuple[list[str], dict[str, int]]: ...  # type: ignore[overload-cannot-match]
 
 
 def scrub_pii(texts: pd.Series | Sequence[str]) -> tuple[pd.Series | list[str], dict[str, int]]:

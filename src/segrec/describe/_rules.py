@@ -120,7 +120,7 @@ class SegmentRules:
                         "coverage": float((in_leaf & members).sum() / max(members.sum(), 1)),
                     }
                 )
-            rules.sort(key=lambda r: -float(r["coverage"]))
+            rules.sort(key=lambda r: -float(r["coverage"]))  # type: ignore[arg-type]
             hit = pred == seg
             out[int(seg)] = {
                 "rules": rules[: self.config.rules_per_segment],

@@ -63,7 +63,7 @@ class SegmentStrategyRecommender(ScoringRecommender):
         p = self.prices_
         tier = r.price_tier
         if tier == "auto":
-            tier = self._auto_tier(ctx, sid)
+            tier = self._auto_tier(ctx, sid)  # type: ignore[assignment]
         if tier is not None and self.tier_edges_ is not None:
             lo, hi = self.tier_edges_
             t = np.where(p <= lo, 0, np.where(p <= hi, 1, 2))

@@ -1,0 +1,174 @@
+"""Which way of segmenting helps most: per-segmentation table, fairness and significance."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from segrec.evaluate._stats import paired_test
+
+if TYPE_CHECKING:
+    from segrec.evaluate._config import EvalConfig
+    from segrec.evaluate._protocol import EvalSplit
+    from segrec.evaluate._result import MethodRun
+    from segrec.evaluate._segmentations import PhaseArtifacts
+    from segrec.segment import Segmentation
+
+__all__ = ["compare_segmentations", "fairness", "per_segment", "significance"]
+
+
+def per_segment(
+    per_user: pd.DataFrame, seg: Segmentation, metric: str, min_users: int = 1
+) -> pd.DataFrame:
+    """Mean ``metric`` per segment over the test users (users the segmentation does not cover
+    form segment -1). Columns: segment, name, n, mean."""
+    lab = seg.series().reindex(per_user.index).fillna(-1).astype(int)
+    g = per_user[metric].groupby(lab.to_numpy())
+    df = pd.DataFrame({"n": g.size(), "mean": g.mean()}).rename_axis("segment").reset_index()
+    df["name"] = [
+        seg.names.get(int(s), f"segment {s}") if s >= 0 else "unassigned" for s in df.segment
+    ]
+    return df[df.n >= min_users].reset_index(drop=True)
+
+
+def fairness(table: pd.DataFrame) -> dict[str, Any]:
+    """Gap of the per-segment means: ``max - min`` and ``min / max`` (segments in ``table``)."""
+    t = table[table.segment >= 0]
+    if len(t) < 2:
+        return {"gap": None, "ratio": None, "n_segments": len(t)}
+    lo, hi = float(t["mean"].min()), float(t["mean"].max())
+    return {
+        "gap": hi - lo,
+        "ratio": lo / hi if hi > 0 else None,
+        "min": lo,
+        "max": hi,
+        "n_segments": len(t),
+        "worst": str(t["name"].to_numpy()[int(np.argmin(t["mean"].to_numpy()))]),
+        "best": str(t["name"].to_numpy()[int(np.argmax(t["mean"].to_numpy()))]),
+    }
+
+
+def _quality(seg: Segmentation, art: PhaseArtifacts, random_state: int) -> dict[str, Any]:
+    q = {k: v for k, v in seg.quality.items() if isinstance(v, int | float | str | bool)}
+    # one common space for every segmentation: the SVD of the training history
+    if art.behavior_x is None:
+        from segrec.evaluate._segmentations import behavior_svd
+
+        art.behavior_users, art.behavior_x = behavior_svd(art.dataset, random_state=random_state)
+    assert art.behavior_users is not None
+    lab = seg.series().reindex(art.behavior_users)
+    ok = lab.notna().to_numpy()
+    labels = lab[ok].astype(int).to_numpy()
+    if ok.sum() > 2 and len(np.unique(labels)) > 1:
+        from sklearn.metrics import silhouette_score
+
+        q["silhouette_behavior"] = float(
+            silhouette_score(
+                art.behavior_x[ok],
+                labels,
+                sample_size=min(3000, int(ok.sum())),
+                random_state=random_state,
+            )
+        )
+    return q
+
+
+def compare_segmentations(
+    split: EvalSplit,
+    final: PhaseArtifacts,
+    runs: Mapping[str, MethodRun],
+    cfg: EvalConfig,
+) -> dict[str, dict[str, Any]]:
+    """For each segmentation: k, sizes, quality, coverage of test users, and per segment-aware
+    method its NDCG@k (with CI), per-segment NDCG and the fairness gap."""
+    k = cfg.k
+    metric = f"ndcg@{k}"
+    test_users = split.test_users
+    out: dict[str, dict[str, Any]] = {}
+    for name, seg in final.segmentations.items():
+        covered = seg.series().reindex(test_users).notna().to_numpy()
+        q = _quality(seg, final, cfg.random_state)
+        row: dict[str, Any] = {
+            "k": int(seg.k),
+            "method": seg.method,
+            "silhouette": q.get("silhouette", q.get("silhouette_behavior")),
+            "stability": q.get("stability", q.get("stability_ari")),
+            "quality": q,
+            "sizes": [int(v) for v in seg.sizes().to_numpy()],
+            "names": {int(s): str(n) for s, n in seg.names.items()},
+            "test_user_coverage": float(covered.mean()) if len(covered) else None,
+        }
+        for m in cfg.segment_methods:
+            run = runs.get(f"{m}:{name}")
+            if run is None:
+                continue
+            table = per_segment(run.per_user, seg, metric, cfg.min_segment_users)
+            row[m] = {
+                metric: run.summary.get(metric),
+                f"{metric}_ci": run.summary.get(f"{metric}_ci"),
+                f"{metric}_cold": run.summary.get(f"{metric}_cold"),
+                f"{metric}_warm": run.summary.get(f"{metric}_warm"),
+                "per_segment": [
+                    {
+                        "segment": int(r["segment"]),
+                        "name": str(r["name"]),
+                        "n": int(r["n"]),
+                        metric: float(r["mean"]),
+                    }
+                    for _, r in table.iterrows()
+                ],
+                "fairness": fairness(table),
+            }
+        out[name] = row
+    return out
+
+
+def _best(
+    runs: Mapping[str, MethodRun], names: list[str], col: str, mask: np.ndarray | None
+) -> str | None:
+    best, score = None, -np.inf
+    for n in names:
+        if n not in runs:
+            continue
+        v = runs[n].per_user[col].to_numpy()
+        s = float(v[mask].mean()) if mask is not None and mask.any() else float(v.mean())
+        if s > score:
+            best, score = n, s
+    return best
+
+
+def significance(
+    runs: Mapping[str, MethodRun], cfg: EvalConfig, cold: np.ndarray
+) -> dict[str, Any]:
+    """Paired tests on per-user NDCG@k: hybrid vs the best baseline (all users and cold users),
+    and segment popularity on text/fused segments vs rfm and random segments."""
+    col = f"ndcg@{cfg.k}"
+    out: dict[str, Any] = {"metric": col, "test": "paired bootstrap + Wilcoxon signed-rank"}
+    cold = np.asarray(cold, dtype=bool)
+
+    def test(a: str, b: str, mask: np.ndarray | None = None) -> dict[str, Any]:
+        x = runs[a].per_user[col].to_numpy()
+        y = runs[b].per_user[col].to_numpy()
+        if mask is not None:
+            x, y = x[mask], y[mask]
+        res = paired_test(x, y, cfg.n_bootstrap, random_state=cfg.random_state)
+        return {"a": a, "b": b, **res}
+
+    base = [b for b in cfg.baselines if b in runs]
+    best = _best(runs, base, col, None)
+    best_cold = _best(runs, base, col, cold)
+    out["best_baseline"] = best
+    out["best_baseline_cold"] = best_cold
+    if "hybrid" in runs and best is not None:
+        out["hybrid_vs_best_baseline"] = test("hybrid", best)
+    if "hybrid" in runs and best_cold is not None and cold.any():
+        out["hybrid_vs_best_baseline_cold"] = test("hybrid", best_cold, cold)
+    for a in ("text", "fused"):
+        for b in ("rfm", "random"):
+            ka, kb = f"segment_pop:{a}", f"segment_pop:{b}"
+            if ka in runs and kb in runs:
+                out[f"{ka}_vs_{kb}"] = test(ka, kb)
+    return out

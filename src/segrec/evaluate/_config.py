@@ -1,0 +1,121 @@
+"""The evaluation configuration, loadable from a TOML file."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from segrec.diagnostics import UsageError
+
+__all__ = ["DEFAULT_GRIDS", "DEFAULT_METHODS", "EvalConfig"]
+
+BASELINES = ("pop", "itemknn", "als", "bpr", "ease", "lightgcn")
+DEFAULT_METHODS = (*BASELINES, "content", "hybrid")
+
+#: candidate configurations tried on validation, per method (the first ``budget`` are used, so
+#: every method gets the same number of tries; a method with fewer candidates tries all)
+DEFAULT_GRIDS: dict[str, list[dict[str, Any]]] = {
+    "pop": [{}],
+    "itemknn": [{"neighbours": 50}, {"neighbours": 200}, {"neighbours": 100, "shrink": 10.0}],
+    "ease": [{"l2": 50.0}, {"l2": 200.0}, {"l2": 800.0}],
+    "als": [
+        {"factors": 64, "regularization": 0.05},
+        {"factors": 128, "regularization": 0.5},
+        {"factors": 32, "regularization": 0.01},
+    ],
+    "bpr": [
+        {"factors": 64, "learning_rate": 0.05},
+        {"factors": 128, "learning_rate": 0.01},
+        {"factors": 32, "learning_rate": 0.1},
+    ],
+    "lightgcn": [{}],
+    "content": [{"history_weight": 0.5}, {"history_weight": 0.2}, {"history_weight": 0.8}],
+    "segment_pop": [{"shrinkage": 50.0}, {"shrinkage": 10.0}, {"shrinkage": 200.0}],
+    # hybrid: by default the best `budget` baselines by validation NDCG (see run_evaluation)
+    "hybrid": [{}],
+}
+
+
+class EvalConfig(BaseModel):
+    """What :func:`~segrec.evaluate.run_evaluation` runs and how.
+
+    ``grids`` maps a method to candidate parameter sets tuned on validation; ``budget`` caps the
+    number of candidates per method so every method gets the same validation budget.
+    ``segmentations`` are compared with ``segment_methods`` (``segment_pop`` and ``hybrid``);
+    the ``hybrid`` row of the main table uses ``hybrid_segmentation`` (the first of
+    ``segmentation_preference`` that was built when it is ``None``).
+    ``events`` keeps only interactions of these event types before splitting (for example
+    ``["tag"]`` on Last.fm, whose play counts carry no time). ``features`` are keyword options for :func:`segrec.features.build_user_features`, where
+    ``embedder`` may be a dict of :class:`segrec.features.TextEmbedder` options (for example
+    ``{"backend": "tfidf-svd"}``); ``graph`` are options for
+    :func:`segrec.graph.graph_embeddings` (``None``: no graph block).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    protocol: Literal["v1", "llo"] = "v1"
+    events: list[str] | None = None
+    k: int = Field(10, ge=1)
+    extra_k: list[int] = Field(default_factory=lambda: [20])
+    test_frac: float = Field(0.2, gt=0.0, lt=1.0)
+    val_frac: float = Field(0.1, gt=0.0, lt=1.0)
+    methods: list[str] = Field(default_factory=lambda: list(DEFAULT_METHODS))
+    baselines: list[str] = Field(default_factory=lambda: list(BASELINES))
+    grids: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
+    budget: int = Field(3, ge=1)
+    segmentations: list[str] = Field(
+        default_factory=lambda: [
+            "random",
+            "rfm",
+            "behavior",
+            "text",
+            "graph",
+            "fused",
+            "gnn",
+            "demographic",
+        ]
+    )
+    segment_methods: list[str] = Field(default_factory=lambda: ["segment_pop", "hybrid"])
+    hybrid_segmentation: str | None = None
+    segmentation_preference: list[str] = Field(
+        default_factory=lambda: ["fused", "text", "behavior", "rfm"]
+    )
+    segmentation_params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    k_random: int = Field(8, ge=2)
+    features: dict[str, Any] = Field(default_factory=dict)
+    graph: dict[str, Any] | None = Field(default_factory=lambda: {"dim": 32, "epochs": 20})
+    item_vectors: bool = True
+    n_bootstrap: int = Field(1000, ge=10)
+    min_users_warning: int = Field(100, ge=1)
+    min_segment_users: int = Field(5, ge=1)
+    random_state: int = 0
+
+    def grid(self, method: str) -> list[dict[str, Any]]:
+        """Candidates tried on validation for ``method`` (at most ``budget``)."""
+        base = method.split(":", 1)[0]
+        cands = self.grids.get(method, self.grids.get(base, DEFAULT_GRIDS.get(base, [{}])))
+        return [dict(c) for c in (cands or [{}])[: self.budget]]
+
+    @property
+    def cutoffs(self) -> list[int]:
+        return sorted({self.k, *self.extra_k})
+
+    @classmethod
+    def from_toml(cls, path: str | Path, **overrides: Any) -> EvalConfig:
+        """Read ``path`` (a TOML file; keys as the fields, optionally under ``[evaluate]``)."""
+        p = Path(path)
+        if not p.is_file():
+            raise UsageError(f"--config {p}: no such file; pass a TOML file with EvalConfig keys")
+        try:
+            raw = tomllib.loads(p.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise UsageError(f"--config {p}: not valid TOML ({exc})") from exc
+        raw = raw.get("evaluate", raw)
+        raw.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls(**raw)
+        except ValidationError as exc:
+            raise UsageError(f"--config {p}: invalid evaluation settings: {exc}") from exc

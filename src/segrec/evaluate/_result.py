@@ -1,0 +1,170 @@
+"""The :class:`EvalResult` artifact and its JSON form."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from segrec.evaluate._config import EvalConfig
+    from segrec.evaluate._protocol import EvalSplit
+    from segrec.evaluate._segmentations import PhaseArtifacts
+    from segrec.recommend import RecLists, Recommender
+
+__all__ = ["EvalResult", "MethodRun"]
+
+
+@dataclass
+class MethodRun:
+    """One method's test-period run: summary ``M``, per-user metrics, lists and fitted model."""
+
+    name: str
+    summary: dict[str, Any]
+    per_user: pd.DataFrame
+    lists: RecLists
+    model: Recommender
+
+
+@dataclass
+class EvalResult:
+    """Everything :func:`run_evaluation` measured.
+
+    ``to_json()`` gives the results file: ``dataset`` (counts after the split), ``protocol``
+    (name, settings, warnings, timings, skipped components), ``methods`` (name -> ``M``),
+    ``segmentations`` (name -> k, quality, segment_pop / hybrid results, fairness) and
+    ``significance``. ``runs`` and ``artifacts`` keep the in-memory detail the report uses.
+    """
+
+    dataset: dict[str, Any]
+    protocol: dict[str, Any]
+    methods: dict[str, dict[str, Any]]
+    segmentations: dict[str, dict[str, Any]]
+    significance: dict[str, Any]
+    runs: dict[str, MethodRun] = field(default_factory=dict, repr=False)
+    artifacts: PhaseArtifacts | None = field(default=None, repr=False)
+    cold_users: pd.Index | None = field(default=None, repr=False)
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.protocol.get("warnings", []))
+
+    @classmethod
+    def assemble(
+        cls,
+        split: EvalSplit,
+        cfg: EvalConfig,
+        counts: dict[str, Any],
+        runs: dict[str, MethodRun],
+        seg_table: dict[str, dict[str, Any]],
+        sig: dict[str, Any],
+        skipped: dict[str, str],
+        timings: dict[str, float],
+        final: PhaseArtifacts,
+        hybrid_seg: str | None,
+    ) -> EvalResult:
+        ds = split.dataset
+        dataset = {"name": ds.name, **{k: v for k, v in counts.items() if k != "protocol"}}
+        dataset["n_users_total"] = ds.n_users
+        dataset["n_items_total"] = ds.n_items
+        dataset["n_texts_train"] = len(final.dataset.texts)
+        warns = _warnings(counts, cfg.min_users_warning)
+        protocol = {
+            "name": cfg.protocol,
+            "k": cfg.k,
+            "cutoffs": cfg.cutoffs,
+            "test_frac": split.meta.get("test_frac"),
+            "val_frac": split.meta.get("val_frac"),
+            "dedupe": "keep earliest (timestamp, file order) per (user, item)",
+            "cold_max_train_interactions": 2,
+            "candidates": "all train items except the user's train history",
+            "tuning": f"<= {cfg.budget} configurations per method, fit on fit, NDCG@{cfg.k} on val",
+            "budget": cfg.budget,
+            "n_bootstrap": cfg.n_bootstrap,
+            "random_state": cfg.random_state,
+            "hybrid_segmentation": hybrid_seg,
+            "features": cfg.features,
+            "warnings": warns,
+            "skipped": skipped,
+            "timings_s": timings,
+        }
+        return cls(
+            dataset=dataset,
+            protocol=protocol,
+            methods={k: r.summary for k, r in runs.items()},
+            segmentations=seg_table,
+            significance=sig,
+            runs=runs,
+            artifacts=final,
+            cold_users=split.cold_users,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The results file as a JSON-ready dict (NaN becomes ``null``)."""
+        return _clean(
+            {
+                "dataset": self.dataset,
+                "protocol": self.protocol,
+                "methods": self.methods,
+                "segmentations": self.segmentations,
+                "significance": self.significance,
+            }
+        )
+
+    def save(self, path: str | Path) -> Path:
+        """Write :meth:`to_json` to ``path``."""
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps(self.to_json(), indent=2))
+        return p
+
+    def table(self, k: int | None = None) -> pd.DataFrame:
+        """Methods x headline metrics as a DataFrame (sorted by NDCG@k)."""
+        k = k or int(self.protocol["k"])
+        cols = [
+            f"ndcg@{k}",
+            f"recall@{k}",
+            f"precision@{k}",
+            f"hr@{k}",
+            f"map@{k}",
+            f"coverage@{k}",
+            f"ndcg@{k}_cold",
+            f"ndcg@{k}_warm",
+            "n_users",
+            "n_cold",
+        ]
+        rows = {m: {c: v.get(c) for c in cols} for m, v in self.methods.items()}
+        return pd.DataFrame.from_dict(rows, orient="index").sort_values(
+            f"ndcg@{k}", ascending=False
+        )
+
+
+def _warnings(counts: dict[str, Any], min_users: int) -> list[str]:
+    out = []
+    n, c, w = counts["n_test_users"], counts["n_cold_users"], counts["n_warm_users"]
+    if n < min_users:
+        out.append(f"overall comparisons rest on only {n} test users (< {min_users})")
+    if c < min_users:
+        out.append(f"cold-user comparisons rest on only {c} cold test users (< {min_users})")
+    if w < min_users:
+        out.append(f"warm-user comparisons rest on only {w} warm test users (< {min_users})")
+    return out
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, int | float | str | bool) or obj is None:
+        return obj
+    return str(obj)

@@ -1,0 +1,351 @@
+"""The evaluation pipeline: split, build training-period artifacts, tune on validation, refit,
+score the test period, compare segmentations and test significance."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from segrec.data import Dataset
+from segrec.diagnostics import UsageError
+from segrec.evaluate._config import EvalConfig
+from segrec.evaluate._protocol import EvalSplit, make_split
+from segrec.evaluate._result import EvalResult, MethodRun
+from segrec.evaluate._scoring import ItemSpace, per_user_metrics, summarize
+from segrec.evaluate._segmentations import PhaseArtifacts, build_segmentation
+from segrec.recommend import FitContext, RecLists, Recommender
+from segrec.segment import Segmentation
+
+__all__ = ["RecommenderFactory", "run_evaluation"]
+
+_log = logging.getLogger(__name__)
+
+RecommenderFactory = Callable[..., Recommender]
+
+
+def _factory(name: str, factories: Mapping[str, RecommenderFactory] | None) -> RecommenderFactory:
+    base = name.split(":", 1)[0]
+    if factories is not None and base in factories:
+        return factories[base]
+    from segrec.recommend import get_recommender  # type: ignore[attr-defined]
+
+    return lambda **params: get_recommender(base, **params)  # type: ignore[return-value]
+
+
+def _build_phase(ds: Dataset, cfg: EvalConfig, names: list[str]) -> PhaseArtifacts:
+    art = PhaseArtifacts(ds)
+    wants_features = any(n in names for n in ("text", "graph", "fused", "gnn")) or any(
+        m in cfg.methods for m in ("content", "hybrid")
+    )
+    if wants_features:
+        try:
+            art.features = _features(ds, cfg, any(n in names for n in ("graph", "fused")))
+        except ImportError as exc:
+            art.skipped["features"] = f"ImportError: {exc}"
+            _log.warning("user features unavailable: %s", exc)
+    for n in names:
+        seg = build_segmentation(
+            n, art, cfg.random_state, cfg.k_random, cfg.segmentation_params.get(n)
+        )
+        if seg is not None:
+            art.segmentations[n] = seg
+    return art
+
+
+def _features(ds: Dataset, cfg: EvalConfig, graph: bool) -> Any:
+    """Text + behaviour user features of ``ds`` (plus a GCN ``graph`` block when wanted)."""
+    from segrec.features import TextEmbedder, build_user_features
+
+    opts = dict(cfg.features)
+    emb = opts.pop("embedder", None)
+    if isinstance(emb, dict):
+        emb = TextEmbedder(**emb)
+    feats = build_user_features(ds, emb, **opts)
+    if graph and cfg.graph is not None:
+        try:
+            from segrec.graph import graph_embeddings
+
+            g = graph_embeddings(ds, feats, random_state=cfg.random_state, **cfg.graph)
+            gi = g.user_ids.get_indexer(feats.user_ids)
+            block = np.zeros((feats.n_users, g.block("graph").shape[1]), dtype=np.float32)
+            miss = np.ones(feats.n_users, dtype=bool)
+            block[gi >= 0] = g.block("graph")[gi[gi >= 0]]
+            miss[gi >= 0] = g.missing["graph"][gi[gi >= 0]]
+            feats = feats.with_block("graph", block, miss)
+        except ImportError as exc:
+            _log.warning("graph embeddings unavailable: %s", exc)
+    return feats
+
+
+def _context(art: PhaseArtifacts, seg: Segmentation | None, cfg: EvalConfig) -> FitContext:
+    return FitContext(
+        train=art.dataset,
+        features=art.features,
+        segmentation=seg,
+        item_vectors=art.item_vectors,
+        user_text=art.user_text,
+        segment_names=dict(seg.names) if seg is not None else {},
+        random_state=cfg.random_state,
+    )
+
+
+def _recommend(rec: Recommender, users: list[str], k: int) -> RecLists:
+    if "reasons" in inspect.signature(rec.recommend).parameters:
+        return rec.recommend(users, k, reasons=False)  # type: ignore[call-arg]
+    return rec.recommend(users, k)
+
+
+def _params_of(rec: Recommender, given: dict[str, Any]) -> dict[str, Any]:
+    p = getattr(rec, "params", None)
+    return p() if callable(p) else dict(given)
+
+
+class _Evaluator:
+    """Holds the two phases (fit -> val for tuning, train -> test for scoring)."""
+
+    def __init__(
+        self, split: EvalSplit, cfg: EvalConfig, tune: PhaseArtifacts, final: PhaseArtifacts
+    ) -> None:
+        self.split, self.cfg, self.tune, self.final = split, cfg, tune, final
+        self.kmax = max(cfg.cutoffs)
+        self.val_users = [str(u) for u in split.val_users]
+        self.test_users = [str(u) for u in split.test_users]
+        self.val_rel = split.relevant("val")
+        self.test_rel = split.relevant("test")
+        self.cold = split.cold_mask(split.test_users)
+        self.tune_space = ItemSpace(tune.dataset.item_ids, tune.dataset.interaction_matrix())
+        self.final_space = ItemSpace(final.dataset.item_ids, final.dataset.interaction_matrix())
+
+    def _val_score(self, rec: Recommender) -> float:
+        if not self.val_users:
+            return float("nan")
+        lists = _recommend(rec, self.val_users, self.cfg.k)
+        codes = self.tune_space.codes(lists, self.val_users, self.cfg.k)
+        rel = [self.val_rel[u] for u in self.val_users]
+        pu = per_user_metrics(codes, rel, self.tune_space, [self.cfg.k])
+        return float(pu[f"ndcg@{self.cfg.k}"].mean())
+
+    def _candidate(
+        self, factory: RecommenderFactory, params: dict[str, Any], ctx: FitContext
+    ) -> Recommender:
+        rec = factory(**params)
+        tune = getattr(rec, "tune", None)
+        if callable(tune):  # models with cheap inner weights (hybrid) tune them on val here
+            tune(ctx, self.split.val, k=self.cfg.k)
+        else:
+            rec.fit(ctx)
+        return rec
+
+    def run(
+        self,
+        name: str,
+        factory: RecommenderFactory,
+        seg_name: str | None,
+        grid: list[dict[str, Any]] | None = None,
+    ) -> MethodRun:
+        cfg = self.cfg
+        t0 = time.perf_counter()
+        seg_tune = self.tune.segmentations.get(seg_name) if seg_name else None
+        seg_final = self.final.segmentations.get(seg_name) if seg_name else None
+        ctx_tune = _context(self.tune, seg_tune, cfg)
+        tuning: list[dict[str, Any]] = []
+        grid = grid if grid is not None else cfg.grid(name)
+        best, best_score, best_rec = grid[0], -np.inf, None
+        if self.val_users:
+            for params in grid:
+                rec = self._candidate(factory, params, ctx_tune)
+                score = self._val_score(rec)
+                tuning.append({"params": params, f"val_ndcg@{cfg.k}": score})
+                if best_rec is None or score > best_score:
+                    best, best_score, best_rec = params, score, rec
+        # refit the chosen candidate (with any inner weights it tuned) on the whole train period
+        rec = best_rec if best_rec is not None else factory(**best)
+        rec.fit(_context(self.final, seg_final, cfg))
+        lists = _recommend(rec, self.test_users, self.kmax)
+        codes = self.final_space.codes(lists, self.test_users, self.kmax)
+        rel = [self.test_rel[u] for u in self.test_users]
+        pu = per_user_metrics(codes, rel, self.final_space, cfg.cutoffs)
+        pu.index = pd.Index(self.test_users, name="user_id")
+        summary = summarize(
+            pu, self.cold, codes, self.final_space, cfg.cutoffs, cfg.n_bootstrap, cfg.random_state
+        )
+        summary["params"] = _params_of(rec, best)
+        summary[f"val_ndcg@{cfg.k}"] = None if not np.isfinite(best_score) else best_score
+        summary["tuned_params"] = best
+        summary["tuning"] = tuning
+        summary["segmentation"] = seg_name
+        summary["seconds"] = round(time.perf_counter() - t0, 2)
+        _log.info(
+            "%s%s: ndcg@%d=%.4f (%.1fs)",
+            name,
+            f":{seg_name}" if seg_name else "",
+            cfg.k,
+            summary[f"ndcg@{cfg.k}"] or 0.0,
+            summary["seconds"],
+        )
+        return MethodRun(name, summary, pu, lists, rec)
+
+
+def _pick_segmentation(cfg: EvalConfig, built: Mapping[str, Segmentation]) -> str | None:
+    if cfg.hybrid_segmentation is not None:
+        return cfg.hybrid_segmentation if cfg.hybrid_segmentation in built else None
+    return next((s for s in cfg.segmentation_preference if s in built), None)
+
+
+def run_evaluation(
+    dataset: Dataset,
+    config: EvalConfig | None = None,
+    *,
+    recommenders: Mapping[str, RecommenderFactory] | None = None,
+    **overrides: Any,
+) -> EvalResult:
+    """Run the whole evaluation of ``dataset`` under ``config`` (or keyword overrides).
+
+    Tuning fits every method on the fit period and scores validation; the chosen parameters are
+    refit on the whole training period and scored on the test period. ``recommenders``
+    optionally maps method names to factories (default: :func:`segrec.recommend.get_recommender`).
+
+        >>> # res = run_evaluation(ds, EvalConfig(protocol="v1")); res.save("results.json")
+    """
+    from segrec.evaluate._compare import compare_segmentations, significance
+
+    if config is not None and overrides:
+        config = config.model_copy(update=overrides)
+    cfg = config if config is not None else EvalConfig(**overrides)
+    t0 = time.perf_counter()
+    if cfg.events is not None:
+        keep = dataset.interactions.event.astype(str).isin(cfg.events).to_numpy()
+        if not keep.any():
+            raise UsageError(
+                f"events={cfg.events}: no interaction has these event types; dataset "
+                f"{dataset.name!r} has {sorted(dataset.interactions.event.astype(str).unique())}"
+            )
+        dataset = dataset.replace(interactions=dataset.interactions[keep])
+    split = make_split(dataset, cfg.protocol, cfg.test_frac, cfg.val_frac)
+    timings: dict[str, float] = {"split": time.perf_counter() - t0}
+    counts = split.counts()
+    if counts["n_test_users"] == 0:
+        raise UsageError(
+            f"dataset {dataset.name!r}: protocol {cfg.protocol} leaves no test users; "
+            "try --protocol llo or a dataset with more history per user"
+        )
+    seg_names = list(dict.fromkeys(cfg.segmentations))
+    t = time.perf_counter()
+    tune = _build_phase(split.fit_dataset(), cfg, seg_names)
+    final = _build_phase(split.train_dataset(), cfg, seg_names)
+    timings["artifacts"] = time.perf_counter() - t
+    ev = _Evaluator(split, cfg, tune, final)
+    hybrid_seg = _pick_segmentation(cfg, final.segmentations)
+    runs: dict[str, MethodRun] = {}
+    skipped: dict[str, str] = {f"segmentation:{k}": v for k, v in final.skipped.items()}
+    t = time.perf_counter()
+    methods = [m for m in cfg.methods if m != "hybrid"] + (
+        ["hybrid"] if "hybrid" in cfg.methods else []
+    )
+    hybrid_grid: list[dict[str, Any]] | None = None
+    for name in methods:
+        seg = hybrid_seg if name in ("hybrid", "segment_pop") else None
+        if name == "hybrid":
+            hybrid_grid = _hybrid_grid(cfg, runs, recommenders)
+        _try_run(ev, runs, skipped, name, name, recommenders, seg, hybrid_grid)
+    for s in seg_names:
+        if s not in final.segmentations:
+            continue
+        for m in cfg.segment_methods:
+            key = f"{m}:{s}"
+            if m == "hybrid" and s == hybrid_seg and "hybrid" in runs:
+                runs[key] = dataclasses.replace(runs["hybrid"], name=key)
+                continue
+            grid = None
+            if m == "hybrid" and "hybrid" in runs:
+                grid = [runs["hybrid"].summary["tuned_params"]]
+            _try_run(ev, runs, skipped, key, m, recommenders, s, grid)
+    timings["methods"] = time.perf_counter() - t
+    if hybrid_seg is not None:
+        _add_per_segment(runs, final.segmentations[hybrid_seg], hybrid_seg, cfg)
+    seg_table = compare_segmentations(split, final, runs, cfg)
+    sig = significance(runs, cfg, ev.cold)
+    timings["total"] = time.perf_counter() - t0
+    return EvalResult.assemble(
+        split,
+        cfg,
+        counts,
+        runs,
+        seg_table,
+        sig,
+        skipped,
+        {k: round(v, 2) for k, v in timings.items()},
+        final,
+        hybrid_seg,
+    )
+
+
+def _add_per_segment(
+    runs: Mapping[str, MethodRun], seg: Segmentation, seg_name: str, cfg: EvalConfig
+) -> None:
+    """Every method's NDCG@k per segment of the report's segmentation (``per_segment``)."""
+    from segrec.evaluate._compare import per_segment
+
+    metric = f"ndcg@{cfg.k}"
+    for run in runs.values():
+        table = per_segment(run.per_user, seg, metric)
+        run.summary["per_segment"] = {
+            "segmentation": seg_name,
+            "segments": [
+                {
+                    "segment": int(r["segment"]),
+                    "name": str(r["name"]),
+                    "n": int(r["n"]),
+                    metric: float(r["mean"]),
+                }
+                for _, r in table.iterrows()
+            ],
+        }
+
+
+def _hybrid_grid(
+    cfg: EvalConfig,
+    runs: Mapping[str, MethodRun],
+    factories: Mapping[str, RecommenderFactory] | None,
+) -> list[dict[str, Any]] | None:
+    """Hybrid candidates: the ``budget`` baselines with the best validation NDCG, each with the
+    parameters its own tuning chose (blend weights are then tuned on validation inside)."""
+    if "hybrid" in cfg.grids or (factories is not None and "hybrid" in factories):
+        return None
+    col = f"val_ndcg@{cfg.k}"
+    ranked = sorted(
+        (b for b in cfg.baselines if b in runs and runs[b].summary.get(col) is not None),
+        key=lambda b: -runs[b].summary[col],
+    )
+    if not ranked:
+        return None
+    return [
+        {"base": b, "base_params": dict(runs[b].summary["tuned_params"])}
+        for b in ranked[: cfg.budget]
+    ]
+
+
+def _try_run(
+    ev: _Evaluator,
+    runs: dict[str, MethodRun],
+    skipped: dict[str, str],
+    key: str,
+    method: str,
+    factories: Mapping[str, RecommenderFactory] | None,
+    seg: str | None,
+    grid: list[dict[str, Any]] | None = None,
+) -> None:
+    try:
+        factory = _factory(method, factories)
+        runs[key] = ev.run(method, factory, seg, grid)
+        runs[key].name = key
+    except (ImportError, UsageError) as exc:
+        skipped[key] = f"{type(exc).__name__}: {exc}"
+        _log.warning("method %r skipped: %s", key, exc)

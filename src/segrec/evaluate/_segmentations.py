@@ -1,0 +1,197 @@
+"""Build every segmentation the evaluation compares, from one training-period dataset.
+
+``random``, ``rfm`` (classic quantile RFM), ``behavior`` (truncated SVD of the training history +
+k-means) and ``demographic`` (user attribute columns) need nothing but the dataset. ``text``,
+``graph``, ``fused`` and ``gnn`` use the user features and segmenters of :mod:`segrec.features`
+and :mod:`segrec.segment`; when a component is unavailable the segmentation is skipped and the
+reason recorded, never replaced by something else under the same name.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from segrec.data import Dataset
+from segrec.features import UserFeatures
+from segrec.segment import Segmentation
+
+__all__ = [
+    "SEGMENTATIONS",
+    "PhaseArtifacts",
+    "behavior_svd",
+    "build_segmentation",
+    "classic_rfm",
+    "demographic",
+]
+
+_log = logging.getLogger(__name__)
+
+SEGMENTATIONS = ("random", "rfm", "behavior", "text", "graph", "fused", "gnn", "demographic")
+
+
+@dataclass
+class PhaseArtifacts:
+    """What one training period yields: features, item vectors, segmentations, skip reasons."""
+
+    dataset: Dataset
+    features: UserFeatures | None = None
+    item_vectors: pd.DataFrame | None = None
+    user_text: pd.DataFrame | None = None
+    segmentations: dict[str, Segmentation] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    behavior_x: np.ndarray | None = None  # users-with-history x d SVD space (quality reference)
+    behavior_users: pd.Index | None = None
+
+
+def _active_users(ds: Dataset) -> tuple[pd.Index, sp.csr_matrix]:
+    m = ds.interaction_matrix("binary").tocsr()
+    rows = np.flatnonzero(np.diff(m.indptr) > 0)
+    return pd.Index(ds.user_ids[rows], name="user_id"), m[rows]
+
+
+def behavior_svd(ds: Dataset, dim: int = 32, random_state: int = 0) -> tuple[pd.Index, np.ndarray]:
+    """L2-normalised truncated SVD of the (tf-idf weighted) user x item training matrix."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfTransformer
+    from sklearn.preprocessing import normalize
+
+    users, m = _active_users(ds)
+    x = TfidfTransformer().fit_transform(m)
+    d = max(2, min(dim, min(x.shape) - 1))
+    z = TruncatedSVD(d, random_state=random_state).fit_transform(x)
+    return users, normalize(z).astype(np.float32)
+
+
+def _kmeans(
+    x: np.ndarray, users: pd.Index, k: int | None, random_state: int, name: str
+) -> Segmentation:
+    try:
+        from segrec.segment import get_segmenter
+
+        kw: dict[str, Any] = {"random_state": random_state}
+        if k is not None:
+            kw["k"] = k
+        seg = get_segmenter("kmeans", **kw).fit(x)
+        return Segmentation(users, seg.labels, seg.strength, name, seg.centers, quality=seg.quality)
+    except ImportError:
+        from sklearn.cluster import KMeans
+
+        km = KMeans(k or 8, n_init=4, random_state=random_state).fit(x)
+        return Segmentation(users, km.labels_, np.ones(len(users)), name, km.cluster_centers_)
+
+
+def _random(users: pd.Index, k: int, random_state: int) -> Segmentation:
+    # a derived stream, so random segments never mirror other draws seeded with the same value
+    rng = np.random.default_rng([random_state, 0x5E6])
+    return Segmentation(users, rng.integers(0, k, len(users)), np.ones(len(users)), "random")
+
+
+def classic_rfm(ds: Dataset) -> Segmentation:
+    """Classic quantile RFM: 1-5 quantile scores and the usual named R x F cells (Champions,
+    Loyal Customers, At Risk, ...), from :func:`segrec.features.rfm_segments`."""
+    from segrec.features import rfm_scores, rfm_segments
+
+    named = rfm_segments(rfm_scores(ds))
+    cats = sorted(named.unique())
+    labels = pd.Categorical(named.to_numpy(), categories=cats).codes.astype(np.int64)
+    return Segmentation(
+        pd.Index(named.index.astype(str), name="user_id"),
+        labels,
+        np.ones(len(labels)),
+        "rfm",
+        names=dict(enumerate(cats)),
+    )
+
+
+def demographic(ds: Dataset, max_groups: int = 12) -> Segmentation | None:
+    """Groups of users sharing their attribute values (numbers cut into terciles); ``None``
+    when the users table has no attribute columns."""
+    attrs = [c for c in ds.users.columns if c != "user_id"]
+    if not attrs or len(ds.users) == 0:
+        return None
+    t = ds.users.set_index(ds.users.user_id.astype(str))[attrs]
+    parts = []
+    for c in attrs:
+        s = t[c]
+        if pd.api.types.is_numeric_dtype(s) and s.nunique() > 6:
+            parts.append(pd.qcut(s, 3, labels=False, duplicates="drop").astype("string"))
+        elif s.nunique() <= 6:
+            parts.append(s.astype("string"))
+    if not parts:
+        return None
+    key = parts[0].fillna("?")
+    for p in parts[1:]:
+        key = key + "|" + p.fillna("?")
+    counts = key.value_counts()
+    keep = set(counts.index[: max_groups - 1])
+    key = key.where(key.isin(keep), "other")
+    cats = sorted(key.unique())
+    labels = pd.Categorical(key, categories=cats).codes.astype(np.int64)
+    return Segmentation(
+        pd.Index(t.index, name="user_id"),
+        labels,
+        np.ones(len(labels)),
+        "demographic",
+        names=dict(enumerate(cats)),
+    )
+
+
+def _from_features(
+    name: str, feats: UserFeatures, ds: Dataset, random_state: int, params: dict[str, Any]
+) -> Segmentation:
+    from segrec.segment import get_segmenter
+
+    blocks = {"text": ["text"], "graph": ["graph"], "fused": None}.get(name)
+    if blocks and any(b not in feats.blocks for b in blocks):
+        raise KeyError(f"features have no block {blocks}; have {sorted(feats.blocks)}")
+    algo = "gnn" if name == "gnn" else params.pop("segmenter", "kmeans")
+    kw = {"random_state": random_state, **params}
+    if blocks is not None and algo != "gnn":
+        kw["blocks"] = blocks
+    seg = get_segmenter(algo, **kw).fit(feats, dataset=ds)
+    return seg
+
+
+def build_segmentation(
+    name: str,
+    art: PhaseArtifacts,
+    random_state: int = 0,
+    k_random: int = 8,
+    params: dict[str, Any] | None = None,
+) -> Segmentation | None:
+    """Segmentation ``name`` of the users of ``art.dataset``; ``None`` (with the reason in
+    ``art.skipped``) when it cannot be built for this dataset."""
+    ds = art.dataset
+    params = dict(params or {})
+    try:
+        if name == "random":
+            users, _ = _active_users(ds)
+            return _random(users, k_random, random_state)
+        if name == "rfm":
+            return classic_rfm(ds)
+        if name == "behavior":
+            if art.behavior_x is None:
+                art.behavior_users, art.behavior_x = behavior_svd(ds, random_state=random_state)
+            assert art.behavior_users is not None
+            return _kmeans(
+                art.behavior_x, art.behavior_users, params.get("k"), random_state, "behavior"
+            )
+        if name == "demographic":
+            seg = demographic(ds)
+            if seg is None:
+                art.skipped[name] = "the users table has no attribute columns"
+            return seg
+        if art.features is None:
+            art.skipped[name] = "user features are unavailable"
+            return None
+        return _from_features(name, art.features, ds, random_state, params)
+    except (ImportError, KeyError) as exc:
+        art.skipped[name] = f"{type(exc).__name__}: {exc}"
+        _log.warning("segmentation %r skipped: %s", name, exc)
+        return None

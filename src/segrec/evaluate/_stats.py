@@ -1,0 +1,85 @@
+"""Uncertainty: bootstrap confidence intervals over users and paired significance tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["bootstrap_ci", "paired_test"]
+
+
+def bootstrap_ci(
+    values: np.ndarray, n_boot: int = 1000, alpha: float = 0.05, random_state: int = 0
+) -> list[float]:
+    """Percentile bootstrap ``[lo, hi]`` of the mean of per-user ``values`` (users resampled).
+
+    Returns ``[nan, nan]`` for an empty array.
+    """
+    v = np.asarray(values, dtype=float)
+    if len(v) == 0:
+        return [float("nan"), float("nan")]
+    rng = np.random.default_rng(random_state)
+    means = np.empty(n_boot)
+    # chunked so memory stays small for many users
+    step = max(1, 2_000_000 // max(len(v), 1))
+    for s in range(0, n_boot, step):
+        e = min(n_boot, s + step)
+        idx = rng.integers(0, len(v), size=(e - s, len(v)))
+        means[s:e] = v[idx].mean(axis=1)
+    lo, hi = np.quantile(means, [alpha / 2, 1 - alpha / 2])
+    return [float(lo), float(hi)]
+
+
+def paired_test(
+    a: np.ndarray,
+    b: np.ndarray,
+    n_boot: int = 1000,
+    alpha: float = 0.05,
+    random_state: int = 0,
+) -> dict[str, Any]:
+    """Compare per-user scores ``a`` and ``b`` (same users, same order).
+
+    Reports the mean difference ``a - b``, its paired-bootstrap CI, a two-sided bootstrap
+    p-value (share of null-centred resampled mean differences at least as far from zero as
+    the observed one) and the Wilcoxon signed-rank p-value (scipy; ``None`` when every difference is zero).
+    """
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"paired arrays differ in shape: {a.shape} vs {b.shape}")
+    d = a - b
+    n = len(d)
+    out: dict[str, Any] = {"n_users": n, "mean_a": _mean(a), "mean_b": _mean(b)}
+    out["mean_diff"] = _mean(d)
+    out["rel_lift"] = (out["mean_a"] / out["mean_b"] - 1.0) if out["mean_b"] else None
+    if n == 0:
+        out.update({"diff_ci": [None, None], "p_bootstrap": None, "p_wilcoxon": None})
+        return out
+    rng = np.random.default_rng(random_state)
+    idx = rng.integers(0, n, size=(n_boot, n))
+    means = d[idx].mean(axis=1)
+    lo, hi = np.quantile(means, [alpha / 2, 1 - alpha / 2])
+    out["diff_ci"] = [float(lo), float(hi)]
+    # centred bootstrap: the share of null-shifted means at least as far from zero
+    centred = means - means.mean()
+    p = float((np.abs(centred) >= abs(d.mean())).mean()) if d.any() else 1.0
+    out["p_bootstrap"] = max(p, 1.0 / n_boot) if d.any() else 1.0
+    out["p_wilcoxon"] = _wilcoxon(d)
+    out["significant"] = bool(out["p_bootstrap"] < alpha)
+    return out
+
+
+def _mean(x: np.ndarray) -> float:
+    return float(x.mean()) if len(x) else float("nan")
+
+
+def _wilcoxon(d: np.ndarray) -> float | None:
+    if not np.any(d != 0):
+        return None
+    from scipy.stats import wilcoxon
+
+    try:
+        return float(wilcoxon(d, zero_method="wilcox").pvalue)
+    except ValueError:
+        return None

@@ -1,0 +1,266 @@
+"""The self-contained HTML report and its Markdown summary (no CDN, no external links)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from segrec.evaluate import EvalResult
+from segrec.report._cards import segment_cards, user_map
+from segrec.report._svg import bar_chart, grouped_bars, scatter
+
+__all__ = ["render_html", "render_markdown", "write_report"]
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
+max-width:1100px;color:#222;padding:0 16px}
+h1{margin-bottom:4px}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}
+table{border-collapse:collapse;font-size:13px;margin:8px 0}
+td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}
+th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
+.warn{background:#fff4e5;border-left:4px solid #f28e2b;padding:8px 12px;margin:8px 0}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:12px}
+.card{border:1px solid #ddd;border-radius:6px;padding:10px 14px;font-size:13px}
+.card h3{margin:4px 0}.muted{color:#777}.best{font-weight:bold;color:#0a6}
+blockquote{margin:4px 0;padding-left:8px;border-left:3px solid #ccc;color:#555}
+"""
+
+
+def _f(v: Any, nd: int = 4) -> str:
+    if v is None:
+        return "n/a"
+    if isinstance(v, float):
+        return f"{v:.{nd}f}"
+    return escape(str(v))
+
+
+def _ci(ci: Any) -> str:
+    if not ci or ci[0] is None:
+        return "n/a"
+    return f"[{ci[0]:.4f}, {ci[1]:.4f}]"
+
+
+def _methods_table(res: EvalResult, k: int) -> str:
+    m = f"ndcg@{k}"
+    rows = sorted(res.methods.items(), key=lambda kv: -(kv[1].get(m) or 0.0))
+    best = rows[0][0] if rows else None
+    head = (
+        f"<tr><th>method</th><th>NDCG@{k}</th><th>95% CI</th><th>cold</th><th>warm</th>"
+        f"<th>Recall@{k}</th><th>Prec@{k}</th><th>HR@{k}</th><th>MAP@{k}</th>"
+        f"<th>Cov@{k}</th><th>Novelty</th><th>Diversity</th><th>users (cold)</th>"
+        "<th>params</th></tr>"
+    )
+    body = []
+    for name, v in rows:
+        cls = ' class="best"' if name == best else ""
+        params = ", ".join(f"{a}={b}" for a, b in (v.get("params") or {}).items() if a != "model")
+        body.append(
+            f"<tr><td{cls}>{escape(name)}</td><td>{_f(v.get(m))}</td><td>{_ci(v.get(m + '_ci'))}"
+            f"</td><td>{_f(v.get(m + '_cold'))}</td><td>{_f(v.get(m + '_warm'))}</td>"
+            f"<td>{_f(v.get(f'recall@{k}'))}</td><td>{_f(v.get(f'precision@{k}'))}</td>"
+            f"<td>{_f(v.get(f'hr@{k}'))}</td><td>{_f(v.get(f'map@{k}'))}</td>"
+            f"<td>{_f(v.get(f'coverage@{k}'))}</td><td>{_f(v.get(f'novelty@{k}'), 2)}</td>"
+            f"<td>{_f(v.get(f'diversity@{k}'), 3)}</td>"
+            f"<td>{v.get('n_users')} ({v.get('n_cold')})</td>"
+            f'<td class="muted">{escape(params[:80])}</td></tr>'
+        )
+    return f"<table>{head}{''.join(body)}</table>"
+
+
+def _seg_table(res: EvalResult, k: int) -> str:
+    m = f"ndcg@{k}"
+    head = (
+        "<tr><th>segmentation</th><th>k</th><th>silhouette</th><th>stability</th>"
+        f"<th>segment_pop {m}</th><th>95% CI</th><th>hybrid {m}</th><th>hybrid cold</th>"
+        "<th>fairness gap (max-min)</th><th>min/max</th></tr>"
+    )
+    body = []
+    for name, v in res.segmentations.items():
+        sp_, hy = v.get("segment_pop", {}), v.get("hybrid", {})
+        fair = (hy or sp_).get("fairness", {}) if (hy or sp_) else {}
+        body.append(
+            f"<tr><td>{escape(name)}</td><td>{v.get('k')}</td><td>{_f(v.get('silhouette'), 3)}"
+            f"</td><td>{_f(v.get('stability'), 3)}</td><td>{_f(sp_.get(m))}</td>"
+            f"<td>{_ci(sp_.get(m + '_ci'))}</td><td>{_f(hy.get(m))}</td>"
+            f"<td>{_f(hy.get(m + '_cold'))}</td><td>{_f(fair.get('gap'))}</td>"
+            f"<td>{_f(fair.get('ratio'), 3)}</td></tr>"
+        )
+    return f"<table>{head}{''.join(body)}</table>"
+
+
+def _significance(res: EvalResult) -> str:
+    items = []
+    for key, v in res.significance.items():
+        if not isinstance(v, dict):
+            continue
+        items.append(
+            f"<tr><td>{escape(v['a'])} vs {escape(v['b'])}</td><td>{v['n_users']}</td>"
+            f"<td>{_f(v.get('mean_diff'))}</td><td>{_ci(v.get('diff_ci'))}</td>"
+            f"<td>{_f(v.get('p_bootstrap'), 3)}</td><td>{_f(v.get('p_wilcoxon'), 3)}</td>"
+            f"<td>{'cold users' if key.endswith('_cold') else 'all'}</td></tr>"
+        )
+    if not items:
+        return "<p class='muted'>No paired comparison could be made.</p>"
+    return (
+        "<table><tr><th>comparison</th><th>users</th><th>mean diff</th><th>95% CI</th>"
+        "<th>p (bootstrap)</th><th>p (Wilcoxon)</th><th>slice</th></tr>"
+        + "".join(items)
+        + "</table>"
+    )
+
+
+def _cards_html(cards: list[dict[str, Any]]) -> str:
+    out = []
+    for c in cards:
+        rev = "".join(f"<blockquote>{escape(r[:300])}</blockquote>" for r in c["reviews"])
+        rules = "".join(f"<li>{escape(str(r))}</li>" for r in c["rules"])
+        out.append(
+            f'<div class="card"><h3>{escape(str(c["name"]))}</h3>'
+            f'<div class="muted">segment {c["segment"]} · {c["size"]} users</div>'
+            f"<p><b>Keywords:</b> {escape(', '.join(map(str, c['keywords'])) or 'n/a')}</p>"
+            f"<p><b>Top items:</b> {escape('; '.join(c['top_items']) or 'n/a')}</p>"
+            + (f"<p><b>Rules:</b></p><ul>{rules}</ul>" if rules else "")
+            + (f"<p><b>Representative reviews:</b></p>{rev}" if rev else "")
+            + "</div>"
+        )
+    return f'<div class="cards">{"".join(out)}</div>'
+
+
+def render_html(
+    res: EvalResult,
+    profiles: Mapping[int, Mapping[str, Any]] | None = None,
+    title: str | None = None,
+) -> str:
+    """The whole report as one HTML string (inline CSS and SVG only)."""
+    k = int(res.protocol["k"])
+    m = f"ndcg@{k}"
+    d = res.dataset
+    title = title or f"segrec evaluation: {d.get('name', 'dataset')}"
+    warns = "".join(f'<div class="warn">⚠ {escape(w)}</div>' for w in res.warnings)
+    order = sorted(res.methods, key=lambda n: -(res.methods[n].get(m) or 0.0))
+    main = [n for n in order if ":" not in n]
+    chart = bar_chart(
+        main,
+        [res.methods[n].get(m) for n in main],
+        [res.methods[n].get(m + "_ci") for n in main],
+        f"Test {m} with 95% bootstrap CI",
+        highlight=["hybrid"],
+    )
+    cw = grouped_bars(
+        main,
+        {
+            "cold": [res.methods[n].get(m + "_cold") for n in main],
+            "warm": [res.methods[n].get(m + "_warm") for n in main],
+        },
+        f"{m}: cold (≤2 train interactions) vs warm users",
+    )
+    segs = [s for s, v in res.segmentations.items() if "segment_pop" in v]
+    seg_chart = bar_chart(
+        segs,
+        [res.segmentations[s]["segment_pop"].get(m) for s in segs],
+        [res.segmentations[s]["segment_pop"].get(m + "_ci") for s in segs],
+        f"segment_pop {m} by segmentation",
+    )
+    hseg = res.protocol.get("hybrid_segmentation")
+    fair_html, map_html, cards_html = "", "", ""
+    arts = res.artifacts
+    if hseg and arts is not None and hseg in arts.segmentations:
+        seg = arts.segmentations[hseg]
+        row = res.segmentations.get(hseg, {}).get("hybrid") or {}
+        ps = row.get("per_segment", [])
+        if ps:
+            fair_html = bar_chart(
+                [p["name"] for p in ps],
+                [p[m] for p in ps],
+                title=f"hybrid {m} per {hseg} segment (fairness)",
+            )
+        um = user_map(res, seg)
+        if um is not None:
+            map_html = scatter(
+                um[0], um[1], seg.names, f"Users (PCA of features) by {hseg} segment"
+            )
+        cards_html = _cards_html(segment_cards(res, seg, profiles))
+    counts = ", ".join(f"{escape(a)}: {b}" for a, b in d.items() if isinstance(b, int | str))
+    skipped = "".join(
+        f"<li>{escape(a)}: {escape(b)}</li>" for a, b in res.protocol.get("skipped", {}).items()
+    )
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>{escape(title)}</title><style>{_CSS}</style></head><body>
+<h1>{escape(title)}</h1>
+<p class="muted">protocol <b>{escape(str(res.protocol["name"]))}</b> · K={k} ·
+{d.get("n_test_users")} test users ({d.get("n_cold_users")} cold) ·
+hybrid segmentation: {escape(str(hseg))}</p>{warns}
+<h2>Which method recommends best?</h2>{chart}{_methods_table(res, k)}
+<h2>Cold and warm users</h2>{cw}
+<h2>Is the difference real?</h2>{_significance(res)}
+<h2>Which way of segmenting helps most?</h2>{seg_chart}{_seg_table(res, k)}
+<h2>Fairness across segments</h2>{fair_html or "<p class='muted'>n/a</p>"}
+<h2>Map of users</h2>{map_html or "<p class='muted'>n/a</p>"}
+<h2>Segments</h2>{cards_html or "<p class='muted'>n/a</p>"}
+<h2>Data and run</h2><p class="muted">{counts}</p>
+{f"<p>Skipped:</p><ul>{skipped}</ul>" if skipped else ""}
+<p class="muted">timings (s): {escape(str(res.protocol.get("timings_s")))}</p>
+</body></html>"""
+
+
+def render_markdown(res: EvalResult) -> str:
+    """A short Markdown summary: counts, warnings, the method table and the segmentation table."""
+    k = int(res.protocol["k"])
+    m = f"ndcg@{k}"
+    d = res.dataset
+    lines = [
+        f"# segrec evaluation: {d.get('name')}",
+        "",
+        f"Protocol **{res.protocol['name']}**, K={k}: {d.get('n_test_users')} test users "
+        f"({d.get('n_cold_users')} cold, {d.get('n_warm_users')} warm).",
+        "",
+    ]
+    lines += [f"> **Warning:** {w}" for w in res.warnings]
+    lines += [
+        "",
+        f"| method | {m} | 95% CI | cold | warm | recall@{k} | coverage@{k} |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for n, v in sorted(res.methods.items(), key=lambda kv: -(kv[1].get(m) or 0.0)):
+        lines.append(
+            f"| {n} | {_f(v.get(m))} | {_ci(v.get(m + '_ci'))} | "
+            f"{_f(v.get(m + '_cold'))} | {_f(v.get(m + '_warm'))} | "
+            f"{_f(v.get(f'recall@{k}'))} | {_f(v.get(f'coverage@{k}'))} |"
+        )
+    lines += [
+        "",
+        f"| segmentation | k | segment_pop {m} | hybrid {m} | fairness gap | min/max |",
+        "|---|---|---|---|---|---|",
+    ]
+    for n, v in res.segmentations.items():
+        sp_, hy = v.get("segment_pop", {}), v.get("hybrid", {})
+        fair = (hy or sp_ or {}).get("fairness", {})
+        lines.append(
+            f"| {n} | {v.get('k')} | {_f(sp_.get(m))} | {_f(hy.get(m))} | "
+            f"{_f(fair.get('gap'))} | {_f(fair.get('ratio'), 3)} |"
+        )
+    sig = res.significance.get("hybrid_vs_best_baseline")
+    if sig:
+        lines += [
+            "",
+            f"hybrid vs {sig['b']}: mean diff {_f(sig['mean_diff'])} "
+            f"{_ci(sig.get('diff_ci'))}, p(bootstrap)={_f(sig.get('p_bootstrap'), 3)}, "
+            f"p(Wilcoxon)={_f(sig.get('p_wilcoxon'), 3)} on {sig['n_users']} users.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(
+    res: EvalResult,
+    out_dir: str | Path,
+    profiles: Mapping[int, Mapping[str, Any]] | None = None,
+) -> Path:
+    """Write ``report.html`` and ``summary.md`` into ``out_dir``; returns the HTML path."""
+    d = Path(out_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    html_path = d / "report.html"
+    html_path.write_text(render_html(res, profiles), encoding="utf-8")
+    (d / "summary.md").write_text(render_markdown(res), encoding="utf-8")
+    return html_path

@@ -1,0 +1,70 @@
+"""``segrec evaluate``: results JSON (and report) from the command line; mistakes exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import segrec.cli._evaluate  # noqa: F401  (registers the command)
+from segrec.cli import main
+
+FAST_TOML = """
+methods = ["pop", "ease"]
+segmentations = ["random", "behavior"]
+segment_methods = ["segment_pop"]
+n_bootstrap = 50
+[grids]
+ease = [{l2 = 50.0}, {l2 = 500.0}]
+[segmentation_params.behavior]
+k = 3
+"""
+
+
+@pytest.mark.slow
+def test_evaluate_writes_results_and_report(tmp_path: Path, capsys) -> None:
+    cfg = tmp_path / "eval.toml"
+    cfg.write_text(FAST_TOML)
+    out = tmp_path / "results.json"
+    main(
+        [
+            "evaluate",
+            "--dataset",
+            "synthetic:users=150,seed=3",
+            "--out",
+            str(out),
+            "--config",
+            str(cfg),
+            "--k",
+            "5",
+            "--report",
+            str(tmp_path / "rep"),
+        ]
+    )
+    data = json.loads(out.read_text())
+    assert data["protocol"]["name"] == "v1" and data["protocol"]["k"] == 5
+    assert {"pop", "ease", "segment_pop:behavior", "segment_pop:random"} <= set(data["methods"])
+    assert {"ndcg@5", "ndcg@20", "ndcg@5_ci", "ndcg@5_cold"} <= set(data["methods"]["ease"])
+    assert len(data["methods"]["ease"]["tuning"]) == 2
+    assert data["dataset"]["n_test_users"] > 0
+    assert (tmp_path / "rep" / "report.html").exists()
+    captured = capsys.readouterr()
+    assert "test users" in captured.out and "warning:" in captured.err
+
+
+def test_evaluate_rejects_bad_protocol(tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(
+            [
+                "evaluate",
+                "--dataset",
+                "synthetic:users=50,seed=1",
+                "--out",
+                str(tmp_path / "r.json"),
+                "--protocol",
+                "kfold",
+            ]
+        )
+    assert exc.value.code == 2
+    assert "protocol" in capsys.readouterr().err

@@ -1,0 +1,147 @@
+"""End-to-end evaluation on a small planted dataset with fast settings."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from evalkit import PlainPop, pop_factories
+
+from segrec.diagnostics import UsageError
+from segrec.evaluate import EvalConfig, EvalResult, run_evaluation
+
+FAST = {
+    "n_bootstrap": 200,
+    "features": {"embedder": {"backend": "tfidf-svd", "tfidf_dim": 32}},
+    "graph": None,
+    "segmentations": ["random", "rfm", "behavior", "text", "fused", "demographic"],
+    "segmentation_params": {"behavior": {"k": 4}, "text": {"k": 4}, "fused": {"k": 4}},
+}
+
+M_KEYS = {
+    "ndcg@10",
+    "recall@10",
+    "precision@10",
+    "hr@10",
+    "map@10",
+    "coverage@10",
+    "ndcg@10_cold",
+    "ndcg@10_warm",
+    "ndcg@10_ci",
+    "params",
+    "ndcg@20",
+    "recall@20",
+    "n_users",
+    "n_cold",
+    "n_warm",
+}
+
+# end-to-end runs of the whole pipeline take 10-30 s on two busy cores
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def result(planted) -> EvalResult:
+    factories = pop_factories()
+    cfg = EvalConfig(
+        methods=["pop", "hybrid"],
+        grids={"pop": [{"damp": 0.0}, {"damp": 5.0}], "segment_pop": [{}], "hybrid": [{}]},
+        **FAST,
+    )
+    return run_evaluation(planted, cfg, recommenders=factories)
+
+
+def test_json_schema_has_the_issue_keys(result: EvalResult, tmp_path) -> None:
+    path = result.save(tmp_path / "results.json")
+    data = json.loads(path.read_text())
+    assert set(data) == {"dataset", "protocol", "methods", "segmentations", "significance"}
+    assert data["protocol"]["name"] == "v1"
+    assert {"n_test_users", "n_cold_users"} <= set(data["dataset"])
+    for name in ("pop", "hybrid", "segment_pop:behavior", "segment_pop:random"):
+        assert set(data["methods"][name]) >= M_KEYS, name
+        ci = data["methods"][name]["ndcg@10_ci"]
+        assert len(ci) == 2 and ci[0] <= data["methods"][name]["ndcg@10"] <= ci[1]
+    for seg in ("random", "rfm", "behavior", "text", "demographic"):
+        row = data["segmentations"][seg]
+        assert {"k", "silhouette", "stability", "segment_pop", "hybrid"} <= set(row)
+        assert {"gap", "ratio"} <= set(row["segment_pop"]["fairness"])
+
+
+def test_counts_are_consistent(result: EvalResult) -> None:
+    d = result.dataset
+    assert d["n_cold_users"] + d["n_warm_users"] == d["n_test_users"]
+    m = result.methods["pop"]
+    assert m["n_users"] == d["n_test_users"] and m["n_cold"] == d["n_cold_users"]
+    # the planted data leaves fewer than 100 test users: the result must say so
+    assert any("test users" in w for w in result.warnings)
+    assert any("cold" in w for w in result.warnings)
+
+
+def test_tuning_uses_validation_and_records_params(result: EvalResult) -> None:
+    m = result.methods["pop"]
+    assert len(m["tuning"]) == 2 and m["val_ndcg@10"] is not None
+    assert m["params"]["damp"] in (0.0, 5.0)
+
+
+def test_planted_segments_beat_random_and_rfm(result: EvalResult) -> None:
+    # users were planted in groups with their own items: segments from behaviour or text must
+    # give segment popularity a clear lift over random segments and over global popularity
+    meth = result.methods
+    for good in ("segment_pop:behavior", "segment_pop:text"):
+        assert meth[good]["ndcg@10"] > 1.5 * meth["segment_pop:random"]["ndcg@10"]
+        assert meth[good]["ndcg@10"] > meth["segment_pop:rfm"]["ndcg@10"]
+        assert meth[good]["ndcg@10"] > meth["pop"]["ndcg@10"]
+    sig = result.significance
+    assert sig["best_baseline"] == "pop"
+    assert sig["segment_pop:text_vs_segment_pop:random"]["mean_diff"] > 0
+
+
+def test_segment_fairness_is_max_minus_min(result: EvalResult) -> None:
+    row = result.segmentations["behavior"]["segment_pop"]
+    vals = [p["ndcg@10"] for p in row["per_segment"] if p["segment"] >= 0]
+    assert row["fairness"]["gap"] == pytest.approx(max(vals) - min(vals))
+    assert row["fairness"]["ratio"] == pytest.approx(min(vals) / max(vals))
+
+
+def test_features_come_from_training_period_only(result: EvalResult) -> None:
+    art = result.artifacts
+    assert art is not None
+    # the features were built on the train dataset: its interactions end before the test rows
+    ds = art.dataset
+    assert len(ds.interactions) == result.dataset["n_train"]
+    assert art.features is not None
+    assert set(art.features.user_ids) <= set(ds.user_ids)
+
+
+def test_llo_protocol_runs(planted) -> None:
+    res = run_evaluation(
+        planted,
+        EvalConfig(protocol="llo", methods=["pop"], segmentations=[], n_bootstrap=50, graph=None),
+        recommenders={"pop": lambda **p: PlainPop(**p)},
+    )
+    assert res.protocol["name"] == "llo"
+    n_users_3plus = int((planted.interactions.user_id.value_counts() >= 3).sum())
+    assert 0 < res.dataset["n_test_users"] <= n_users_3plus
+    # with leave-last-out only users with exactly three (distinct) interactions can be cold
+    pairs = planted.interactions.drop_duplicates(["user_id", "item_id"])
+    n_exactly_3 = int((pairs.user_id.value_counts() == 3).sum())
+    assert 0 < res.dataset["n_cold_users"] <= n_exactly_3
+    assert np.isfinite(res.methods["pop"]["ndcg@10"])
+
+
+def test_unknown_event_filter_is_a_usage_error(planted) -> None:
+    with pytest.raises(UsageError, match="events"):
+        run_evaluation(planted, EvalConfig(events=["nope"], methods=[]))
+
+
+def test_config_from_toml(tmp_path) -> None:
+    p = tmp_path / "eval.toml"
+    p.write_text('protocol = "llo"\nk = 5\n[grids]\nease = [{l2 = 10.0}]\n')
+    cfg = EvalConfig.from_toml(p, k=20)
+    assert cfg.protocol == "llo" and cfg.k == 20 and cfg.grid("ease") == [{"l2": 10.0}]
+    p.write_text("nonsense = 1\n")
+    with pytest.raises(UsageError, match="nonsense"):
+        EvalConfig.from_toml(p)
+    with pytest.raises(UsageError, match="no such file"):
+        EvalConfig.from_toml(tmp_path / "missing.toml")

@@ -1,0 +1,51 @@
+"""The segmentations the evaluation builds itself: random, rfm, behavior, demographic."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import adjusted_rand_score
+
+from segrec.evaluate import PhaseArtifacts, build_segmentation, demographic
+
+
+def test_random_is_reproducible_and_independent_of_truth(planted) -> None:
+    art = PhaseArtifacts(planted)
+    a = build_segmentation("random", art, random_state=3, k_random=5)
+    b = build_segmentation("random", art, random_state=3, k_random=5)
+    assert a is not None and b is not None
+    assert np.array_equal(a.labels, b.labels) and a.k == 5
+    truth = planted.truth.reindex(a.user_ids).to_numpy()
+    assert abs(adjusted_rand_score(truth, a.labels)) < 0.05
+
+
+def test_behavior_recovers_planted_groups(planted) -> None:
+    art = PhaseArtifacts(planted)
+    seg = build_segmentation("behavior", art, params={"k": 4})
+    assert seg is not None and seg.k == 4
+    truth = planted.truth.reindex(seg.user_ids).to_numpy()
+    assert adjusted_rand_score(truth, seg.labels) > 0.5
+    assert art.behavior_x is not None  # cached for the quality figures
+
+
+def test_rfm_names_cells(planted) -> None:
+    seg = build_segmentation("rfm", PhaseArtifacts(planted))
+    assert seg is not None and seg.k >= 2
+    assert set(seg.names) == set(np.unique(seg.labels))
+    assert len(seg.user_ids) == planted.interactions.user_id.nunique()
+
+
+def test_demographic_from_user_attributes(planted) -> None:
+    seg = demographic(planted)
+    assert seg is not None
+    # gender (2 values) x age terciles (3) = 6 groups
+    assert seg.k == 6 and all("|" in n for n in seg.names.values())
+    no_attrs = planted.replace(users=planted.users[["user_id"]])
+    art = PhaseArtifacts(no_attrs)
+    assert build_segmentation("demographic", art) is None
+    assert "attribute" in art.skipped["demographic"]
+
+
+def test_feature_segmentations_are_skipped_without_features(planted) -> None:
+    art = PhaseArtifacts(planted)
+    assert build_segmentation("text", art) is None
+    assert art.skipped["text"] == "user features are unavailable"

@@ -1,0 +1,34 @@
+"""Bootstrap intervals and the paired test."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from segrec.evaluate import bootstrap_ci, paired_test
+
+
+def test_bootstrap_ci_covers_mean_and_shrinks_with_users() -> None:
+    rng = np.random.default_rng(0)
+    small = rng.random(50)
+    big = rng.random(5000)
+    lo, hi = bootstrap_ci(small, 500, random_state=1)
+    assert lo < small.mean() < hi
+    blo, bhi = bootstrap_ci(big, 500, random_state=1)
+    assert (bhi - blo) < (hi - lo) / 3
+    assert bootstrap_ci(small, 300, random_state=3) == bootstrap_ci(small, 300, random_state=3)
+    assert all(np.isnan(bootstrap_ci(np.array([]))))
+
+
+def test_paired_test_detects_a_real_difference_only() -> None:
+    rng = np.random.default_rng(0)
+    b = rng.random(300)
+    a = b + 0.1 + 0.05 * rng.standard_normal(300)
+    res = paired_test(a, b, 1000)
+    assert res["mean_diff"] > 0.05 and res["diff_ci"][0] > 0
+    assert res["p_bootstrap"] < 0.01 and res["p_wilcoxon"] < 0.01 and res["significant"]
+    noise = b + 0.05 * rng.standard_normal(300)
+    res2 = paired_test(noise, b, 1000)
+    assert res2["diff_ci"][0] < 0 < res2["diff_ci"][1]
+    assert res2["p_bootstrap"] > 0.05
+    same = paired_test(b, b)
+    assert same["p_wilcoxon"] is None and same["p_bootstrap"] == 1.0

@@ -1,0 +1,74 @@
+"""The HTML report is self-contained (nothing fetched) and shows every section."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from evalkit import planted_dataset, pop_factories
+
+from segrec.evaluate import EvalConfig, EvalResult, run_evaluation
+from segrec.report import render_markdown, segment_cards, write_report
+
+# end-to-end runs of the whole pipeline take 10-30 s on two busy cores
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def result() -> EvalResult:
+    cfg = EvalConfig(
+        methods=["pop", "hybrid"],
+        grids={"segment_pop": [{}], "hybrid": [{}]},
+        segmentations=["random", "behavior", "demographic"],
+        n_bootstrap=100,
+        graph=None,
+        segmentation_params={"behavior": {"k": 4}},
+        hybrid_segmentation="behavior",
+        features={"embedder": {"backend": "tfidf-svd", "tfidf_dim": 32}},
+    )
+    return run_evaluation(planted_dataset(), cfg, recommenders=pop_factories())
+
+
+def test_report_is_self_contained_and_complete(result: EvalResult, tmp_path) -> None:
+    path = write_report(result, tmp_path)
+    html = path.read_text()
+    assert html.startswith("<!DOCTYPE html>")
+    # nothing loaded from elsewhere: no scripts, stylesheets, images or frames with a source
+    assert "<script" not in html.lower()
+    assert "<link" not in html.lower()
+    assert not re.search(r'\b(src|href)\s*=\s*["\']?(https?:)?//', html, re.I)
+    assert "@import" not in html
+    for heading in (
+        "Which method recommends best?",
+        "Cold and warm users",
+        "Is the difference",
+        "Which way of segmenting",
+        "Fairness across segments",
+        "Map of users",
+        "Segments",
+    ):
+        assert heading in html
+    assert html.count("<svg") >= 5  # method bars, cold/warm, segmentations, fairness, map
+    assert html.count('class="card"') == result.segmentations["behavior"]["k"]
+    # fewer than 100 test users in the planted data: the report warns
+    assert 'class="warn"' in html and "&lt; 100" in html
+    md = (tmp_path / "summary.md").read_text()
+    assert "| hybrid |" in md and "> **Warning:**" in md
+
+
+def test_segment_cards_use_profiles_when_given(result: EvalResult) -> None:
+    assert result.artifacts is not None
+    seg = result.artifacts.segmentations["behavior"]
+    cards = segment_cards(result, seg, {0: {"name": "Tone chasers", "rules": ["tone > 0.3"]}})
+    by_id = {c["segment"]: c for c in cards}
+    assert by_id[0]["name"] == "Tone chasers" and by_id[0]["rules"] == ["tone > 0.3"]
+    assert sum(c["size"] for c in cards) == len(seg.user_ids)
+    assert all(c["top_items"] for c in cards)
+    # keywords come from the members' reviews: each planted group writes its own words
+    assert any({"tone", "budget", "strings", "drum"} & set(c["keywords"]) for c in cards)
+
+
+def test_markdown_lists_every_method(result: EvalResult) -> None:
+    md = render_markdown(result)
+    for name in result.methods:
+        assert f"| {name} |" in md

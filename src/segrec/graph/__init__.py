@@ -1,1 +1,42 @@
-"""segrec.graph."""
+"""Dataset (+ features) -> user graphs, GCN/LightGCN embeddings and GNN segments."""
+
+from segrec.graph._build import (
+    EVENT_WEIGHTS,
+    BipartiteGraph,
+    UserGraph,
+    build_user_graph,
+    build_user_item_graph,
+    modularity,
+    normalize_adjacency,
+)
+from segrec.graph._embed import graph_embeddings
+from segrec.graph._gcn import GCNConfig, GCNEncoder
+from segrec.graph._inputs import InputFuser, InteractionSVD
+from segrec.graph._lightgcn import LightGCN, LightGCNConfig
+from segrec.graph._segmenter import (
+    GNNSegmenter,
+    GNNSegmenterConfig,
+    soft_assign,
+    target_distribution,
+)
+
+__all__ = [
+    "EVENT_WEIGHTS",
+    "BipartiteGraph",
+    "GCNConfig",
+    "GCNEncoder",
+    "GNNSegmenter",
+    "GNNSegmenterConfig",
+    "InputFuser",
+    "InteractionSVD",
+    "LightGCN",
+    "LightGCNConfig",
+    "UserGraph",
+    "build_user_graph",
+    "build_user_item_graph",
+    "graph_embeddings",
+    "modularity",
+    "normalize_adjacency",
+    "soft_assign",
+    "target_distribution",
+]

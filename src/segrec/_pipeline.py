@@ -38,14 +38,12 @@ def demo_config(**overrides: Any) -> EvalConfig:
 def _profiles_for_report(profiles: Any) -> dict[int, dict[str, Any]]:
     out: dict[int, dict[str, Any]] = {}
     for p in profiles.profiles:
-        rules = []
-        for r in p.get("rules") or []:
-            if isinstance(r, dict):
-                cond = r.get("if", "")
-                prec = r.get("precision")
-                rules.append(f"{cond} (precision {prec:.0%})" if prec is not None else str(cond))
-            else:
-                rules.append(str(r))
+        rule_block = p.get("rules") or {}
+        rules = [
+            f"{r.get('if', '')} (precision {r.get('precision', 0):.0%}, "
+            f"covers {r.get('coverage', 0):.0%} of members)"
+            for r in rule_block.get("rules", [])
+        ]
         out[int(p["segment_id"])] = {
             "name": p.get("name"),
             "keywords": p.get("keywords") or [],

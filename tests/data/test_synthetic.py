@@ -270,3 +270,22 @@ def test_cli_synth_bad_value_is_usage_error(tmp_path) -> None:
 
     res = CliRunner().invoke(app, ["data", "synth", "--users", "0", "--out", str(tmp_path)])
     assert isinstance(res.exception, UsageError) and "users=0" in str(res.exception)
+
+
+def test_light_share_knob() -> None:
+    """``light_share`` sets the cold-start population; the default (0.3) is unchanged."""
+
+    def light(ds: Dataset) -> float:
+        sessions = ds.interactions[ds.interactions.event == "view"].groupby(
+            "user_id", observed=False
+        )
+        return float((sessions.size() <= 3).mean())
+
+    base = generate(users=600, seed=5)
+    _frame_equal(base, generate(users=600, seed=5, light_share=0.3))
+    few, many = (
+        generate(users=600, seed=5, light_share=0.0),
+        generate(users=600, seed=5, light_share=0.8),
+    )
+    assert light(few) < light(base) < light(many)
+    assert light(many) > 0.6

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.metrics import adjusted_rand_score
 
 from segrec.segment import get_segmenter
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def _world(users: int, seed: int):
@@ -38,16 +44,92 @@ def test_segments_carry_persona_signal(world):
     assert s.quality["nmi"] > 0.05  # far above a random partition (~0.01 at this size)
 
 
+def test_block_scaling_keeps_embedding_spectrum():
+    from segrec.features import FeatureFusion, UserFeatures
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 3)) * np.array([5.0, 1.0, 0.1])  # one strong, one noise axis
+    beh = rng.normal(size=(400, 2)) * np.array([100.0, 0.01])
+    uf = UserFeatures(
+        pd.Index([f"u{i}" for i in range(400)]),
+        {"text": x, "behavior": beh},
+        {},
+        {"behavior": ["a", "b"]},
+        {},
+    )
+    out = FeatureFusion(indicators=False).fit_transform(uf)  # default "auto"
+    cols = FeatureFusion(indicators=False).fit(uf).columns_
+    t = out[:, [c.startswith("text:") for c in cols]]
+    b = out[:, [c.startswith("behavior:") for c in cols]]
+    # embedding block: one scale (ratios of column spreads kept), total variance 1
+    assert t.std(0)[0] / t.std(0)[2] == pytest.approx(50.0, rel=0.05)
+    assert (t.var(0)).sum() == pytest.approx(1.0, rel=1e-3)
+    # named columns: standardised per column (units differ), total variance 1
+    assert b.std(0)[0] == pytest.approx(b.std(0)[1], rel=1e-3)
+    assert (b.var(0)).sum() == pytest.approx(1.0, rel=1e-3)
+
+
+def test_item_profiles_are_mapped_into_review_space(world):
+    """Silent users' item-text profiles must land among reviewers of their persona, not in a
+    region of their own (k-means would split users by text source instead of taste)."""
+    from segrec.features._profiles import item_embeddings, user_text_profiles
+    from segrec.features._text import TextEmbedder
+
+    ds, _ = world
+    emb = TextEmbedder(backend="tfidf-svd", use_cache=False)
+    tv = emb.encode(ds.texts["text"].tolist())
+    iv = item_embeddings(ds, emb)
+    truth = ds.truth.reindex(ds.user_ids.astype(str)).astype(str).to_numpy()
+
+    def centroid_accuracy(alpha: float) -> float:
+        prof = user_text_profiles(ds, tv, item_vectors=iv, align_alpha=alpha)
+        rev, sil = prof.source == "reviews", prof.source == "items"
+        assert rev.sum() > 50 and sil.sum() > 50
+        names = np.unique(truth[rev])
+        cents = np.stack([prof.vectors[rev & (truth == n)].mean(0) for n in names])
+        pred = names[np.argmax(prof.vectors[sil] @ cents.T, axis=1)]
+        return float((pred == truth[sil]).mean())
+
+    raw, aligned = centroid_accuracy(0.0), centroid_accuracy(1.0)
+    assert aligned > raw + 0.05
+    assert aligned > 1.5 / 7  # well above chance among 7 personas
+
+
+def test_text_block_alone_carries_persona_signal(world):
+    ds, feats = world
+    s = get_segmenter("kmeans", k=7, random_state=0, blocks=["text"]).fit(feats, ds)
+    lab = s.labels
+    t = ds.truth.reindex(feats.user_ids.astype(str)).astype(str).to_numpy()
+    assert adjusted_rand_score(t, lab) > 0.1
+
+
 @pytest.mark.slow
 @pytest.mark.xfail(
-    reason="measured on generate(users=2000, seed=0): fused tfidf-svd+behaviour ARI 0.12 at "
-    "k=7 and auto-k picks 2; personas overlap strongly per user in the generator "
-    "(supervised upper bound ~0.85 accuracy on text users, 0.70 on items)",
+    reason="issue 5 target not reached yet. Measured on generate(users=2000, seed=0), train "
+    "period, users with train activity, tfidf-svd: fused k=7 ARI 0.099 (was 0.051 before "
+    "item-profile alignment + block scaling), text-only 0.201, behaviour-only 0.049, auto-k "
+    "picks 2; seed 1: 0.141 / 0.164 / 0.065, auto-k 12. Limits: 30% light users with 1-3 "
+    "sessions, ~40% of active users write no review, behaviour block dominated by activity "
+    "columns with no persona signal (category shares alone: ARI 0.17)",
     strict=False,
 )
-def test_done_when_auto_k_and_ari():
-    ds, feats = _world(2000, 0)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_done_when_auto_k_and_ari(seed):
+    from segrec.data import temporal_split
+    from segrec.data.synthetic import generate
+    from segrec.features._fusion import build_user_features
+    from segrec.features._text import TextEmbedder
+
+    ds = generate(users=2000, seed=seed)
+    train = temporal_split(ds).train_dataset()
+    feats = build_user_features(train, TextEmbedder(backend="tfidf-svd", use_cache=False))
+    feats = feats.subset(feats.user_ids[feats.meta["text_source"].to_numpy() != "missing"])
     s = get_segmenter("kmeans", k="auto", random_state=0).fit(feats, ds)
     planted = ds.truth.nunique()
     assert abs(s.quality["k_selected"] - planted) <= 1
     assert s.quality["ari"] >= 0.8
+    for block in ("text", "behavior"):
+        one = get_segmenter("kmeans", k=planted, random_state=0, blocks=[block]).fit(feats, ds)
+        assert one.quality["ari"] <= s.quality["ari"] - 0.1
+    again = get_segmenter("kmeans", k="auto", random_state=0).fit(feats, ds)
+    np.testing.assert_array_equal(s.labels, again.labels)

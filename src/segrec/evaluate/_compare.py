@@ -76,6 +76,23 @@ def _quality(seg: Segmentation, art: PhaseArtifacts, random_state: int) -> dict[
     return q
 
 
+def _truth_agreement(seg: Segmentation, truth: pd.Series | None) -> dict[str, Any]:
+    """ARI/NMI against ground-truth labels (the synthetic personas) when the dataset has them."""
+    if truth is None:
+        return {}
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    t = truth.reindex(seg.user_ids.astype(str))
+    ok = t.notna().to_numpy()
+    if ok.sum() < 2:
+        return {}
+    lab, ref = seg.labels[ok], t.to_numpy()[ok].astype(str)
+    return {
+        "ari_truth": float(adjusted_rand_score(ref, lab)),
+        "nmi_truth": float(normalized_mutual_info_score(ref, lab)),
+    }
+
+
 def compare_segmentations(
     split: EvalSplit,
     final: PhaseArtifacts,
@@ -101,6 +118,7 @@ def compare_segmentations(
             "names": {int(s): str(n) for s, n in seg.names.items()},
             "test_user_coverage": float(covered.mean()) if len(covered) else None,
         }
+        row.update(_truth_agreement(seg, final.dataset.truth))
         for m in cfg.segment_methods:
             run = runs.get(f"{m}:{name}")
             if run is None:

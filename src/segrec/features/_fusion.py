@@ -25,7 +25,7 @@ class FusionConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     weights: dict[str, float] = Field(default_factory=dict, description="block -> weight (1.0)")
-    scaling: Literal["standard", "l2", "none"] = "standard"
+    scaling: Literal["auto", "standard", "block", "l2", "none"] = "auto"
     missing: Literal["mean", "drop-block"] = "mean"
     indicators: bool = True
     pca: int | None = Field(None, ge=1)
@@ -36,7 +36,12 @@ class FeatureFusion:
     """Scale each block, weight it, impute missing rows explicitly, concatenate, optional PCA.
 
     Each block is standardised and divided by sqrt(its width), so a block's total variance is
-    1 and ``weights`` really decide its share. Rows missing a block get the block's mean over
+    1 and ``weights`` really decide its share. ``scaling="block"`` centres a block and divides
+    it by one number (total variance 1 as well) instead, keeping the relative variance of its
+    columns: for embeddings, where per-column standardisation inflates noise directions.
+    The default ``"auto"`` uses ``block`` for blocks without column names (embeddings) and
+    ``standard`` for named feature columns (measured on the synthetic shop, text-only
+    k-means ARI 0.04 with ``standard`` vs 0.20 with ``block``). Rows missing a block get the block's mean over
     the users who have it, plus a ``<block>:missing`` indicator column: never a silent zero.
     """
 
@@ -78,14 +83,20 @@ class FeatureFusion:
             if miss.all():
                 log.info("block '%s' is missing for every user; left out", name)
                 continue
-            if cfg.scaling == "l2":
+            scaling = cfg.scaling
+            if scaling == "auto":  # named columns (units differ) vs embedding dimensions
+                scaling = "standard" if features.columns.get(name) else "block"
+            if scaling == "l2":
                 x = x / np.clip(np.linalg.norm(x, axis=1, keepdims=True), 1e-12, None)
             if fit:
                 mu, sd = x[~miss].mean(0), x[~miss].std(0)
                 self.stats_[name] = (mu, np.where(sd > 1e-12, sd, 1.0))
             mu, sd = self.stats_[name]
-            if cfg.scaling == "standard":
+            if scaling == "standard":
                 x = (x - mu) / sd / np.sqrt(x.shape[1])
+                fill = np.zeros(x.shape[1])
+            elif scaling == "block":  # centre; one scale: keeps the spectrum of embeddings
+                x = (x - mu) / np.sqrt(max(float((sd**2).sum()), 1e-12))
                 fill = np.zeros(x.shape[1])
             else:
                 fill = mu

@@ -107,7 +107,7 @@ def _sessions(
     median = np.array([p.sessions_median for p in personas])[p1]
     n_sess = np.clip(np.ceil(rng.lognormal(np.log(median), 0.8)), 1, 400).astype(np.int64)
     # a light-user share with 1-3 visits whatever their persona: the cold-start population
-    light = rng.random(n) < 0.3
+    light = rng.random(n) < cfg.light_share
     n_sess[light] = rng.integers(1, 4, int(light.sum()))
     # user-level tastes, one per persona they live through
     mix = np.array([p.category_mix for p in personas])

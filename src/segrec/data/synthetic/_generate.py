@@ -70,7 +70,8 @@ def generate(
     Pass either a :class:`SyntheticConfig` (``generate(cfg)`` or ``config=cfg``) or its fields
     as keywords: ``n_items``, ``months``, ``personas``, ``drift_share``, ``review_rate``,
     ``rating_rate``, ``social``, ``mean_degree``, ``homophily``, ``taste_concentration``,
-    ``popularity_share``, ``off_persona_share``, ``generic_share``, and the data-quality
+    ``popularity_share``, ``off_persona_share``, ``generic_share``, ``light_share`` (users with
+    1-3 visits whatever their persona: the cold-start population), and the data-quality
     knobs ``bot_share`` (users replaced by scripted bursts of 1,500-4,000 views in a few
     hours, truth ``"bot"``) and ``duplicate_rate`` (rows logged twice), both 0 by default and
     there to exercise :func:`segrec.data.clean`. Invalid values raise

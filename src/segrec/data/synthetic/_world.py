@@ -68,6 +68,13 @@ class SyntheticConfig(BaseModel):
         default=0.4, ge=0.0, le=1.0, description="share of review phrases from the generic bank"
     )
 
+    light_share: float = Field(
+        default=0.3,
+        ge=0.0,
+        le=1.0,
+        description="share of light users with 1-3 visits whatever their persona (cold start)",
+    )
+
     bot_share: float = Field(
         default=0.0, ge=0.0, le=0.5, description="share of users replaced by scripted bots"
     )

@@ -83,8 +83,18 @@ def run_pipeline(
         files["segments_md"] = out / "segments.md"
         prof_map = _profiles_for_report(profiles)
     hyb = res.runs.get("hybrid")
-    if hyb is not None:
-        hyb.lists.frame().to_parquet(out / "recommendations.parquet", index=False)
+    if hyb is not None and art is not None:
+        # The evaluation scores lists without reasons (speed); the published lists carry them.
+        k = int(res.protocol.get("k", 10))
+        ctx = getattr(hyb.model, "ctx_", None)
+        if ctx is not None and prof_map:
+            from segrec.recommend._reasons import reason_index
+
+            names = {s: str(p["name"]) for s, p in prof_map.items() if p.get("name")}
+            ctx.segment_names.update(names)
+            reason_index(ctx).segment_names.update(names)
+        lists = hyb.model.recommend(list(art.dataset.user_ids), k)
+        lists.frame().to_parquet(out / "recommendations.parquet", index=False)
         files["recommendations"] = out / "recommendations.parquet"
     report = write_report(res, out, prof_map)
     files["report"] = report

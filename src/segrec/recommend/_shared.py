@@ -25,5 +25,6 @@ def shared_cache(ds: Dataset) -> dict[str, Any]:
     if hit is not None and hit[0]() is ds:
         return hit[1]
     cache: dict[str, Any] = {}
-    _CACHES[key] = (weakref.ref(ds, lambda _r, k=key: _CACHES.pop(k, None)), cache)  # type: ignore[misc]
+    # bind the dict as a default: at interpreter exit the module global may already be None
+    _CACHES[key] = (weakref.ref(ds, lambda _r, k=key, c=_CACHES: c.pop(k, None)), cache)  # type: ignore[misc]
     return cache

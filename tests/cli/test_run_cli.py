@@ -1,0 +1,77 @@
+"""``segrec run``: the whole chain writes every promised file and a self-contained report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+FAST = """
+methods = ["pop", "ease", "hybrid"]
+segmentations = ["random", "rfm", "fused"]
+graph = {}
+n_bootstrap = 50
+[features.embedder]
+backend = "tfidf-svd"
+"""
+
+
+def _segrec(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "segrec", "--no-progress", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.mark.slow
+def test_run_writes_report_segments_profiles_and_recommendations(tmp_path: Path) -> None:
+    cfg = tmp_path / "eval.toml"
+    cfg.write_text(FAST.replace("graph = {}\n", ""))
+    out = tmp_path / "run"
+    proc = _segrec(
+        "run", "--dataset", "synthetic:users=300,seed=5", "--config", str(cfg), "--out", str(out)
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert f"report: {out / 'report.html'}" in proc.stdout
+    for name in (
+        "results.json",
+        "segments.parquet",
+        "profiles.json",
+        "segments.md",
+        "recommendations.parquet",
+        "report.html",
+        "summary.md",
+    ):
+        assert (out / name).is_file(), name
+    res = json.loads((out / "results.json").read_text())
+    assert {"pop", "ease", "hybrid"} <= set(res["methods"])
+    assert res["dataset"]["n_test_users"] > 0
+    seg = pd.read_parquet(out / "segments.parquet")
+    assert list(seg.columns[:3]) == ["user_id", "segment_id", "strength"]
+    assert seg.strength.between(0, 1).all()
+    recs = pd.read_parquet(out / "recommendations.parquet")
+    assert recs.reason.str.len().gt(0).all()
+    html = (out / "report.html").read_text()
+    assert "<script src" not in html and "<link" not in html
+    profiles = json.loads((out / "profiles.json").read_text())
+    names = {p["name"] for p in profiles["segments"]}
+    assert names and all(n in html for n in names)
+
+
+def test_run_rejects_a_missing_config_with_exit_2(tmp_path: Path) -> None:
+    proc = _segrec(
+        "run", "--dataset", "synthetic:users=50", "--config", str(tmp_path / "nope.toml")
+    )
+    assert proc.returncode == 2
+    assert "nope.toml" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_demo_is_a_command() -> None:
+    proc = _segrec("demo", "--help")
+    assert proc.returncode == 0 and "synthetic" in proc.stdout

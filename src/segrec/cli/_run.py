@@ -47,7 +47,9 @@ def _run(dataset: str, out: Path, config: Path | None, backend: str | None) -> N
 
 BackendOpt = Annotated[
     str | None,
-    typer.Option("--backend", help="Text embedding backend (auto, onnx-int8, bf16, hf, tfidf-svd, ...)."),
+    typer.Option(
+        "--backend", help="Text embedding backend (auto, onnx-int8, bf16, hf, tfidf-svd, ...)."
+    ),
 ]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Evaluation settings (TOML).")]
 
@@ -55,7 +57,9 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Evaluation set
 @app.command("run")
 def run(
     dataset: DatasetOpt,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("segrec-out/run"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
+        "segrec-out/run"
+    ),
     config: ConfigOpt = None,
     backend: BackendOpt = None,
 ) -> None:
@@ -65,7 +69,9 @@ def run(
 
 @app.command("demo")
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("segrec-out/demo"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
+        "segrec-out/demo"
+    ),
     config: ConfigOpt = None,
     backend: BackendOpt = None,
 ) -> None:

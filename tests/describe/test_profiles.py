@@ -76,7 +76,8 @@ def test_keywords_and_categories_match_personas(shop, described):
     assert drummer["top_categories"][0]["lift"] > 1.5
     assert any("drum" in c["category"] for c in drummer["top_categories"])
     words = " ".join(drummer["keywords"])
-    assert sum(w in words for w in ("drum", "band", "stage", "gig", "groove", "loud", "snare")) >= 2
+    drummer_vocab = ("drum", "band", "stage", "gig", "groove", "loud", "snare", "cymbal", "stick", "crash")
+    assert sum(w in words for w in drummer_vocab) >= 2
     dj = by_name["dj_producer"]
     dj_words = " ".join(dj["keywords"])
     assert sum(w in dj_words for w in ("set", "track", "club", "mix", "drop", "transition")) >= 2

@@ -90,9 +90,25 @@ def test_item_profiles_are_mapped_into_review_space(world):
         pred = names[np.argmax(prof.vectors[sil] @ cents.T, axis=1)]
         return float((pred == truth[sil]).mean())
 
-    raw, aligned = centroid_accuracy(0.0), centroid_accuracy(1.0)
-    assert aligned > raw + 0.05
-    assert aligned > 1.5 / 7  # well above chance among 7 personas
+    def kmeans_ari(alpha: float) -> tuple[float, float]:
+        """k-means (k=7) on text profiles: ARI against text source and against persona."""
+        from sklearn.cluster import KMeans
+
+        prof = user_text_profiles(ds, tv, item_vectors=iv, align_alpha=alpha)
+        m = prof.source != "missing"
+        lab = KMeans(7, n_init=4, random_state=0).fit_predict(prof.vectors[m])
+        return adjusted_rand_score(prof.source[m], lab), adjusted_rand_score(truth[m], lab)
+
+    # with sharp persona category mixes raw item profiles already point the right way
+    # (centroid accuracy ~0.63 either way, seed 4); alignment must not hurt that ...
+    assert centroid_accuracy(1.0) >= centroid_accuracy(0.0) - 0.03
+    assert centroid_accuracy(1.0) > 1.5 / 7  # well above chance among 7 personas
+    # ... and must pull silent users into the persona clusters rather than a source region
+    # (measured seed 4, tfidf dim 64: source ARI 0.025 -> 0.005, persona ARI 0.515 -> 0.641;
+    # dim 256: source 0.158 -> 0.014, persona 0.388 -> 0.463)
+    (src_raw, truth_raw), (src_al, truth_al) = kmeans_ari(0.0), kmeans_ari(1.0)
+    assert src_al < 0.05 and src_al < src_raw
+    assert truth_al > truth_raw + 0.05
 
 
 def test_text_block_alone_carries_persona_signal(world):
@@ -103,18 +119,7 @@ def test_text_block_alone_carries_persona_signal(world):
     assert adjusted_rand_score(t, lab) > 0.1
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(
-    reason="issue 5 target not reached yet. Measured on generate(users=2000, seed=0), train "
-    "period, users with train activity, tfidf-svd: fused k=7 ARI 0.099 (was 0.051 before "
-    "item-profile alignment + block scaling), text-only 0.201, behaviour-only 0.049, auto-k "
-    "picks 2; seed 1: 0.141 / 0.164 / 0.065, auto-k 12. Limits: 30% light users with 1-3 "
-    "sessions, ~40% of active users write no review, behaviour block dominated by activity "
-    "columns with no persona signal (category shares alone: ARI 0.17)",
-    strict=False,
-)
-@pytest.mark.parametrize("seed", [0, 1])
-def test_done_when_auto_k_and_ari(seed):
+def _train_world(seed: int):
     from segrec.data import temporal_split
     from segrec.data.synthetic import generate
     from segrec.features._fusion import build_user_features
@@ -123,7 +128,38 @@ def test_done_when_auto_k_and_ari(seed):
     ds = generate(users=2000, seed=seed)
     train = temporal_split(ds).train_dataset()
     feats = build_user_features(train, TextEmbedder(backend="tfidf-svd", use_cache=False))
-    feats = feats.subset(feats.user_ids[feats.meta["text_source"].to_numpy() != "missing"])
+    return ds, feats.subset(feats.user_ids[feats.meta["text_source"].to_numpy() != "missing"])
+
+
+@pytest.mark.slow
+def test_auto_k_near_planted_and_fused_beats_behaviour():
+    """What the issue-5 work reaches today (guard against regressions; the full target is the
+    xfail below). Measured seed 0: auto-k 6, ARI 0.54; k=7 fused 0.645, text 0.564, behaviour
+    0.480."""
+    ds, feats = _train_world(0)
+    s = get_segmenter("kmeans", k="auto", random_state=0).fit(feats, ds)
+    planted = ds.truth.nunique()
+    assert abs(s.quality["k_selected"] - planted) <= 1
+    assert s.quality["ari"] >= 0.4
+    fused = get_segmenter("kmeans", k=planted, random_state=0).fit(feats, ds)
+    beh = get_segmenter("kmeans", k=planted, random_state=0, blocks=["behavior"]).fit(feats, ds)
+    assert fused.quality["ari"] >= beh.quality["ari"] + 0.1
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    reason="issue 5 target (ARI >= 0.8, single blocks 0.1 below fused) not reached yet. "
+    "Measured on generate(users=2000), train period, users with train activity, tfidf-svd "
+    "(dim 64), activity columns at weight 0.5: seed 0 fused k=7 ARI 0.645, text-only 0.564, "
+    "behaviour-only 0.480, auto-k 6 (ARI 0.536); seed 1: 0.618 / 0.635 / 0.495, auto-k 6 "
+    "(ARI 0.537). Was 0.099 / 0.201 / 0.049, auto-k 2 before the generator and fusion "
+    "changes. Limit: ~30% of active train users have no purchase and so no review; their "
+    "item-text profile and few views recover the persona at ARI ~0.3 (reviewers ~0.8)",
+    strict=False,
+)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_done_when_auto_k_and_ari(seed):
+    ds, feats = _train_world(seed)
     s = get_segmenter("kmeans", k="auto", random_state=0).fit(feats, ds)
     planted = ds.truth.nunique()
     assert abs(s.quality["k_selected"] - planted) <= 1

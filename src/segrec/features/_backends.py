@@ -200,7 +200,7 @@ class TfidfSvdBackend:
 
     name = "tfidf-svd"
 
-    def __init__(self, dim: int = 256, random_state: int = 0) -> None:
+    def __init__(self, dim: int = 64, random_state: int = 0) -> None:
         self.dim_target = dim
         self.random_state = random_state
         self.vectorizer_: Any = None

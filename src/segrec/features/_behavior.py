@@ -16,6 +16,7 @@ __all__ = [
     "RFM_SEGMENTS",
     "BehaviorConfig",
     "BehaviorFeaturizer",
+    "is_taste_column",
     "rfm_scores",
     "rfm_segments",
     "rfm_table",
@@ -36,6 +37,16 @@ RFM_SEGMENTS: list[tuple[str, str, str]] = [
     ("45", "23", "Potential Loyalists"),
     ("5", "45", "Champions"),
 ]
+
+
+#: behaviour columns that describe *what* a user likes (category shares, price level); every
+#: other column (recency, frequency, gaps, monetary, ratings) describes *how much* they are active
+TASTE_PREFIXES: tuple[str, ...] = ("cat:", "price_level")
+
+
+def is_taste_column(name: str) -> bool:
+    """True for taste columns (category shares, price level), False for activity/RFM ones."""
+    return name.startswith(TASTE_PREFIXES)
 
 
 def _monetary(ds: Dataset) -> tuple[pd.Series, str]:

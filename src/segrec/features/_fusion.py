@@ -28,6 +28,13 @@ class FusionConfig(BaseModel):
     scaling: Literal["auto", "standard", "block", "l2", "none"] = "auto"
     missing: Literal["mean", "drop-block"] = "mean"
     indicators: bool = True
+    activity_weight: float = Field(
+        0.5,
+        ge=0.0,
+        description="weight of behaviour activity/RFM columns relative to taste columns "
+        "(category shares, price level) inside a named block; no effect on a block with "
+        "only one kind (e.g. no prices or categories)",
+    )
     pca: int | None = Field(None, ge=1)
     random_state: int = 0
 
@@ -41,7 +48,12 @@ class FeatureFusion:
     columns: for embeddings, where per-column standardisation inflates noise directions.
     The default ``"auto"`` uses ``block`` for blocks without column names (embeddings) and
     ``standard`` for named feature columns (measured on the synthetic shop, text-only
-    k-means ARI 0.04 with ``standard`` vs 0.20 with ``block``). Rows missing a block get the block's mean over
+    k-means ARI 0.04 with ``standard`` vs 0.20 with ``block``). Inside a named block that has
+    both taste columns (``cat:*``, ``price_level``) and activity columns (recency, frequency,
+    gaps, monetary, ratings), activity columns get ``activity_weight`` (0.5) relative to taste
+    before the block is brought back to total variance 1: activity says how much a user shops,
+    rarely who they are, and 11 activity columns at full weight swamp the taste signal
+    (synthetic shop, seed 0: fused ARI 0.08 at 1.0, 0.15 at 0.5). Rows missing a block get the block's mean over
     the users who have it, plus a ``<block>:missing`` indicator column: never a silent zero.
     """
 
@@ -93,7 +105,8 @@ class FeatureFusion:
                 self.stats_[name] = (mu, np.where(sd > 1e-12, sd, 1.0))
             mu, sd = self.stats_[name]
             if scaling == "standard":
-                x = (x - mu) / sd / np.sqrt(x.shape[1])
+                cw = self._column_weights(features.columns.get(name))
+                x = (x - mu) / sd * (cw / np.sqrt(float((cw**2).sum())))
                 fill = np.zeros(x.shape[1])
             elif scaling == "block":  # centre; one scale: keeps the spectrum of embeddings
                 x = (x - mu) / np.sqrt(max(float((sd**2).sum()), 1e-12))
@@ -109,6 +122,16 @@ class FeatureFusion:
         if fit:
             self.columns_ = cols
         return np.hstack(parts) if parts else np.zeros((features.n_users, 0))
+
+    def _column_weights(self, columns: list[str] | None) -> np.ndarray:
+        """Per-column weights of a named block: taste 1, activity ``activity_weight``."""
+        from segrec.features._behavior import is_taste_column
+
+        names = list(columns or [])
+        taste = np.array([is_taste_column(str(c)) for c in names], bool)
+        if not names or taste.all() or not taste.any():
+            return np.ones(len(names))
+        return np.where(taste, 1.0, self.config.activity_weight)
 
 
 def build_user_features(

@@ -58,7 +58,12 @@ class TextEmbedderConfig(BaseModel):
     threads: int | None = Field(None, ge=1)
     gate_mean: float = Field(0.99, ge=0, le=1)
     gate_min: float = Field(0.97, ge=0, le=1)
-    tfidf_dim: int = Field(256, ge=2)
+    tfidf_dim: int = Field(
+        64,
+        ge=2,
+        description="tfidf-svd dimensions (synthetic shop: fused k-means ARI 0.645 at 64 vs 0.504 "
+        "at 256, seed 0; fewer LSA dimensions drop rare-word noise)",
+    )
     random_state: int = 0
 
 

@@ -105,7 +105,8 @@ def _sessions(
     w_len = (1.0 - w_start) * rng.uniform(0.08, 1.0, n)
     switch = w_start + w_len * rng.uniform(0.3, 0.7, n)
     median = np.array([p.sessions_median for p in personas])[p1]
-    n_sess = np.clip(np.ceil(rng.lognormal(np.log(median), 0.8)), 1, 400).astype(np.int64)
+    # regular users visit at least 3 times; the light share below is the cold-start population
+    n_sess = np.clip(np.ceil(rng.lognormal(np.log(median), 0.7)), 3, 400).astype(np.int64)
     # a light-user share with 1-3 visits whatever their persona: the cold-start population
     light = rng.random(n) < cfg.light_share
     n_sess[light] = rng.integers(1, 4, int(light.sum()))

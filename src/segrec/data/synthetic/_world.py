@@ -42,7 +42,7 @@ class SyntheticConfig(BaseModel):
     personas: tuple[str, ...] | None = Field(default=None, description="subset of persona names")
     drift_share: float = Field(default=0.1, ge=0.0, le=1.0, description="users who change persona")
     review_rate: float = Field(
-        default=0.6, ge=0.0, le=1.0, description="share of purchases reviewed"
+        default=0.85, ge=0.0, le=1.0, description="share of purchases reviewed"
     )
     rating_rate: float = Field(default=0.5, ge=0.0, le=1.0, description="share of purchases rated")
     social: bool = Field(default=True, description="generate friend ties")
@@ -53,10 +53,10 @@ class SyntheticConfig(BaseModel):
         default=0.8, ge=0.0, le=1.0, description="share of ties within persona"
     )
     taste_concentration: float = Field(
-        default=20.0, gt=0.0, description="Dirichlet concentration of a user's category mix"
+        default=40.0, gt=0.0, description="Dirichlet concentration of a user's category mix"
     )
     popularity_share: float = Field(
-        default=0.15,
+        default=0.1,
         ge=0.0,
         le=1.0,
         description="share of sessions driven by popularity, not taste",
@@ -69,7 +69,7 @@ class SyntheticConfig(BaseModel):
     )
 
     light_share: float = Field(
-        default=0.3,
+        default=0.1,
         ge=0.0,
         le=1.0,
         description="share of light users with 1-3 visits whatever their persona (cold start)",

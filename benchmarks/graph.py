@@ -128,6 +128,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--dataset", default=None, help="KIND:PATH of a real dataset")
     ap.add_argument("--k", type=int, default=None, help="segments (default: by silhouette)")
+    ap.add_argument(
+        "--max-steps",
+        type=int,
+        default=None,
+        help="cap the epoch at this many BPR steps (the 1M-user memory check uses a few)",
+    )
     args = ap.parse_args()
     if args.dataset:
         print(json.dumps(real(args.dataset, args.k, args.seed), indent=1, default=float))
@@ -148,7 +154,9 @@ def main() -> None:
         out["isolated_users"] = int(g.isolated.sum())
         x = np.random.default_rng(0).normal(size=(len(g.user_ids), args.dim)).astype(np.float32)
         t = time.perf_counter()
-        enc = GCNEncoder(epochs=1, batch_size=args.batch_size).fit(x, g.adjacency)
+        enc = GCNEncoder(
+            epochs=1, batch_size=args.batch_size, max_steps_per_epoch=args.max_steps
+        ).fit(x, g.adjacency)
         out["gcn_one_epoch_s"] = time.perf_counter() - t
         out["gcn_steps"] = enc._steps()
         t = time.perf_counter()

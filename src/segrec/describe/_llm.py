@@ -86,7 +86,7 @@ class LLMNamer:
         return bool(self.config.base_url and self.config.model)
 
     def _request(self, profile: dict[str, Any]) -> str:
-        httpx = require("httpx", "serve", "LLM segment names")
+        httpx = require("httpx", "llm", "LLM segment names")
         facts = {k: profile[k] for k in _PROFILE_KEYS if k in profile}
         url = self.config.base_url.rstrip("/")  # type: ignore[union-attr]
         if not url.endswith("/v1"):

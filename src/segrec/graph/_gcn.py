@@ -53,7 +53,7 @@ class GCNConfig(BaseModel):
 
 
 def _torch():  # type: ignore[no-untyped-def]
-    torch = require("torch", "gnn", "the GCN encoder")
+    torch = require("torch", "graph", "the GCN encoder")
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     return torch
 

@@ -49,7 +49,7 @@ class _ImplicitRecommender(ScoringRecommender):
         raise NotImplementedError
 
     def _fit(self, ctx: FitContext) -> None:
-        require("implicit", "recs", "ALS/BPR recommenders")
+        require("implicit", "fast", "ALS/BPR recommenders")
         from threadpoolctl import threadpool_limits
 
         seed = self.config.random_state  # type: ignore[attr-defined]

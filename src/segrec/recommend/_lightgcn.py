@@ -26,13 +26,20 @@ _log = logging.getLogger(__name__)
 
 class LightGCNConfig(BaseModel):
     """Embedding size, propagation ``layers``, BPR ``epochs`` over all training pairs, Adam
-    ``learning_rate``, L2 ``reg`` on the batch's layer-0 embeddings."""
+    ``learning_rate``, L2 ``reg`` on the batch's layer-0 embeddings.
+
+    Every step propagates the whole graph (forward and backward), so an epoch costs one
+    propagation per batch. ``max_steps_per_epoch`` caps that: on large data the batch grows to
+    ``ceil(n_pairs / max_steps_per_epoch)`` and the learning rate is scaled by
+    sqrt(batch / batch_size) (on Last.fm tags this is about 4x cheaper than 2048-pair batches;
+    small data such as Amazon MI trains exactly as with the plain schedule)."""
 
     model_config = ConfigDict(extra="forbid")
     dim: int = Field(64, ge=2)
     layers: int = Field(3, ge=0)
     epochs: int = Field(60, ge=1)
     batch_size: int = Field(2048, ge=1)
+    max_steps_per_epoch: int | None = Field(8, ge=1)
     learning_rate: float = Field(0.005, gt=0.0)
     reg: float = Field(1e-4, ge=0.0)
     random_state: int | None = None
@@ -46,7 +53,7 @@ class LightGCNRecommender(ScoringRecommender):
     reason_kind: ClassVar[str] = "similar"
 
     def _fit(self, ctx: FitContext) -> None:
-        torch = require("torch", "gnn", "LightGCN")
+        torch = require("torch", "graph", "LightGCN")
         cfg = self.config
         assert isinstance(cfg, LightGCNConfig)
         seed = ctx.random_state if cfg.random_state is None else cfg.random_state
@@ -61,18 +68,23 @@ class LightGCNRecommender(ScoringRecommender):
             adj.shape,
             check_invariants=True,
         ).coalesce()
-        emb = torch.nn.Parameter(torch.randn(nu + ni, cfg.dim, generator=gen) * 0.1)
-        opt = torch.optim.Adam([emb], lr=cfg.learning_rate)
         users, pos = x.row.astype(np.int64), x.col.astype(np.int64)
         cand = np.flatnonzero(self.candidates_)
         n = len(users)
+        bs, lr = cfg.batch_size, cfg.learning_rate
+        if cfg.max_steps_per_epoch is not None and n > bs * cfg.max_steps_per_epoch:
+            bs = -(-n // cfg.max_steps_per_epoch)
+            lr *= float(np.sqrt(bs / cfg.batch_size))
+        self.schedule_ = {"batch_size": bs, "learning_rate": lr, "steps": cfg.epochs * -(-n // bs)}
+        emb = torch.nn.Parameter(torch.randn(nu + ni, cfg.dim, generator=gen) * 0.1)
+        opt = torch.optim.Adam([emb], lr=lr)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(seed))
             with progress("lightgcn", cfg.epochs, "epochs") as p:
                 for _ in range(cfg.epochs):
                     order = rng.permutation(n)
-                    for start in range(0, n, cfg.batch_size):
-                        b = order[start : start + cfg.batch_size]
+                    for start in range(0, n, bs):
+                        b = order[start : start + bs]
                         neg = cand[rng.integers(0, len(cand), len(b))]
                         out = self._propagate(torch, a, emb, cfg.layers)
                         u = out[torch.from_numpy(users[b])]
@@ -103,6 +115,9 @@ class LightGCNRecommender(ScoringRecommender):
 
     def _score_known(self, codes: np.ndarray) -> np.ndarray:
         return self.user_factors_[codes] @ self.item_factors_.T
+
+    def params(self) -> dict[str, object]:
+        return {**super().params(), "schedule": getattr(self, "schedule_", None)}
 
 
 def _norm_adj(x: sp.coo_matrix, nu: int, ni: int) -> sp.coo_matrix:

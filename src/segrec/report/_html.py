@@ -23,7 +23,7 @@ th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
 .warn{background:#fff4e5;border-left:4px solid #f28e2b;padding:8px 12px;margin:8px 0}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:12px}
 .card{border:1px solid #ddd;border-radius:6px;padding:10px 14px;font-size:13px}
-.card h3{margin:4px 0}.muted{color:#777}.best{font-weight:bold;color:#0a6}
+td.params{max-width:280px;font-size:11px}.card h3{margin:4px 0}.muted{color:#777}.best{font-weight:bold;color:#0a6}
 blockquote{margin:4px 0;padding-left:8px;border-left:3px solid #ccc;color:#555}
 """
 
@@ -56,6 +56,7 @@ def _methods_table(res: EvalResult, k: int) -> str:
     for name, v in rows:
         cls = ' class="best"' if name == best else ""
         params = ", ".join(f"{a}={b}" for a, b in (v.get("params") or {}).items() if a != "model")
+        short = params if len(params) <= 40 else params[:38] + "…"
         body.append(
             f"<tr><td{cls}>{escape(name)}</td><td>{_f(v.get(m))}</td><td>{_ci(v.get(m + '_ci'))}"
             f"</td><td>{_f(v.get(m + '_cold'))}</td><td>{_f(v.get(m + '_warm'))}</td>"
@@ -64,16 +65,19 @@ def _methods_table(res: EvalResult, k: int) -> str:
             f"<td>{_f(v.get(f'coverage@{k}'))}</td><td>{_f(v.get(f'novelty@{k}'), 2)}</td>"
             f"<td>{_f(v.get(f'diversity@{k}'), 3)}</td>"
             f"<td>{v.get('n_users')} ({v.get('n_cold')})</td>"
-            f'<td class="muted">{escape(params[:80])}</td></tr>'
+            f'<td class="params muted"><details><summary>{escape(short)}</summary>'
+            f"{escape(params)}</details></td></tr>"
         )
     return f"<table>{head}{''.join(body)}</table>"
 
 
 def _seg_table(res: EvalResult, k: int) -> str:
     m = f"ndcg@{k}"
+    truth = any("ari_truth" in v for v in res.segmentations.values())
     head = (
         "<tr><th>segmentation</th><th>k</th><th>silhouette</th><th>stability</th>"
-        f"<th>segment_pop {m}</th><th>95% CI</th><th>hybrid {m}</th><th>hybrid cold</th>"
+        + ("<th>ARI vs truth</th>" if truth else "")
+        + f"<th>segment_pop {m}</th><th>95% CI</th><th>hybrid {m}</th><th>hybrid cold</th>"
         "<th>fairness gap (max-min)</th><th>min/max</th></tr>"
     )
     body = []
@@ -82,7 +86,9 @@ def _seg_table(res: EvalResult, k: int) -> str:
         fair = (hy or sp_).get("fairness", {}) if (hy or sp_) else {}
         body.append(
             f"<tr><td>{escape(name)}</td><td>{v.get('k')}</td><td>{_f(v.get('silhouette'), 3)}"
-            f"</td><td>{_f(v.get('stability'), 3)}</td><td>{_f(sp_.get(m))}</td>"
+            f"</td><td>{_f(v.get('stability'), 3)}</td>"
+            + (f"<td>{_f(v.get('ari_truth'), 3)}</td>" if truth else "")
+            + f"<td>{_f(sp_.get(m))}</td>"
             f"<td>{_ci(sp_.get(m + '_ci'))}</td><td>{_f(hy.get(m))}</td>"
             f"<td>{_f(hy.get(m + '_cold'))}</td><td>{_f(fair.get('gap'))}</td>"
             f"<td>{_f(fair.get('ratio'), 3)}</td></tr>"

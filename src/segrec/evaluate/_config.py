@@ -39,14 +39,21 @@ DEFAULT_GRIDS: dict[str, list[dict[str, Any]]] = {
 }
 
 
+_SEGMENT_K: list[int | Literal["auto"]] = ["auto", 8, 16]
+
+
 class EvalConfig(BaseModel):
     """What :func:`~segrec.evaluate.run_evaluation` runs and how.
 
     ``grids`` maps a method to candidate parameter sets tuned on validation; ``budget`` caps the
     number of candidates per method so every method gets the same validation budget.
     ``segmentations`` are compared with ``segment_methods`` (``segment_pop`` and ``hybrid``);
-    the ``hybrid`` row of the main table uses ``hybrid_segmentation`` (the first of
-    ``segmentation_preference`` that was built when it is ``None``).
+    the ``hybrid`` row of the main table uses ``hybrid_segmentation``; when it is ``None``, the
+    built segmentation (other than ``random``) whose ``segment_pop`` scored the best validation
+    NDCG, or the first of ``segmentation_preference`` without validation scores.
+    ``segment_k``: candidate numbers of segments (``"auto"``: the segmenter's own rule) for the
+    segmentations in ``segment_k_for``; the first ``budget`` are tried and the one with the
+    best validation NDCG of ``segment_pop`` is used (unless ``segmentation_params`` fixes k).
     ``events`` keeps only interactions of these event types before splitting (for example
     ``["tag"]`` on Last.fm, whose play counts carry no time). ``features`` are keyword options for :func:`segrec.features.build_user_features`, where
     ``embedder`` may be a dict of :class:`segrec.features.TextEmbedder` options (for example
@@ -85,6 +92,8 @@ class EvalConfig(BaseModel):
     )
     segmentation_params: dict[str, dict[str, Any]] = Field(default_factory=dict)
     k_random: int = Field(8, ge=2)
+    segment_k: list[int | Literal["auto"]] = Field(default_factory=lambda: list(_SEGMENT_K))
+    segment_k_for: list[str] = Field(default_factory=lambda: ["behavior", "text", "fused"])
     features: dict[str, Any] = Field(default_factory=dict)
     graph: dict[str, Any] | None = Field(default_factory=lambda: {"dim": 32, "epochs": 20})
     item_vectors: bool = True

@@ -3,6 +3,7 @@ score the test period, compare segmentations and test significance."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
 import logging
@@ -19,7 +20,12 @@ from segrec.evaluate._config import EvalConfig
 from segrec.evaluate._protocol import EvalSplit, make_split
 from segrec.evaluate._result import EvalResult, MethodRun
 from segrec.evaluate._scoring import ItemSpace, per_user_metrics, summarize
-from segrec.evaluate._segmentations import PhaseArtifacts, build_segmentation
+from segrec.evaluate._segmentations import (
+    PhaseArtifacts,
+    build_segmentation,
+    pick_segmentation,
+    search_k,
+)
 from segrec.recommend import FitContext, RecLists, Recommender
 from segrec.segment import Segmentation
 
@@ -120,17 +126,21 @@ class _Evaluator:
         self.val_rel = split.relevant("val")
         self.test_rel = split.relevant("test")
         self.cold = split.cold_mask(split.test_users)
+        self.val_cold = split.cold_mask(split.val_users, period="fit")
         self.tune_space = ItemSpace(tune.dataset.item_ids, tune.dataset.interaction_matrix())
         self.final_space = ItemSpace(final.dataset.item_ids, final.dataset.interaction_matrix())
 
-    def _val_score(self, rec: Recommender) -> float:
+    def _val_score(self, rec: Recommender) -> tuple[float, float]:
+        """Validation NDCG@k over all validation users and over the cold ones."""
         if not self.val_users:
-            return float("nan")
+            return float("nan"), float("nan")
         lists = _recommend(rec, self.val_users, self.cfg.k)
         codes = self.tune_space.codes(lists, self.val_users, self.cfg.k)
         rel = [self.val_rel[u] for u in self.val_users]
-        pu = per_user_metrics(codes, rel, self.tune_space, [self.cfg.k])
-        return float(pu[f"ndcg@{self.cfg.k}"].mean())
+        nd = per_user_metrics(codes, rel, self.tune_space, [self.cfg.k])[f"ndcg@{self.cfg.k}"]
+        nd = nd.to_numpy()
+        cold = nd[self.val_cold]
+        return float(nd.mean()), float(cold.mean()) if len(cold) else float("nan")
 
     def _candidate(
         self, factory: RecommenderFactory, params: dict[str, Any], ctx: FitContext
@@ -142,6 +152,15 @@ class _Evaluator:
         else:
             rec.fit(ctx)
         return rec
+
+    def _share(self, name: str, params: dict[str, Any], tuned: Any, final: Any) -> None:
+        """Put the fitted baseline where the hybrid looks for its personal models."""
+        from segrec.recommend._hybrid import base_cache_key
+        from segrec.recommend._shared import shared_cache
+
+        key = base_cache_key(name, params, self.cfg.random_state)
+        shared_cache(self.tune.dataset)[key] = tuned
+        shared_cache(self.final.dataset)[key] = final
 
     def run(
         self,
@@ -157,17 +176,26 @@ class _Evaluator:
         ctx_tune = _context(self.tune, seg_tune, cfg)
         tuning: list[dict[str, Any]] = []
         grid = grid if grid is not None else cfg.grid(name)
-        best, best_score, best_rec = grid[0], -np.inf, None
+        best, best_score, best_cold, best_rec = grid[0], -np.inf, float("nan"), None
         if self.val_users:
             for params in grid:
                 rec = self._candidate(factory, params, ctx_tune)
-                score = self._val_score(rec)
-                tuning.append({"params": params, f"val_ndcg@{cfg.k}": score})
+                score, cold_score = self._val_score(rec)
+                tuning.append(
+                    {
+                        "params": params,
+                        f"val_ndcg@{cfg.k}": score,
+                        f"val_ndcg@{cfg.k}_cold": cold_score,
+                    }
+                )
                 if best_rec is None or score > best_score:
-                    best, best_score, best_rec = params, score, rec
-        # refit the chosen candidate (with any inner weights it tuned) on the whole train period
-        rec = best_rec if best_rec is not None else factory(**best)
+                    best, best_score, best_cold, best_rec = params, score, cold_score, rec
+        # refit the chosen candidate (with any inner weights it tuned) on the whole train period;
+        # a shallow copy keeps the tuning-period fit for the hybrid to reuse
+        rec = copy.copy(best_rec) if best_rec is not None else factory(**best)
         rec.fit(_context(self.final, seg_final, cfg))
+        if name in cfg.baselines and best_rec is not None:
+            self._share(name, best, best_rec, rec)
         lists = _recommend(rec, self.test_users, self.kmax)
         codes = self.final_space.codes(lists, self.test_users, self.kmax)
         rel = [self.test_rel[u] for u in self.test_users]
@@ -178,6 +206,7 @@ class _Evaluator:
         )
         summary["params"] = _params_of(rec, best)
         summary[f"val_ndcg@{cfg.k}"] = None if not np.isfinite(best_score) else best_score
+        summary[f"val_ndcg@{cfg.k}_cold"] = None if not np.isfinite(best_cold) else best_cold
         summary["tuned_params"] = best
         summary["tuning"] = tuning
         summary["segmentation"] = seg_name
@@ -191,12 +220,6 @@ class _Evaluator:
             summary["seconds"],
         )
         return MethodRun(name, summary, pu, lists, rec)
-
-
-def _pick_segmentation(cfg: EvalConfig, built: Mapping[str, Segmentation]) -> str | None:
-    if cfg.hybrid_segmentation is not None:
-        return cfg.hybrid_segmentation if cfg.hybrid_segmentation in built else None
-    return next((s for s in cfg.segmentation_preference if s in built), None)
 
 
 def run_evaluation(
@@ -239,41 +262,65 @@ def run_evaluation(
     seg_names = list(dict.fromkeys(cfg.segmentations))
     t = time.perf_counter()
     tune = _build_phase(split.fit_dataset(), cfg, seg_names)
-    final = _build_phase(split.train_dataset(), cfg, seg_names)
+    ev = _Evaluator(split, cfg, tune, tune)
+    sp_factory = _factory("segment_pop", recommenders)
+    k_search: dict[str, dict[str, Any]] = {}
+    if ev.val_users:
+        k_search = search_k(
+            cfg,
+            tune,
+            lambda seg: sp_factory().fit(_context(tune, seg, cfg)),
+            lambda rec: ev._val_score(rec)[0],
+        )
+    params = {
+        s: {**(cfg.segmentation_params.get(s) or {}), **({"k": r["k"]} if r["k"] != "auto" else {})}
+        for s, r in k_search.items()
+    }
+    final_cfg = cfg.model_copy(
+        update={"segmentation_params": {**cfg.segmentation_params, **params}}
+    )
+    final = _build_phase(split.train_dataset(), final_cfg, seg_names)
     timings["artifacts"] = time.perf_counter() - t
     ev = _Evaluator(split, cfg, tune, final)
-    hybrid_seg = _pick_segmentation(cfg, final.segmentations)
     runs: dict[str, MethodRun] = {}
     skipped: dict[str, str] = {f"segmentation:{k}": v for k, v in final.skipped.items()}
     t = time.perf_counter()
-    methods = [m for m in cfg.methods if m != "hybrid"] + (
-        ["hybrid"] if "hybrid" in cfg.methods else []
-    )
-    hybrid_grid: list[dict[str, Any]] | None = None
-    for name in methods:
-        seg = hybrid_seg if name in ("hybrid", "segment_pop") else None
-        if name == "hybrid":
-            hybrid_grid = _hybrid_grid(cfg, runs, recommenders)
-        _try_run(ev, runs, skipped, name, name, recommenders, seg, hybrid_grid)
-    for s in seg_names:
-        if s not in final.segmentations:
-            continue
-        for m in cfg.segment_methods:
-            key = f"{m}:{s}"
-            if m == "hybrid" and s == hybrid_seg and "hybrid" in runs:
+    built = [s for s in seg_names if s in final.segmentations]
+    for name in [m for m in cfg.methods if m != "hybrid"]:
+        if name != "segment_pop":
+            _try_run(ev, runs, skipped, name, name, recommenders, None)
+    # segment_pop on every segmentation first: the hybrid's segmentation is picked on validation
+    if "segment_pop" in cfg.segment_methods or "segment_pop" in cfg.methods:
+        for s in built:
+            _try_run(ev, runs, skipped, f"segment_pop:{s}", "segment_pop", recommenders, s)
+    for m in [m for m in cfg.segment_methods if m not in ("segment_pop", "hybrid")]:
+        for s in built:
+            _try_run(ev, runs, skipped, f"{m}:{s}", m, recommenders, s)
+    hybrid_seg = pick_segmentation(cfg, final.segmentations, runs)
+    if "segment_pop" in cfg.methods and f"segment_pop:{hybrid_seg}" in runs:
+        runs["segment_pop"] = dataclasses.replace(
+            runs[f"segment_pop:{hybrid_seg}"], name="segment_pop"
+        )
+    if "hybrid" in cfg.methods:
+        hybrid_grid = _hybrid_grid(cfg, runs, recommenders)
+        _try_run(ev, runs, skipped, "hybrid", "hybrid", recommenders, hybrid_seg, hybrid_grid)
+    if "hybrid" in cfg.segment_methods:
+        for s in built:
+            key = f"hybrid:{s}"
+            if s == hybrid_seg and "hybrid" in runs:
                 runs[key] = dataclasses.replace(runs["hybrid"], name=key)
                 continue
             grid = None
-            if m == "hybrid" and "hybrid" in runs:
+            if "hybrid" in runs:
                 grid = [runs["hybrid"].summary["tuned_params"]]
-            _try_run(ev, runs, skipped, key, m, recommenders, s, grid)
+            _try_run(ev, runs, skipped, key, "hybrid", recommenders, s, grid)
     timings["methods"] = time.perf_counter() - t
     if hybrid_seg is not None:
         _add_per_segment(runs, final.segmentations[hybrid_seg], hybrid_seg, cfg)
     seg_table = compare_segmentations(split, final, runs, cfg)
     sig = significance(runs, cfg, ev.cold)
     timings["total"] = time.perf_counter() - t0
-    return EvalResult.assemble(
+    res = EvalResult.assemble(
         split,
         cfg,
         counts,
@@ -285,6 +332,8 @@ def run_evaluation(
         final,
         hybrid_seg,
     )
+    res.protocol["segment_k"] = k_search
+    return res
 
 
 def _add_per_segment(
@@ -326,8 +375,17 @@ def _hybrid_grid(
     )
     if not ranked:
         return None
+    cold_col = f"{col}_cold"
+    cold_ranked = sorted(
+        (b for b in ranked if runs[b].summary.get(cold_col) is not None),
+        key=lambda b: -runs[b].summary[cold_col],
+    )
+    cold = {}
+    if cold_ranked:  # the baseline that did best on the cold validation users
+        cb = cold_ranked[0]
+        cold = {"cold_base": cb, "cold_base_params": dict(runs[cb].summary["tuned_params"])}
     return [
-        {"base": b, "base_params": dict(runs[b].summary["tuned_params"])}
+        {"base": b, "base_params": dict(runs[b].summary["tuned_params"]), **cold}
         for b in ranked[: cfg.budget]
     ]
 

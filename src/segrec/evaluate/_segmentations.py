@@ -10,8 +10,9 @@ reason recorded, never replaced by something else under the same name.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,9 @@ from segrec.data import Dataset
 from segrec.features import UserFeatures
 from segrec.segment import Segmentation
 
+if TYPE_CHECKING:
+    from segrec.evaluate._config import EvalConfig
+
 __all__ = [
     "SEGMENTATIONS",
     "PhaseArtifacts",
@@ -28,6 +32,8 @@ __all__ = [
     "build_segmentation",
     "classic_rfm",
     "demographic",
+    "pick_segmentation",
+    "search_k",
 ]
 
 _log = logging.getLogger(__name__)
@@ -195,3 +201,64 @@ def build_segmentation(
         art.skipped[name] = f"{type(exc).__name__}: {exc}"
         _log.warning("segmentation %r skipped: %s", name, exc)
         return None
+
+
+def search_k(
+    cfg: EvalConfig,
+    tune: PhaseArtifacts,
+    fit: Callable[[Segmentation], Any],
+    score: Callable[[Any], float],
+) -> dict[str, dict[str, Any]]:
+    """Pick k for the clustered segmentations (``cfg.segment_k_for``) among the first
+    ``budget`` of ``cfg.segment_k`` by validation NDCG@k of ``segment_pop`` (default
+    shrinkage) on the tuning period; the chosen segmentation replaces the tuning one.
+    ``fit`` returns a ``segment_pop`` fitted on the tuning period with a segmentation and
+    ``score`` its validation NDCG@k."""
+    out: dict[str, dict[str, Any]] = {}
+    for s in cfg.segment_k_for:
+        base = dict(cfg.segmentation_params.get(s) or {})
+        if s not in tune.segmentations or "k" in base:
+            continue
+        trials: list[tuple[Any, float, Segmentation]] = []
+        for k in cfg.segment_k[: cfg.budget]:
+            if k == "auto":
+                seg: Segmentation | None = tune.segmentations[s]
+            else:
+                seg = build_segmentation(s, tune, cfg.random_state, cfg.k_random, {**base, "k": k})
+            if seg is None:
+                continue
+            trials.append((k, score(fit(seg)), seg))
+        if not trials:
+            continue
+        best = max(range(len(trials)), key=lambda i: (trials[i][1], -i))
+        tune.segmentations[s] = trials[best][2]
+        out[s] = {
+            "k": trials[best][0],
+            "n_segments_tuning": int(trials[best][2].k),
+            "candidates": [
+                {"k": k, "n_segments": int(g.k), f"val_ndcg@{cfg.k}": v} for k, v, g in trials
+            ],
+        }
+        _log.info("segment k for %s: %s", s, out[s])
+    return out
+
+
+def pick_segmentation(
+    cfg: EvalConfig,
+    built: Mapping[str, Segmentation],
+    runs: Mapping[str, Any] | None = None,
+) -> str | None:
+    """``cfg.hybrid_segmentation``; else the built segmentation (``random`` excluded) whose
+    ``segment_pop`` had the best validation NDCG; else the first of the preference list."""
+    if cfg.hybrid_segmentation is not None:
+        return cfg.hybrid_segmentation if cfg.hybrid_segmentation in built else None
+    col = f"val_ndcg@{cfg.k}"
+    scored = {
+        s: runs[f"segment_pop:{s}"].summary.get(col)
+        for s in built
+        if s != "random" and runs is not None and f"segment_pop:{s}" in runs
+    }
+    scored = {s: v for s, v in scored.items() if v is not None and np.isfinite(v)}
+    if scored:
+        return max(scored, key=lambda s: (scored[s], -list(built).index(s)))
+    return next((s for s in cfg.segmentation_preference if s in built), None)

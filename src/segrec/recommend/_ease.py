@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from segrec.recommend._base import FitContext
 from segrec.recommend._scorer import ScoringRecommender
+from segrec.recommend._shared import shared_cache
 
 __all__ = ["EASEConfig", "EASERecommender"]
 
@@ -19,25 +20,35 @@ _log = logging.getLogger(__name__)
 class EASEConfig(BaseModel):
     """``l2``: the ridge penalty lambda. ``max_items``: the model is learned over the most
     popular ``max_items`` training items only (an items x items inverse costs O(n^3): 17k
-    Last.fm artists would need a 1.2 GB float32 inverse); other items get score 0 for users with
-    history, which puts them below every modelled item with positive score."""
+    Last.fm artists would need a 1.2 GB float32 inverse; 6000 items cost about 0.4x the time
+    of 8000); other items get score 0 for users with history, which puts them below every
+    modelled item with positive score. ``dtype``: precision of the Gram matrix and its
+    Cholesky inverse (float32 is about 2-3x faster than float64). The Gram matrix is shared
+    between fits with different ``l2`` on the same training data."""
 
     model_config = ConfigDict(extra="forbid")
     l2: float = Field(200.0, gt=0.0)
-    max_items: int = Field(8000, ge=2)
+    max_items: int = Field(6000, ge=2)
+    dtype: Literal["float32", "float64"] = "float32"
 
 
 def _spd_inverse(g: np.ndarray) -> np.ndarray:
-    """Inverse of a symmetric positive definite matrix via Cholesky (about 2x faster than LU)."""
+    """Inverse of a symmetric positive definite matrix via Cholesky (about 2x faster than LU),
+    in the precision of ``g`` (float32 halves the time and memory of float64)."""
     from scipy.linalg import lapack
 
-    c, info = lapack.dpotrf(g, lower=0, overwrite_a=1)
+    f32 = g.dtype == np.float32
+    potrf, potri = (lapack.spotrf, lapack.spotri) if f32 else (lapack.dpotrf, lapack.dpotri)
+    c, info = potrf(g, lower=0, overwrite_a=1)
     if info != 0:
         return np.linalg.inv(g)
-    inv, info = lapack.dpotri(c, lower=0, overwrite_c=1)
+    inv, info = potri(c, lower=0, overwrite_c=1)
     if info != 0:
         return np.linalg.inv(g)
-    return np.triu(inv) + np.triu(inv, 1).T
+    # mirror the upper triangle in place (no extra n x n temporaries)
+    il = np.tril_indices_from(inv, -1)
+    inv[il] = inv.T[il]
+    return inv
 
 
 class EASERecommender(ScoringRecommender):
@@ -60,8 +71,15 @@ class EASERecommender(ScoringRecommender):
                 int(self.candidates_.sum()),
             )
         self.modelled_ = cand
-        x = self.matrix_[:, cand]
-        g = np.asarray((x.T @ x).todense(), dtype=np.float64)
+        cache = shared_cache(ctx.train)
+        key = f"ease_gram:{cfg.max_items}"
+        if key not in cache:  # X^T X over the modelled items, reused across l2 candidates
+            x = self.matrix_[:, cand].astype(np.float32)
+            cache[key] = (cand, np.asarray((x.T @ x).todense(), dtype=np.float32))
+        if not np.array_equal(cache[key][0], cand):
+            x = self.matrix_[:, cand].astype(np.float32)
+            cache[key] = (cand, np.asarray((x.T @ x).todense(), dtype=np.float32))
+        g = cache[key][1].astype(np.dtype(cfg.dtype), copy=True)
         g[np.diag_indices_from(g)] += cfg.l2
         p = _spd_inverse(g)
         b = -p / np.diag(p)[None, :]

@@ -9,8 +9,17 @@ For user u with n_u training interactions::
           + (1 - g_u) (cold_mix z_segment + (1 - cold_mix) z_text)
           + w_segment z_segment + w_text z_text + w_pop z_popularity
 
-so a user with little history moves towards the segment and text signals. The weights are
-chosen on a validation period with :meth:`HybridRecommender.tune` (never on test data).
+so a user with little history moves towards the segment and text signals. With
+``cold_weights`` set, cold users (n_u <= ``cold_max``) are scored by their own linear blend
+instead::
+
+    score_cold = a_p z_personal + a_c z_cold_base + a_s z_segment + a_t z_text + a_pop z_pop
+
+where ``cold_base`` is an optional second personal model (the baseline that did best on the
+validation period's cold users). With ``tune_objective="split"`` (the default) the warm weights
+are tuned on warm validation users and the cold weights on cold validation users separately;
+all weights are chosen on a validation period with :meth:`HybridRecommender.tune` (never on
+test data).
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ from segrec.recommend._scorer import ScoringRecommender
 from segrec.recommend._segment import SegmentPopRecommender
 from segrec.recommend._shared import shared_cache
 
-__all__ = ["DEFAULT_HYBRID_GRID", "HybridConfig", "HybridRecommender"]
+__all__ = ["DEFAULT_COLD_GRID", "DEFAULT_HYBRID_GRID", "HybridConfig", "HybridRecommender"]
 
 _log = logging.getLogger(__name__)
 
@@ -43,12 +52,29 @@ DEFAULT_HYBRID_GRID: dict[str, list[float]] = {
     "w_pop": [0.0, 0.5, 1.0],
 }
 
+#: weights of the cold-user blend tried by :meth:`HybridRecommender.tune` (32 combinations;
+#: ``cold_base`` collapses to 0 without a cold base model). Deliberately coarse: validation
+#: periods hold few cold users (39 on Last.fm, 68 on Amazon MI) and a 243-combination grid
+#: over-fitted them (run-to-run swings of 0.74x-1.02x of the best cold baseline).
+DEFAULT_COLD_GRID: dict[str, list[float]] = {
+    "personal": [0.0, 1.0],
+    "cold_base": [0.0, 1.0],
+    "segment": [0.0, 0.5],
+    "text": [0.0, 0.5],
+    "pop": [0.0, 0.5],
+}
+COLD_KEYS = tuple(DEFAULT_COLD_GRID)
+
 
 class HybridConfig(BaseModel):
     """``base`` / ``base_params``: the personal model (a registry name); ``shrinkage``: of the
     segment prior; ``history_weight``: of the content profile. Blend weights as in the module
-    docstring. ``tune_objective``: mean validation NDCG over all users (``ndcg``) or the mean of
-    the cold and warm means (``balanced``)."""
+    docstring. ``cold_base`` / ``cold_base_params``: the optional personal model of the cold
+    blend; ``cold_weights``: its weights (keys as :data:`DEFAULT_COLD_GRID`; ``None``: cold users
+    use the shared formula); ``cold_max``: the most training interactions of a cold user.
+    ``tune_objective``: mean validation NDCG over all users (``ndcg``), the mean of the cold and
+    warm means (``balanced``), or warm and cold weights tuned on their own users (``split``;
+    falls back to ``ndcg`` with fewer than ``min_cold_val`` cold validation users)."""
 
     model_config = ConfigDict(extra="forbid")
     base: str = "ease"
@@ -60,7 +86,17 @@ class HybridConfig(BaseModel):
     w_pop: float = Field(0.0, ge=0.0)
     shrinkage: float = Field(50.0, ge=0.0)
     history_weight: float = Field(0.5, ge=0.0, le=1.0)
-    tune_objective: Literal["ndcg", "balanced"] = "ndcg"
+    cold_base: str | None = None
+    cold_base_params: dict[str, Any] = Field(default_factory=dict)
+    cold_weights: dict[str, float] | None = None
+    cold_max: int = Field(2, ge=0)
+    tune_objective: Literal["ndcg", "balanced", "split"] = "split"
+    min_cold_val: int = Field(20, ge=1)
+
+
+def base_cache_key(name: str, params: dict[str, Any], random_state: int) -> str:
+    """The :func:`~segrec.recommend._shared.shared_cache` key of a fitted personal model."""
+    return f"base:{name}:{sorted(params.items())}:{random_state}"
 
 
 def _z(s: np.ndarray, cand: np.ndarray) -> np.ndarray:
@@ -83,24 +119,32 @@ class HybridRecommender(ScoringRecommender):
         cfg = self.config
         assert isinstance(cfg, HybridConfig)
         cache = shared_cache(ctx.train)
-        key = f"base:{cfg.base}:{sorted(cfg.base_params.items())}:{ctx.random_state}"
+        key = base_cache_key(cfg.base, cfg.base_params, ctx.random_state)
         if key not in cache:
             cache[key] = get_recommender(cfg.base, **cfg.base_params).fit(ctx)
         self.personal_: ScoringRecommender = cache[key]
+        self.cold_model_: ScoringRecommender | None = None
+        if cfg.cold_base is not None:
+            ckey = base_cache_key(cfg.cold_base, cfg.cold_base_params, ctx.random_state)
+            if ckey not in cache:
+                cache[ckey] = get_recommender(cfg.cold_base, **cfg.cold_base_params).fit(ctx)
+            self.cold_model_ = cache[ckey]
         self.segment_ = SegmentPopRecommender(shrinkage=cfg.shrinkage).fit(ctx)
         self.content_ = ContentRecommender(history_weight=cfg.history_weight).fit(ctx)
 
     def components(self, user_ids: Sequence[str]) -> tuple[np.ndarray, ...]:
-        """z-scored (personal, segment, text) scores, n_u, and z-scored popularity (1 row)."""
+        """z-scored (personal, segment, text) scores, n_u, z-scored popularity (1 row) and the
+        z-scored cold-base scores (the personal ones without a cold base)."""
         ids = [str(u) for u in user_ids]
         cand = self.candidates_
         zp = _z(self.personal_.score(ids), cand)
+        zc = zp if self.cold_model_ is None else _z(self.cold_model_.score(ids), cand)
         zs = _z(np.log(self.segment_.score(ids) + 1e-9), cand)
         zt = _z(self.content_.score(ids), cand)
         codes = self.user_codes(ids)
         n = np.where(codes >= 0, self.n_history_[np.maximum(codes, 0)], 0).astype(np.float32)
         zpop = _z(np.log1p(self.popularity_)[None, :].astype(np.float32), cand)
-        return zp, zs, zt, n, zpop
+        return zp, zs, zt, n, zpop, zc
 
     @staticmethod
     def _weights(n: np.ndarray, w: dict[str, float]) -> tuple[np.ndarray, ...]:
@@ -111,26 +155,45 @@ class HybridRecommender(ScoringRecommender):
         wt = (1 - g) * (1 - w["cold_mix"]) + w["w_text"]
         return wp[:, None], ws[:, None], wt[:, None]
 
-    def _blend(self, parts: tuple[np.ndarray, ...], w: dict[str, float]) -> np.ndarray:
-        zp, zs, zt, n, zpop = parts
+    def _blend(
+        self,
+        parts: tuple[np.ndarray, ...],
+        w: dict[str, float],
+        cold_w: dict[str, float] | None = None,
+    ) -> np.ndarray:
+        zp, zs, zt, n, zpop, zc = parts
         wp, ws, wt = self._weights(n, w)
-        return wp * zp + ws * zs + wt * zt + w.get("w_pop", 0.0) * zpop
+        out = wp * zp + ws * zs + wt * zt + w.get("w_pop", 0.0) * zpop
+        if cold_w is not None:
+            cold = n <= self.config.cold_max  # type: ignore[attr-defined]
+            if cold.any():
+                out[cold] = _cold_blend((zp[cold], zc[cold], zs[cold], zt[cold], zpop), cold_w)
+        return out
 
     def _current(self) -> dict[str, float]:
         return {k: float(getattr(self.config, k)) for k in DEFAULT_HYBRID_GRID}
 
     def score(self, user_ids: Sequence[str]) -> np.ndarray:
         self._check_fitted()
-        return self._blend(self.components(user_ids), self._current())
+        cw = self.config.cold_weights  # type: ignore[attr-defined]
+        return self._blend(self.components(user_ids), self._current(), cw)
 
     def reasons(self, user_ids: list[str], items: list[np.ndarray]) -> list[list[str]]:
         from segrec.recommend._reasons import reason_index
 
         assert self.ctx_ is not None
         idx = reason_index(self.ctx_)
-        zp, zs, zt, n, zpop = self.components(user_ids)
+        zp, zs, zt, n, zpop, zc = self.components(user_ids)
         cur = self._current()
         wp, ws, wt = self._weights(n, cur)
+        wpop = np.full((len(n), 1), cur["w_pop"], dtype=np.float32)
+        cw = self.config.cold_weights  # type: ignore[attr-defined]
+        if cw is not None:  # cold rows: personal + cold base count as "similar"
+            cold = n <= self.config.cold_max  # type: ignore[attr-defined]
+            zp = zp.copy()
+            zp[cold] = cw.get("personal", 0.0) * zp[cold] + cw.get("cold_base", 0.0) * zc[cold]
+            wp[cold], ws[cold], wt[cold] = 1.0, cw.get("segment", 0.0), cw.get("text", 0.0)
+            wpop[cold] = cw.get("pop", 0.0)
         kinds = ("similar", "segment", "text", "popular")
         out = []
         for r, (u, its) in enumerate(zip(user_ids, items, strict=True)):
@@ -140,7 +203,7 @@ class HybridRecommender(ScoringRecommender):
                     wp[r] * zp[r, cols],
                     ws[r] * zs[r, cols],
                     wt[r] * zt[r, cols],
-                    np.full(len(cols), cur["w_pop"]) * zpop[0, cols],
+                    wpop[r] * zpop[0, cols],
                 ]
             )
             out.append(
@@ -158,10 +221,15 @@ class HybridRecommender(ScoringRecommender):
         val_interactions: pd.DataFrame,
         grid: dict[str, list[float]] | None = None,
         k: int = 10,
+        cold_grid: dict[str, list[float]] | None = None,
     ) -> HybridRecommender:
         """Fit on ``ctx_fit``, pick the blend weights with the best validation NDCG@k on
         ``val_interactions`` (user_id, item_id) and keep them in ``config``; ``tuning_`` holds
-        every tried combination. Call :meth:`fit` on the full training context afterwards."""
+        every tried combination (column ``group``: all, warm or cold users). With the ``split``
+        objective the warm weights are tuned on warm users and ``cold_weights`` on cold users
+        over ``cold_grid``. Call :meth:`fit` on the full training context afterwards."""
+        cfg = self.config
+        assert isinstance(cfg, HybridConfig)
         grid = {**{k_: [v] for k_, v in self._current().items()}, **(grid or DEFAULT_HYBRID_GRID)}
         self.fit(ctx_fit)
         v = val_interactions
@@ -180,33 +248,87 @@ class HybridRecommender(ScoringRecommender):
         ids = list(rel.index)
         parts = self.components(ids)
         mask = self.mask(np.zeros_like(parts[0]), ids)
-        cold = parts[3] <= 2
+        cold = parts[3] <= cfg.cold_max
+        split = cfg.tune_objective == "split" and cold.sum() >= cfg.min_cold_val
+        rels = rel.to_list()
+        warm_rows = np.flatnonzero(~cold) if split else np.arange(len(ids))
         rows = []
+        sub = tuple(p[warm_rows] if p.shape[0] == len(ids) else p for p in parts)
+        sub_rel = [rels[r] for r in warm_rows]
+        sub_cold = cold[warm_rows]
         for combo in itertools.product(*grid.values()):
             w = dict(zip(grid.keys(), combo, strict=True))
-            s = self._blend(parts, w) + mask
-            nd = _ndcg(s, rel.to_list(), k)
+            nd = _ndcg(self._blend(sub, w) + mask[warm_rows], sub_rel, k)
             obj = nd.mean()
-            if self.config.tune_objective == "balanced" and cold.any() and (~cold).any():  # type: ignore[attr-defined]
-                obj = 0.5 * (nd[cold].mean() + nd[~cold].mean())
+            if cfg.tune_objective == "balanced" and sub_cold.any() and (~sub_cold).any():
+                obj = 0.5 * (nd[sub_cold].mean() + nd[~sub_cold].mean())
             rows.append(
                 {
+                    "group": "warm" if split else "all",
                     **w,
                     "objective": obj,
                     "ndcg": nd.mean(),
-                    "ndcg_cold": nd[cold].mean() if cold.any() else np.nan,
+                    "ndcg_cold": nd[sub_cold].mean() if sub_cold.any() else np.nan,
                 }
             )
-        self.tuning_ = pd.DataFrame(rows)
-        best = self.tuning_.iloc[int(self.tuning_.objective.to_numpy().argmax())]
-        self.config = self.config.model_copy(update={k_: float(best[k_]) for k_ in grid})
-        _log.info("hybrid.tune: %d users, best %s", len(ids), best.to_dict())
+        warm = pd.DataFrame(rows)
+        best = warm.iloc[int(warm.objective.to_numpy().argmax())]
+        update: dict[str, Any] = {k_: float(best[k_]) for k_ in grid}
+        update["cold_weights"] = None
+        frames = [warm]
+        if split:
+            cw, cold_table = self._tune_cold(parts, cold, mask, rels, k, cold_grid)
+            update["cold_weights"] = cw
+            frames.append(cold_table)
+        self.tuning_ = pd.concat(frames, ignore_index=True)
+        self.config = cfg.model_copy(update=update)
+        _log.info(
+            "hybrid.tune: %d users (%d cold), warm %s, cold %s",
+            len(ids),
+            int(cold.sum()),
+            {k_: update[k_] for k_ in grid},
+            update["cold_weights"],
+        )
         return self
+
+    def _tune_cold(
+        self,
+        parts: tuple[np.ndarray, ...],
+        cold: np.ndarray,
+        mask: np.ndarray,
+        rels: list[set[int]],
+        k: int,
+        cold_grid: dict[str, list[float]] | None,
+    ) -> tuple[dict[str, float], pd.DataFrame]:
+        """The cold blend with the best NDCG@k on the cold validation users."""
+        zp, zs, zt, _, zpop, zc = parts
+        r = np.flatnonzero(cold)
+        comps = (zp[r], zc[r], zs[r], zt[r], zpop)
+        g = dict(cold_grid or DEFAULT_COLD_GRID)
+        if self.cold_model_ is None:
+            g["cold_base"] = [0.0]
+        rel = [rels[i] for i in r]
+        rows = []
+        for combo in itertools.product(*(g.get(c, [0.0]) for c in COLD_KEYS)):
+            if not any(combo):
+                continue
+            w = dict(zip(COLD_KEYS, combo, strict=True))
+            nd = _ndcg(_cold_blend(comps, w) + mask[r], rel, k)
+            rows.append({"group": "cold", **w, "objective": nd.mean(), "ndcg_cold": nd.mean()})
+        table = pd.DataFrame(rows)
+        best = table.iloc[int(table.objective.to_numpy().argmax())]
+        return {c: float(best[c]) for c in COLD_KEYS}, table
 
     def params(self) -> dict[str, Any]:
         out = super().params()
         out["base_model"] = self.personal_.params() if hasattr(self, "personal_") else None
         return out
+
+
+def _cold_blend(comps: tuple[np.ndarray, ...], w: dict[str, float]) -> np.ndarray:
+    zp, zc, zs, zt, zpop = comps
+    out = w.get("personal", 0.0) * zp + w.get("cold_base", 0.0) * zc + w.get("segment", 0.0) * zs
+    return out + w.get("text", 0.0) * zt + w.get("pop", 0.0) * zpop
 
 
 def _ndcg(s: np.ndarray, rel: list[set[int]], k: int) -> np.ndarray:

@@ -11,6 +11,7 @@ import logging
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,7 +33,12 @@ class LightGCNConfig(BaseModel):
     propagation per batch. ``max_steps_per_epoch`` caps that: on large data the batch grows to
     ``ceil(n_pairs / max_steps_per_epoch)`` and the learning rate is scaled by
     sqrt(batch / batch_size) (on Last.fm tags this is about 4x cheaper than 2048-pair batches;
-    small data such as Amazon MI trains exactly as with the plain schedule)."""
+    small data such as Amazon MI trains exactly as with the plain schedule).
+    ``refit_epochs``: when :meth:`fit` is called again on a fitted model (the evaluation refits
+    the model tuned on the fit period on the whole training period), training starts from the
+    previous layer-0 embeddings of the users and items both periods share and runs this many
+    epochs instead of ``epochs`` (``None``, the default: always train from scratch; on Amazon MI
+    a 20-epoch warm refit scored NDCG@10 0.0485 against 0.0603 from scratch, so it is off)."""
 
     model_config = ConfigDict(extra="forbid")
     dim: int = Field(64, ge=2)
@@ -41,6 +47,7 @@ class LightGCNConfig(BaseModel):
     batch_size: int = Field(2048, ge=1)
     max_steps_per_epoch: int | None = Field(8, ge=1)
     learning_rate: float = Field(0.005, gt=0.0)
+    refit_epochs: int | None = Field(None, ge=1)
     reg: float = Field(1e-4, ge=0.0)
     random_state: int | None = None
 
@@ -51,6 +58,9 @@ class LightGCNRecommender(ScoringRecommender):
     name: ClassVar[str] = "lightgcn"
     config_class: ClassVar[type[BaseModel]] = LightGCNConfig
     reason_kind: ClassVar[str] = "similar"
+    emb0_: np.ndarray
+    emb_users_: pd.Index
+    emb_items_: pd.Index
 
     def _fit(self, ctx: FitContext) -> None:
         torch = require("torch", "graph", "LightGCN")
@@ -75,13 +85,29 @@ class LightGCNRecommender(ScoringRecommender):
         if cfg.max_steps_per_epoch is not None and n > bs * cfg.max_steps_per_epoch:
             bs = -(-n // cfg.max_steps_per_epoch)
             lr *= float(np.sqrt(bs / cfg.batch_size))
-        self.schedule_ = {"batch_size": bs, "learning_rate": lr, "steps": cfg.epochs * -(-n // bs)}
-        emb = torch.nn.Parameter(torch.randn(nu + ni, cfg.dim, generator=gen) * 0.1)
+        init = torch.randn(nu + ni, cfg.dim, generator=gen) * 0.1
+        epochs, warm = cfg.epochs, 0
+        prev = getattr(self, "emb0_", None)
+        if prev is not None and cfg.refit_epochs is not None and prev.shape[1] == cfg.dim:
+            pu = self.emb_users_.get_indexer(self.user_ids_)
+            pi = self.emb_items_.get_indexer(self.item_ids_)
+            nprev = len(self.emb_users_)
+            init[np.flatnonzero(pu >= 0)] = torch.from_numpy(prev[pu[pu >= 0]])
+            init[nu + np.flatnonzero(pi >= 0)] = torch.from_numpy(prev[nprev + pi[pi >= 0]])
+            epochs, warm = cfg.refit_epochs, int((pu >= 0).sum() + (pi >= 0).sum())
+        self.schedule_ = {
+            "batch_size": bs,
+            "learning_rate": lr,
+            "epochs": epochs,
+            "steps": epochs * -(-n // bs),
+            "warm_started_rows": warm,
+        }
+        emb = torch.nn.Parameter(init)
         opt = torch.optim.Adam([emb], lr=lr)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(seed))
-            with progress("lightgcn", cfg.epochs, "epochs") as p:
-                for _ in range(cfg.epochs):
+            with progress("lightgcn", epochs, "epochs") as p:
+                for _ in range(epochs):
                     order = rng.permutation(n)
                     for start in range(0, n, bs):
                         b = order[start : start + bs]
@@ -101,6 +127,8 @@ class LightGCNRecommender(ScoringRecommender):
                     p.update(1)
             with torch.no_grad():
                 final = self._propagate(torch, a, emb, cfg.layers).numpy()
+        self.emb0_ = emb.detach().numpy().copy()
+        self.emb_users_, self.emb_items_ = self.user_ids_, self.item_ids_
         self.user_factors_ = final[:nu].astype(np.float32)
         self.item_factors_ = final[nu:].astype(np.float32)
 

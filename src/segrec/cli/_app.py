@@ -72,6 +72,9 @@ def fail(message: str) -> typer.Exit:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``segrec`` command."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # segrec draws its own progress bars; the model loader's per-weight bar is noise here.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     from segrec.cli import _commands  # noqa: F401  (registers the commands)
 
     try:

@@ -134,13 +134,21 @@ class OnnxInt8Backend:
             src = _fuse(fp32, tmp / "model-opt.onnx", config)
         import onnx
 
-        quantize_dynamic(
-            str(src),
-            str(tmp / "model-int8.onnx"),
-            per_channel=True,
-            weight_type=QuantType.QInt8,
-            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-        )
+        # onnxruntime logs a generic "consider pre-processing" advice on the root logger at
+        # WARNING; the accuracy gate is what decides whether this model is good enough.
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.ERROR)
+        try:
+            quantize_dynamic(
+                str(src),
+                str(tmp / "model-int8.onnx"),
+                per_channel=True,
+                weight_type=QuantType.QInt8,
+                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+            )
+        finally:
+            root.setLevel(level)
         for f in (fp32, tmp / "model-opt.onnx"):
             f.unlink(missing_ok=True)
         shutil.rmtree(self.dir, ignore_errors=True)

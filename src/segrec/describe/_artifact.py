@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from segrec._json import json_safe
+
 __all__ = ["SegmentProfiles"]
 
 
@@ -48,7 +50,7 @@ class SegmentProfiles:
 
     def to_json(self, indent: int = 2) -> str:
         """The content of ``profiles.json``."""
-        return json.dumps(_clean(self.to_dict()), indent=indent, default=_default, allow_nan=False)
+        return json.dumps(json_safe(self.to_dict()), indent=indent, allow_nan=False)
 
     def to_markdown(self) -> str:
         """The content of ``segments.md``."""
@@ -133,32 +135,3 @@ class SegmentProfiles:
         (d / "profiles.json").write_text(self.to_json())
         (d / "segments.md").write_text(self.to_markdown())
         return d / "profiles.json", d / "segments.md"
-
-
-def _default(o: Any) -> Any:
-    import numpy as np
-
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return None if not np.isfinite(o) else float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)
-
-
-def _clean(o: Any) -> Any:
-    """NaN/inf -> None (JSON has no NaN), numpy scalars -> Python, recursively."""
-    import math
-
-    import numpy as np
-
-    if isinstance(o, dict):
-        return {str(k): _clean(v) for k, v in o.items()}
-    if isinstance(o, list | tuple):
-        return [_clean(v) for v in o]
-    if isinstance(o, np.generic):
-        o = o.item()
-    if isinstance(o, float) and not math.isfinite(o):
-        return None
-    return o

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
+
+from segrec._json import json_safe
 
 if TYPE_CHECKING:
     from segrec.evaluate._config import EvalConfig
@@ -106,7 +106,7 @@ class EvalResult:
 
     def to_json(self) -> dict[str, Any]:
         """The results file as a JSON-ready dict (NaN becomes ``null``)."""
-        return _clean(
+        return json_safe(
             {
                 "dataset": self.dataset,
                 "protocol": self.protocol,
@@ -154,17 +154,3 @@ def _warnings(counts: dict[str, Any], min_users: int) -> list[str]:
     if w < min_users:
         out.append(f"warm-user comparisons rest on only {w} warm test users (< {min_users})")
     return out
-
-
-def _clean(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, int | float | str | bool) or obj is None:
-        return obj
-    return str(obj)

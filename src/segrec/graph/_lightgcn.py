@@ -2,7 +2,8 @@
 
 Hand-written sparse propagation: E(t+1) = A_hat E(t) over the symmetric-normalised bipartite
 adjacency [[0, R], [R^T, 0]], final embeddings are the mean of E(0..L); trained with BPR and one
-uniformly sampled negative item per positive.
+uniformly sampled negative item per positive. This is the one LightGCN in segrec: the
+``lightgcn`` recommender (:mod:`segrec.recommend`) wraps it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ class LightGCNConfig(BaseModel):
     lr: float = Field(0.01, gt=0)
     reg: float = Field(1e-4, ge=0, description="L2 on the batch's layer-0 embeddings")
     batch_size: int = Field(4096, ge=1, description="positive interactions per step")
+    max_steps_per_epoch: int | None = Field(
+        None,
+        ge=1,
+        description="every step propagates the whole graph; on large data cap the steps: the "
+        "batch grows to ceil(pairs / cap) and lr is scaled by sqrt(batch / batch_size)",
+    )
     random_state: int = 0
 
 
@@ -55,8 +62,21 @@ class LightGCN:
             layers.append(a(layers[-1]))
         return torch.stack(layers).mean(0)
 
-    def fit(self, matrix: sp.spmatrix, random_state: int | None = None) -> LightGCN:
-        """Train on a users x items interaction matrix (any positive entry is a positive)."""
+    def fit(
+        self,
+        matrix: sp.spmatrix,
+        random_state: int | None = None,
+        *,
+        negatives: np.ndarray | None = None,
+        init: np.ndarray | None = None,
+        epochs: int | None = None,
+    ) -> LightGCN:
+        """Train on a users x items interaction matrix (any positive entry is a positive).
+
+        ``negatives``: item codes negatives are drawn from (default: every item);
+        ``init``: (users + items) x dim layer-0 embeddings to start from (a warm refit), with
+        ``epochs`` then overriding the configured number.
+        """
         torch = _torch()
         cfg = self.config
         seed = cfg.random_state if random_state is None else random_state
@@ -70,21 +90,37 @@ class LightGCN:
         binary.data[:] = 1.0
         adj = sp.bmat([[None, binary], [binary.T, None]], format="csr")
         a = SparseOp(normalize_adjacency(adj, self_loops=False))
-        emb = torch.nn.Parameter(torch.randn(nu + ni, cfg.dim) * 0.1)
-        opt = torch.optim.Adam([emb], lr=cfg.lr)
+        start = torch.randn(nu + ni, cfg.dim) * 0.1
+        if init is not None:
+            start = torch.from_numpy(np.asarray(init, dtype=np.float32).copy())
+        emb = torch.nn.Parameter(start)
         coo = binary.tocoo()
         users, items = coo.row.astype(np.int64), coo.col.astype(np.int64)
-        steps = max(1, math.ceil(len(users) / cfg.batch_size))
+        neg_pool = np.arange(ni) if negatives is None else np.asarray(negatives, dtype=np.int64)
+        bs, lr = cfg.batch_size, cfg.lr
+        cap = cfg.max_steps_per_epoch
+        if cap is not None and len(users) > bs * cap:
+            bs = math.ceil(len(users) / cap)
+            lr *= math.sqrt(bs / cfg.batch_size)
+        n_epochs = cfg.epochs if epochs is None else epochs
+        steps = max(1, math.ceil(len(users) / bs))
+        self.schedule_ = {
+            "batch_size": bs,
+            "learning_rate": lr,
+            "epochs": n_epochs,
+            "steps": n_epochs * steps,
+        }
+        opt = torch.optim.Adam([emb], lr=lr)
         self.loss_history_: list[float] = []
-        with progress("LightGCN", cfg.epochs, "epochs") as p:
-            for _ in range(cfg.epochs):
+        with progress("LightGCN", n_epochs, "epochs") as p:
+            for _ in range(n_epochs):
                 order = rng.permutation(len(users))
                 total = 0.0
                 for s in range(steps):
-                    b = order[s * cfg.batch_size : (s + 1) * cfg.batch_size]
+                    b = order[s * bs : (s + 1) * bs]
                     u = torch.from_numpy(users[b])
                     i = torch.from_numpy(items[b] + nu)
-                    j = torch.from_numpy(rng.integers(0, ni, len(b)) + nu)
+                    j = torch.from_numpy(neg_pool[rng.integers(0, len(neg_pool), len(b))] + nu)
                     e = self._propagate(a, emb)
                     pos = (e[u] * e[i]).sum(1)
                     neg = (e[u] * e[j]).sum(1)
@@ -98,6 +134,7 @@ class LightGCN:
                 p.update(1)
         with torch.no_grad():
             e = self._propagate(a, emb).numpy()
+        self.layer0_ = emb.detach().numpy().copy()
         self.user_embeddings_ = e[:nu].astype(np.float32)
         self.item_embeddings_ = e[nu:].astype(np.float32)
         return self

@@ -72,3 +72,45 @@ def test_markdown_lists_every_method(result: EvalResult) -> None:
     md = render_markdown(result)
     for name in result.methods:
         assert f"| {name} |" in md
+
+
+def _chromium() -> str | None:
+    import shutil
+
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_report_renders_offline_in_headless_chromium(result: EvalResult, tmp_path) -> None:
+    """A real browser lays the page out with the network closed: every chart is drawn."""
+    import subprocess
+
+    exe = _chromium()
+    if exe is None:
+        pytest.skip("headless Chromium is not installed (apt-get install chromium)")
+    path = write_report(result, tmp_path / "r")
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        # any fetch of a remote resource would fail: the page must not need one
+        "--proxy-server=127.0.0.1:9",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    dom = subprocess.run(
+        [exe, *flags, "--dump-dom", path.as_uri()], capture_output=True, text=True, timeout=120
+    )
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "Which method recommends best?" in dom.stdout
+    assert dom.stdout.count("<svg") >= 5
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [exe, *flags, "--window-size=1280,2000", f"--screenshot={shot}", path.as_uri()],
+        capture_output=True,
+        timeout=120,
+    )
+    # a blank page compresses to a few KB; a drawn report with tables and charts does not
+    assert shot.is_file() and shot.stat().st_size > 50_000

@@ -10,7 +10,16 @@ The whole chain in one call (what ``segrec run`` does)::
     result = run_pipeline(ds, "out/")   # results.json, segments, profiles, report.html
 """
 
-from segrec._pipeline import PipelineResult, run_pipeline
+from typing import Any
 
 __version__ = "0.1.0"
 __all__ = ["PipelineResult", "__version__", "run_pipeline"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: ``import segrec.data`` must not pay for the whole evaluation stack.
+    if name in ("PipelineResult", "run_pipeline"):
+        from segrec import _pipeline
+
+        return getattr(_pipeline, name)
+    raise AttributeError(f"module 'segrec' has no attribute {name!r}")

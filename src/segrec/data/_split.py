@@ -28,7 +28,7 @@ import pandas as pd
 from segrec.data._dataset import Dataset
 from segrec.diagnostics import UsageError
 
-__all__ = ["Split", "leave_last_out", "temporal_split"]
+__all__ = ["Split", "leave_last_out", "llo_roles", "temporal_cut", "temporal_split"]
 
 
 @dataclass(frozen=True)
@@ -122,8 +122,7 @@ def temporal_split(
     if n == 0:
         raise UsageError("temporal_split: the dataset has no interactions; load a non-empty one")
     order = np.lexsort((inter.seq.to_numpy(), inter.timestamp.to_numpy()))
-    n_train = n - round(n * test_frac)
-    n_fit = n_train - round(n_train * val_frac)
+    n_fit, n_train = temporal_cut(n, test_frac, val_frac)
     ts = inter.timestamp.to_numpy()[order]
     end = int(ts[-1]) + 1
     return Split(
@@ -137,6 +136,13 @@ def temporal_split(
         cold_threshold=cold_threshold,
         params={"test_frac": test_frac, "val_frac": val_frac},
     )
+
+
+def temporal_cut(n: int, test_frac: float, val_frac: float) -> tuple[int, int]:
+    """``(n_fit, n_train)`` for ``n`` rows in time order: the last ``test_frac`` of the rows are
+    test, the last ``val_frac`` of the train rows validation (shared with the evaluation)."""
+    n_train = n - round(n * test_frac)
+    return n_train - round(n_train * val_frac), n_train
 
 
 def leave_last_out(ds: Dataset, *, by_item: bool = False, cold_threshold: int = 2) -> Split:
@@ -159,11 +165,11 @@ def leave_last_out(ds: Dataset, *, by_item: bool = False, cold_threshold: int = 
         unit_of_row = np.searchsorted(uniq, pair)
         rank_of_unit = np.empty(len(units), np.int64)
         rank_of_unit[np.searchsorted(uniq, units)] = np.arange(len(units))
-        role_sorted = _roles_from_end(unit_user, ds.n_users)
+        role_sorted = llo_roles(unit_user, ds.n_users)
         role = role_sorted[rank_of_unit[unit_of_row]]
     else:
         role = np.empty(len(order), np.int64)
-        role[order] = _roles_from_end(codes[order], ds.n_users)
+        role[order] = llo_roles(codes[order], ds.n_users)
     rows = np.arange(len(inter))
     return Split(
         ds,
@@ -176,7 +182,7 @@ def leave_last_out(ds: Dataset, *, by_item: bool = False, cold_threshold: int = 
     )
 
 
-def _roles_from_end(user: np.ndarray, n_users: int) -> np.ndarray:
+def llo_roles(user: np.ndarray, n_users: int) -> np.ndarray:
     """For units sorted by (user, time): 0 = last (test), 1 = second to last (val), 2 = fit.
 
     Users with fewer than 3 units keep all of them in fit.

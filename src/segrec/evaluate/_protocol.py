@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from segrec.data import Dataset
+from segrec.data._split import llo_roles, temporal_cut
 from segrec.diagnostics import UsageError
 
 __all__ = ["PROTOCOLS", "EvalSplit", "dedupe_interactions", "make_split"]
@@ -134,21 +135,18 @@ def _heldout(train: pd.DataFrame, held: pd.DataFrame) -> tuple[pd.DataFrame, int
 
 
 def _v1(df: pd.DataFrame, test_frac: float, val_frac: float) -> tuple[pd.DataFrame, ...]:
-    n = len(df)
-    n_train = int(np.floor(n * (1.0 - test_frac)))
-    n_fit = int(np.floor(n_train * (1.0 - val_frac)))
+    n_fit, n_train = temporal_cut(len(df), test_frac, val_frac)
     return df.iloc[:n_fit], df.iloc[n_fit:n_train], df.iloc[:n_train], df.iloc[n_train:]
 
 
 def _llo(df: pd.DataFrame) -> tuple[pd.DataFrame, ...]:
-    # position from the end of each user's time-ordered history (0 = last)
-    rank_from_end = df.groupby("user_id", observed=True).cumcount(ascending=False).to_numpy()
-    size = df.groupby("user_id", observed=True)["item_id"].transform("size").to_numpy()
-    eligible = size >= 3
-    is_test = eligible & (rank_from_end == 0)
-    is_val = eligible & (rank_from_end == 1)
-    train = df[~is_test]
-    return df[~is_test & ~is_val], df[is_val], train, df[is_test]
+    # ``df`` is in time order; llo_roles wants units grouped by user, in time order within each
+    codes = pd.Categorical(df.user_id.astype(str)).codes.astype(np.int64)
+    order = np.argsort(codes, kind="stable")
+    role = np.empty(len(df), np.int64)
+    role[order] = llo_roles(codes[order], int(codes.max()) + 1 if len(codes) else 0)
+    is_test, is_val = role == 0, role == 1
+    return df[~is_test & ~is_val], df[is_val], df[~is_test], df[is_test]
 
 
 def _cutoffs(held: pd.DataFrame, protocol: str) -> pd.Series:

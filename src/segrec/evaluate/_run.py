@@ -333,7 +333,27 @@ def run_evaluation(
         hybrid_seg,
     )
     res.protocol["segment_k"] = k_search
+    untimed = _untimed_warning(dataset, cfg)
+    if untimed:
+        _log.warning(untimed)
+        res.protocol["warnings"] = [*res.protocol.get("warnings", []), untimed]
     return res
+
+
+def _untimed_warning(dataset: Dataset, cfg: EvalConfig) -> str | None:
+    """Events without a time (Last.fm plays, FilmTrust ratings) all sit at timestamp 0, so a
+    global temporal split puts every one of them in train: say so instead of a quiet bias."""
+    untimed = set(dataset.meta.get("untimed_events") or [])
+    if cfg.protocol != "v1" or not untimed:
+        return None
+    present = set(dataset.interactions.event.astype(str).unique())
+    hit = sorted(present if "all" in untimed else untimed & present)
+    if not hit:
+        return None
+    return (
+        f"events {hit} of {dataset.name!r} carry no time, so protocol v1 keeps them all in "
+        "train; keep only timed events (config events = [...]) or use --protocol llo"
+    )
 
 
 def _add_per_segment(

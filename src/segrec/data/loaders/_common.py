@@ -178,6 +178,46 @@ class RowCheck:
         return good
 
 
+def interactions_frame(
+    rows: Rows,
+    good: np.ndarray,
+    user: pd.Series,
+    item: pd.Series,
+    event: str,
+    *,
+    timestamp: np.ndarray | None = None,
+    rating: np.ndarray | float = np.nan,
+    weight: np.ndarray | float = 1.0,
+    seq_offset: int = 0,
+) -> pd.DataFrame:
+    """The accepted rows ``good`` of a checked file as an interactions table.
+
+    Column arguments are full-length (one value per row read) or scalars; ``timestamp=None``
+    means the source has no time (0, see ``meta["untimed_events"]``); ``seq`` is the source
+    line number plus ``seq_offset`` (a second file of the same dataset comes after the first).
+    """
+
+    def pick(v: np.ndarray | float) -> np.ndarray | float:
+        return np.asarray(v)[good] if isinstance(v, np.ndarray | pd.Series) else v
+
+    return pd.DataFrame(
+        {
+            "user_id": user.to_numpy()[good],
+            "item_id": item.to_numpy()[good],
+            "timestamp": (
+                np.zeros(len(good), np.int64)
+                if timestamp is None
+                else np.asarray(timestamp)[good].astype(np.int64)
+            ),
+            "event": event,
+            "rating": pick(rating),
+            "weight": pick(weight),
+            "amount": np.nan,
+            "seq": np.asarray(rows.lines, dtype=np.int64)[good] + seq_offset,
+        }
+    )
+
+
 def or_empty(table: str, df: pd.DataFrame | None) -> pd.DataFrame:
     """``df``, or an empty frame of ``table``'s columns when the file was absent."""
     return empty_table(table) if df is None else df

@@ -34,7 +34,13 @@ import pandas as pd
 from segrec.data._dataset import Dataset
 from segrec.data._quarantine import LoadReport
 from segrec.data._registry import register_loader
-from segrec.data.loaders._common import RowCheck, finish_texts, or_empty, read_jsonl
+from segrec.data.loaders._common import (
+    RowCheck,
+    finish_texts,
+    interactions_frame,
+    or_empty,
+    read_jsonl,
+)
 from segrec.diagnostics import UsageError
 
 __all__ = ["load_amazon"]
@@ -130,18 +136,7 @@ def _reviews(
         n = int(objs.iloc[good].map(lambda o, k=k: k in o).sum()) if len(good) else 0
         if n:
             report.notes.append(f"{path.name}: '{k}' present in {n:,} reviews, not stored")
-    inter = pd.DataFrame(
-        {
-            "user_id": u.to_numpy()[good],
-            "item_id": i.to_numpy()[good],
-            "timestamp": ts[good],
-            "event": "review",
-            "rating": r[good],
-            "weight": 1.0,
-            "amount": np.nan,
-            "seq": rows.lines[good],
-        }
-    )
+    inter = interactions_frame(rows, good, u, i, "review", timestamp=ts, rating=r)
     parts = []
     for kind, col in (("review", "reviewText"), ("summary", "summary")):
         parts.append(

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from segrec.data._dataset import Dataset
 from segrec.data._quarantine import LoadReport
 from segrec.data._registry import register_loader
-from segrec.data.loaders._common import RowCheck, find_file, or_empty, read_delimited
+from segrec.data.loaders._common import (
+    RowCheck,
+    find_file,
+    interactions_frame,
+    or_empty,
+    read_delimited,
+)
 
 __all__ = ["load_filmtrust"]
 
@@ -36,18 +41,7 @@ def load_filmtrust(path: Path | None, options: dict[str, str], report: LoadRepor
     i = chk.ids("item_id")
     r = chk.number("rating", lo=RATING_RANGE[0], hi=RATING_RANGE[1])
     good = chk.finish()
-    inter = pd.DataFrame(
-        {
-            "user_id": u.to_numpy()[good],
-            "item_id": i.to_numpy()[good],
-            "timestamp": np.zeros(len(good), np.int64),
-            "event": "rating",
-            "rating": r[good],
-            "weight": 1.0,
-            "amount": np.nan,
-            "seq": rows.lines[good],
-        }
-    )
+    inter = interactions_frame(rows, good, u, i, "rating", rating=r)
     social = None
     tfile = find_file(folder, options.get("trust", "trust.txt"), required=False)
     if tfile is not None:

@@ -26,6 +26,7 @@ from segrec.data._registry import register_loader
 from segrec.data.loaders._common import (
     RowCheck,
     find_file,
+    interactions_frame,
     or_empty,
     read_delimited,
     scrub,
@@ -61,18 +62,7 @@ def _plays(folder: Path, report: LoadReport) -> pd.DataFrame:
     u, i = chk.ids("user_id"), chk.ids("item_id")
     w = chk.number("weight", lo=0, integer=True)
     good = chk.finish()
-    return pd.DataFrame(
-        {
-            "user_id": u.to_numpy()[good],
-            "item_id": i.to_numpy()[good],
-            "timestamp": np.zeros(len(good), np.int64),
-            "event": "play",
-            "rating": np.nan,
-            "weight": w[good],
-            "amount": np.nan,
-            "seq": rows.lines[good],
-        }
-    )
+    return interactions_frame(rows, good, u, i, "play", weight=w)
 
 
 def _tag_names(folder: Path, report: LoadReport) -> dict[str, str]:
@@ -144,19 +134,9 @@ def _tag_events(
     chk.fail(~tag.isin(names.keys()).to_numpy(), "tag_id", "tagID not in tags.dat", tag)
     text = text_checks(chk, tag.map(names), options)
     good = chk.finish()
-    ts = secs[good].astype(np.int64)
-    inter = pd.DataFrame(
-        {
-            "user_id": u.to_numpy()[good],
-            "item_id": i.to_numpy()[good],
-            "timestamp": ts,
-            "event": "tag",
-            "rating": np.nan,
-            "weight": 1.0,
-            "amount": np.nan,
-            "seq": rows.lines[good] + 10**9,  # after the play rows (a second file)
-        }
-    )
+    # seq offset: tag rows come after the play rows (a second file)
+    inter = interactions_frame(rows, good, u, i, "tag", timestamp=secs, seq_offset=10**9)
+    ts = inter["timestamp"].to_numpy()
     texts = pd.DataFrame(
         {
             "user_id": inter["user_id"],

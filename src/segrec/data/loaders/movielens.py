@@ -21,6 +21,7 @@ from segrec.data._registry import register_loader
 from segrec.data.loaders._common import (
     RowCheck,
     find_file,
+    interactions_frame,
     or_empty,
     read_delimited,
     scrub,
@@ -61,18 +62,7 @@ def _ratings(rows, report: LoadReport) -> pd.DataFrame:  # type: ignore[no-untyp
     r = chk.number("rating", lo=RATING_RANGE[0], hi=RATING_RANGE[1])
     ts = chk.timestamp("timestamp")
     good = chk.finish()
-    return pd.DataFrame(
-        {
-            "user_id": u.to_numpy()[good],
-            "item_id": i.to_numpy()[good],
-            "timestamp": ts[good],
-            "event": "rating",
-            "rating": r[good],
-            "weight": 1.0,
-            "amount": np.nan,
-            "seq": rows.lines[good] if len(good) else np.array([], np.int64),
-        }
-    )
+    return interactions_frame(rows, good, u, i, "rating", timestamp=ts, rating=r)
 
 
 def _load_100k(folder: Path, report: LoadReport) -> Dataset:

@@ -11,13 +11,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from segrec.data._dataset import Dataset
 from segrec.data._quarantine import LoadReport
 from segrec.data._registry import register_loader
-from segrec.data.loaders._common import RowCheck, finish_texts, read_delimited, to_seconds
+from segrec.data.loaders._common import (
+    RowCheck,
+    finish_texts,
+    interactions_frame,
+    read_delimited,
+    to_seconds,
+)
 from segrec.diagnostics import UsageError
 
 __all__ = ["YELP_COLUMNS", "load_yelp_csv"]
@@ -68,19 +73,8 @@ def load_yelp_csv(path: Path | None, options: dict[str, str], report: LoadReport
     dup = (~chk.bad) & f["review_id"].str.strip().duplicated().to_numpy()
     chk.fail(dup, "review_id", "duplicate review_id")
     good = chk.finish()
-    ts = secs[good].astype(np.int64)
-    inter = pd.DataFrame(
-        {
-            "user_id": u.to_numpy()[good],
-            "item_id": i.to_numpy()[good],
-            "timestamp": ts,
-            "event": "review",
-            "rating": stars[good],
-            "weight": 1.0,
-            "amount": np.nan,
-            "seq": rows.lines[good],
-        }
-    )
+    inter = interactions_frame(rows, good, u, i, "review", timestamp=secs, rating=stars)
+    ts = inter["timestamp"].to_numpy()
     report.notes.append(f"{path.name}: vote columns cool/useful/funny not stored")
     # Texts are checked apart: an empty text loses the text, not the rating.
     frame = pd.DataFrame(

@@ -76,3 +76,20 @@ def test_onnx_int8_passes_gate_and_falls_back_when_gate_is_strict(model_cache):
     assert strict.backend_ != "onnx-int8"
     msgs = [str(w.message) for w in rec if issubclass(w.category, FallbackWarning)]
     assert any("onnx-int8" in m and "accuracy gate" in m for m in msgs), msgs
+
+
+@pytest.mark.slow
+def test_onnx_concurrent_batches_keep_order_and_values(model_cache):
+    """Two batches in flight at once (threads=2) give the same rows, in the same order, as
+    one at a time (threads=1): the parallel path must not shuffle or mix batches."""
+    texts = [f"{r} Variant {i} with {'extra words ' * (i % 7)}" for i, r in enumerate(REVIEWS * 9)]
+    one = TextEmbedder(
+        backend="onnx-int8", cache_dir=model_cache, use_cache=False, threads=1, batch_size=4
+    )
+    two = TextEmbedder(
+        backend="onnx-int8", cache_dir=model_cache, use_cache=False, threads=2, batch_size=4
+    )
+    a, b = one.encode(texts), two.encode(texts)
+    assert two._backend.workers == 2 and one._backend.workers == 1
+    np.testing.assert_allclose(a, b, atol=1e-6)
+    assert not np.allclose(a[0], a[1])

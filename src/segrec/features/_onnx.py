@@ -47,6 +47,9 @@ class OnnxInt8Backend:
     """ONNX Runtime int8 (dynamic, per-channel) encoder with mean or CLS pooling."""
 
     name = "onnx-int8"
+    batch_size = 16  # measured: faster than 32 on long reviews, equal on short ones
+    #: ``embed`` may run from several threads at once (ONNX Runtime sessions are thread-safe)
+    thread_safe = True
 
     def __init__(
         self,
@@ -76,8 +79,12 @@ class OnnxInt8Backend:
         if not self.int8_path.exists():
             self._export(config)
             self.exported_now = True
+        # One single-threaded kernel pool, driven by ``workers`` batches at a time: on small
+        # encoders two concurrent batches beat one batch split across two cores (Amazon MI
+        # reviews, batch 16: 247 vs 230 texts/s; synthetic reviews: 890 vs 810).
+        self.workers = int(threads or machine_threads())
         so = ort.SessionOptions()
-        so.intra_op_num_threads = threads or machine_threads()
+        so.intra_op_num_threads = 1
         so.inter_op_num_threads = 1
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL

@@ -11,7 +11,9 @@ import json
 import logging
 import time
 import warnings
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,7 +53,14 @@ class TextEmbedderConfig(BaseModel):
     backend: BackendName = "auto"
     model: str | None = None
     pooling: Literal["mean", "cls"] = "mean"
-    batch_size: int = Field(32, ge=1, le=4096)
+    batch_size: int | None = Field(
+        None,
+        ge=1,
+        le=4096,
+        description="texts per forward pass; None = the backend's own (onnx-int8: 16, since "
+        "smaller int8 batches stay in cache: Amazon MI reviews 228 vs 209 texts/s at 32; "
+        "torch backends: 32)",
+    )
     max_tokens: int | None = Field(None, ge=8)
     cache_dir: str | None = None
     use_cache: bool = True
@@ -258,12 +267,13 @@ class TextEmbedder:
         prepared = b.prepare([utexts[i] for i in todo_idx])
         # longest first: similar lengths share a batch, so little padding is computed
         order = np.argsort(-prepared.lengths, kind="stable")
-        bs = self.config.batch_size
+        bs: int = self.config.batch_size or int(getattr(b, "batch_size", 32))
+        chunks = [order[start : start + bs] for start in range(0, len(order), bs)]
+        workers = getattr(b, "workers", 1) if getattr(b, "thread_safe", False) else 1
         done = 0
         with progress(f"embedding ({b.name})", len(todo_idx), "texts") as p:
-            for nb, start in enumerate(range(0, len(order), bs), 1):
-                local = order[start : start + bs]
-                vecs = b.embed(prepared, local)
+            results = _ordered_map(lambda c: b.embed(prepared, c), chunks, workers)
+            for nb, (local, vecs) in enumerate(zip(chunks, results, strict=True), 1):
                 rows = todo_idx[local]
                 uvecs[rows] = vecs
                 if cache is not None:
@@ -273,3 +283,24 @@ class TextEmbedder:
                 if callback is not None:
                     callback(nb, done)
         return int(prepared.truncated.sum())
+
+
+def _ordered_map(
+    fn: Callable[[np.ndarray], np.ndarray], chunks: list[np.ndarray], workers: int
+) -> Iterator[np.ndarray]:
+    """``map(fn, chunks)`` in input order, with up to ``workers`` calls in flight.
+
+    Only ``2 * workers`` results are ever pending, so an interrupted run loses at most those
+    (everything yielded before was already cached by the caller).
+    """
+    if workers <= 1:
+        yield from map(fn, chunks)
+        return
+    with ThreadPoolExecutor(workers) as ex:
+        pending: deque[Future[np.ndarray]] = deque()
+        for c in chunks:
+            pending.append(ex.submit(fn, c))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

@@ -7,16 +7,18 @@ For user u with n_u training interactions::
     g_u   = n_u / (n_u + cold_shift)            (1 when cold_shift = 0)
     score = g_u z_personal
           + (1 - g_u) (cold_mix z_segment + (1 - cold_mix) z_text)
-          + w_segment z_segment + w_text z_text + w_pop z_popularity
+          + w_segment z_segment + w_text z_text + w_pop z_popularity + w_recent z_recent
 
 so a user with little history moves towards the segment and text signals. With
 ``cold_weights`` set, cold users (n_u <= ``cold_max``) are scored by their own linear blend
 instead::
 
     score_cold = a_p z_personal + a_c z_cold_base + a_s z_segment + a_t z_text + a_pop z_pop
+               + a_r z_recent
 
 where ``cold_base`` is an optional second personal model (the baseline that did best on the
-validation period's cold users). With ``tune_objective="split"`` (the default) the warm weights
+validation period's cold users) and ``recent`` the recency-weighted popularity of
+:func:`~segrec.recommend._recency.recent_popularity` (half-life ``recent_half_life``). With ``tune_objective="split"`` (the default) the warm weights
 are tuned on warm validation users and the cold weights on cold validation users separately;
 all weights are chosen on a validation period with :meth:`HybridRecommender.tune` (never on
 test data).
@@ -35,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from segrec.recommend._base import FitContext
 from segrec.recommend._content import ContentRecommender
+from segrec.recommend._recency import recent_popularity
 from segrec.recommend._scorer import ScoringRecommender
 from segrec.recommend._segment import SegmentPopRecommender
 from segrec.recommend._shared import shared_cache
@@ -43,16 +46,17 @@ __all__ = ["DEFAULT_COLD_GRID", "DEFAULT_HYBRID_GRID", "HybridConfig", "HybridRe
 
 _log = logging.getLogger(__name__)
 
-#: weights tried by :meth:`HybridRecommender.tune` when no grid is given (432 combinations)
+#: weights tried by :meth:`HybridRecommender.tune` when no grid is given (864 combinations)
 DEFAULT_HYBRID_GRID: dict[str, list[float]] = {
     "w_segment": [0.0, 0.25, 0.5, 1.0],
     "w_text": [0.0, 0.25, 0.5, 1.0],
     "cold_shift": [0.0, 2.0, 5.0],
     "cold_mix": [0.0, 0.5, 1.0],
     "w_pop": [0.0, 0.5, 1.0],
+    "w_recent": [0.0, 0.5],
 }
 
-#: weights of the cold-user blend tried by :meth:`HybridRecommender.tune` (32 combinations;
+#: weights of the cold-user blend tried by :meth:`HybridRecommender.tune` (64 combinations;
 #: ``cold_base`` collapses to 0 without a cold base model). Deliberately coarse: validation
 #: periods hold few cold users (39 on Last.fm, 68 on Amazon MI) and a 243-combination grid
 #: over-fitted them (run-to-run swings of 0.74x-1.02x of the best cold baseline).
@@ -62,6 +66,7 @@ DEFAULT_COLD_GRID: dict[str, list[float]] = {
     "segment": [0.0, 0.5],
     "text": [0.0, 0.5],
     "pop": [0.0, 0.5],
+    "recent": [0.0, 1.0],
 }
 COLD_KEYS = tuple(DEFAULT_COLD_GRID)
 
@@ -90,6 +95,13 @@ class HybridConfig(BaseModel):
     cold_base_params: dict[str, Any] = Field(default_factory=dict)
     cold_weights: dict[str, float] | None = None
     cold_max: int = Field(2, ge=0)
+    recent_half_life: float = Field(
+        0.05,
+        gt=0.0,
+        description="half-life of the recency-weighted popularity, as a fraction of the training "
+        "period (0.05: the best of 0.02-0.5 for cold users on both validation periods)",
+    )
+    w_recent: float = Field(0.0, ge=0.0)
     tune_objective: Literal["ndcg", "balanced", "split"] = "split"
     min_cold_val: int = Field(20, ge=1)
 
@@ -131,6 +143,7 @@ class HybridRecommender(ScoringRecommender):
             self.cold_model_ = cache[ckey]
         self.segment_ = SegmentPopRecommender(shrinkage=cfg.shrinkage).fit(ctx)
         self.content_ = ContentRecommender(history_weight=cfg.history_weight).fit(ctx)
+        self.recent_ = recent_popularity(ctx, cfg.recent_half_life)
 
     def components(self, user_ids: Sequence[str]) -> tuple[np.ndarray, ...]:
         """z-scored (personal, segment, text) scores, n_u, z-scored popularity (1 row) and the
@@ -144,7 +157,8 @@ class HybridRecommender(ScoringRecommender):
         codes = self.user_codes(ids)
         n = np.where(codes >= 0, self.n_history_[np.maximum(codes, 0)], 0).astype(np.float32)
         zpop = _z(np.log1p(self.popularity_)[None, :].astype(np.float32), cand)
-        return zp, zs, zt, n, zpop, zc
+        zrec = _z(np.log1p(self.recent_)[None, :].astype(np.float32), cand)
+        return zp, zs, zt, n, zpop, zc, zrec
 
     @staticmethod
     def _weights(n: np.ndarray, w: dict[str, float]) -> tuple[np.ndarray, ...]:
@@ -161,13 +175,16 @@ class HybridRecommender(ScoringRecommender):
         w: dict[str, float],
         cold_w: dict[str, float] | None = None,
     ) -> np.ndarray:
-        zp, zs, zt, n, zpop, zc = parts
+        zp, zs, zt, n, zpop, zc, zrec = parts
         wp, ws, wt = self._weights(n, w)
         out = wp * zp + ws * zs + wt * zt + w.get("w_pop", 0.0) * zpop
+        out += w.get("w_recent", 0.0) * zrec
         if cold_w is not None:
             cold = n <= self.config.cold_max  # type: ignore[attr-defined]
             if cold.any():
-                out[cold] = _cold_blend((zp[cold], zc[cold], zs[cold], zt[cold], zpop), cold_w)
+                out[cold] = _cold_blend(
+                    (zp[cold], zc[cold], zs[cold], zt[cold], zpop, zrec), cold_w
+                )
         return out
 
     def _current(self) -> dict[str, float]:
@@ -183,10 +200,11 @@ class HybridRecommender(ScoringRecommender):
 
         assert self.ctx_ is not None
         idx = reason_index(self.ctx_)
-        zp, zs, zt, n, zpop, zc = self.components(user_ids)
+        zp, zs, zt, n, zpop, zc, zrec = self.components(user_ids)
         cur = self._current()
         wp, ws, wt = self._weights(n, cur)
         wpop = np.full((len(n), 1), cur["w_pop"], dtype=np.float32)
+        wrec = np.full((len(n), 1), cur["w_recent"], dtype=np.float32)
         cw = self.config.cold_weights  # type: ignore[attr-defined]
         if cw is not None:  # cold rows: personal + cold base count as "similar"
             cold = n <= self.config.cold_max  # type: ignore[attr-defined]
@@ -194,7 +212,8 @@ class HybridRecommender(ScoringRecommender):
             zp[cold] = cw.get("personal", 0.0) * zp[cold] + cw.get("cold_base", 0.0) * zc[cold]
             wp[cold], ws[cold], wt[cold] = 1.0, cw.get("segment", 0.0), cw.get("text", 0.0)
             wpop[cold] = cw.get("pop", 0.0)
-        kinds = ("similar", "segment", "text", "popular")
+            wrec[cold] = cw.get("recent", 0.0)
+        kinds = ("similar", "segment", "text", "popular", "trending")
         out = []
         for r, (u, its) in enumerate(zip(user_ids, items, strict=True)):
             cols = self.item_ids_.get_indexer(pd.Index(its, dtype="object"))
@@ -204,6 +223,7 @@ class HybridRecommender(ScoringRecommender):
                     ws[r] * zs[r, cols],
                     wt[r] * zt[r, cols],
                     wpop[r] * zpop[0, cols],
+                    wrec[r] * zrec[0, cols],
                 ]
             )
             out.append(
@@ -301,9 +321,9 @@ class HybridRecommender(ScoringRecommender):
         cold_grid: dict[str, list[float]] | None,
     ) -> tuple[dict[str, float], pd.DataFrame]:
         """The cold blend with the best NDCG@k on the cold validation users."""
-        zp, zs, zt, _, zpop, zc = parts
+        zp, zs, zt, _, zpop, zc, zrec = parts
         r = np.flatnonzero(cold)
-        comps = (zp[r], zc[r], zs[r], zt[r], zpop)
+        comps = (zp[r], zc[r], zs[r], zt[r], zpop, zrec)
         g = dict(cold_grid or DEFAULT_COLD_GRID)
         if self.cold_model_ is None:
             g["cold_base"] = [0.0]
@@ -326,9 +346,9 @@ class HybridRecommender(ScoringRecommender):
 
 
 def _cold_blend(comps: tuple[np.ndarray, ...], w: dict[str, float]) -> np.ndarray:
-    zp, zc, zs, zt, zpop = comps
+    zp, zc, zs, zt, zpop, zrec = comps
     out = w.get("personal", 0.0) * zp + w.get("cold_base", 0.0) * zc + w.get("segment", 0.0) * zs
-    return out + w.get("text", 0.0) * zt + w.get("pop", 0.0) * zpop
+    return out + w.get("text", 0.0) * zt + w.get("pop", 0.0) * zpop + w.get("recent", 0.0) * zrec
 
 
 def _ndcg(s: np.ndarray, rel: list[set[int]], k: int) -> np.ndarray:

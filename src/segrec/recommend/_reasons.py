@@ -1,8 +1,9 @@
 """Short, cheap reasons for recommended items.
 
-Four kinds, each computed only for the items actually returned:
+Five kinds, each computed only for the items actually returned:
 
 * ``popular``: "popular with shoppers overall (N buyers)";
+* ``trending``: "trending: N buyers in the last D days" (the last tenth of the training period);
 * ``segment``: "popular with <segment name>";
 * ``similar``: "similar to <title> you bought" -- the history item whose co-consumption cosine
   with the recommended item is highest;
@@ -11,7 +12,7 @@ Four kinds, each computed only for the items actually returned:
   written about the item plus its title and categories).
 
 A kind that cannot be explained for a pair (no shared term, no segment) falls back to the next
-one: text -> similar -> popular; segment -> popular.
+one: text -> similar -> popular; segment -> popular; trending -> popular.
 """
 
 from __future__ import annotations
@@ -72,11 +73,36 @@ class ReasonIndex:
             self.segments.index = self.segments.index.astype(str)
             self.segment_names = {**ctx.segmentation.names, **ctx.segment_names}
         self._text: tuple[Any, sp.csr_matrix, sp.csr_matrix, np.ndarray] | None = None
+        self._recent: tuple[np.ndarray, int] | None = None
 
     # -- individual reasons -----------------------------------------------------------------
     def popular(self, item: str) -> str:
         c = self.item_ids.get_loc(item)
         return f"popular with shoppers overall ({int(self.popularity[c])} buyers)"
+
+    def trending(self, item: str) -> str | None:
+        counts, days = self._recent_counts()
+        n = int(counts[self.item_ids.get_loc(item)])
+        if n == 0 or days == 0:
+            return None
+        return f"trending: {n} buyer{'s' if n != 1 else ''} in the last {days} days"
+
+    def _recent_counts(self) -> tuple[np.ndarray, int]:
+        """Distinct buyers per item in the last tenth of the training period, and its days."""
+        if self._recent is None:
+            df = self.ctx.train.interactions
+            ts = df.timestamp.to_numpy(np.float64)
+            span = float(ts.max() - ts.min()) if len(ts) else 0.0
+            recent = ts >= ts.max() - 0.1 * span if span > 0 else np.zeros(len(ts), bool)
+            pairs = pd.DataFrame(
+                {
+                    "u": df.user_id.cat.codes.to_numpy()[recent],
+                    "i": df.item_id.cat.codes.to_numpy()[recent],
+                }
+            ).drop_duplicates()
+            counts = np.bincount(pairs.i.to_numpy(), minlength=len(self.item_ids))
+            self._recent = (counts, round(0.1 * span / 86400))
+        return self._recent
 
     def segment(self, user: str) -> str | None:
         if self.segments is None or user not in self.segments.index:
@@ -118,6 +144,8 @@ class ReasonIndex:
             out = self.segment(user)
         elif kind == "similar":
             out = self.similar(user, item)
+        elif kind == "trending":
+            out = self.trending(item)
         return out or self.popular(item)
 
     # -- text index -------------------------------------------------------------------------

@@ -76,7 +76,18 @@ def test_keywords_and_categories_match_personas(shop, described):
     assert drummer["top_categories"][0]["lift"] > 1.5
     assert any("drum" in c["category"] for c in drummer["top_categories"])
     words = " ".join(drummer["keywords"])
-    drummer_vocab = ("drum", "band", "stage", "gig", "groove", "loud", "snare", "cymbal", "stick", "crash")
+    drummer_vocab = (
+        "drum",
+        "band",
+        "stage",
+        "gig",
+        "groove",
+        "loud",
+        "snare",
+        "cymbal",
+        "stick",
+        "crash",
+    )
     assert sum(w in words for w in drummer_vocab) >= 2
     dj = by_name["dj_producer"]
     dj_words = " ".join(dj["keywords"])

@@ -121,3 +121,18 @@ def test_embed_command_rejects_unknown_backend(tmp_path):
     )
     assert r.exit_code != 0 and isinstance(r.exception, UsageError)
     assert "word2vec" in str(r.exception)
+
+
+def test_subset_cuts_per_user_meta_too():
+    """``text_source`` (one entry per user) must follow the rows of a subset."""
+    from segrec.data.synthetic import generate
+    from segrec.features import TextEmbedder, build_user_features
+
+    ds = generate(users=120, seed=3)
+    feats = build_user_features(ds, TextEmbedder(backend="tfidf-svd", use_cache=False))
+    keep = feats.user_ids[::2][::-1]
+    sub = feats.subset(keep)
+    assert len(sub.meta["text_source"]) == len(keep) < feats.n_users
+    assert list(sub.meta["text_source"].index) == list(keep)
+    assert (sub.meta["text_source"] == feats.meta["text_source"].loc[keep]).all()
+    assert sub.meta["dataset"] == feats.meta["dataset"]

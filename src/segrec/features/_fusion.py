@@ -20,11 +20,22 @@ __all__ = ["FeatureFusion", "FusionConfig", "build_user_features"]
 log = logging.getLogger(__name__)
 
 
+#: Block weights used when ``FusionConfig.weights`` does not name the block (others: 1.0).
+#: The ``graph`` block is the GCN's propagation of all the other blocks over the user graph, so
+#: it gets their combined weight (2: half of the fused variance). Synthetic shop, 2,000 users,
+#: tfidf-svd text, k-means auto-k: ARI 0.798 / 0.802 at 1, 0.847 / 0.863 at 2 on seeds 0 / 1,
+#: and on held-out seeds 2 / 3, 0.807 / 0.780 at 1, 0.840 / 0.830 at 2 (auto-k 7 every time).
+DEFAULT_BLOCK_WEIGHTS: dict[str, float] = {"graph": 2.0}
+
+
 class FusionConfig(BaseModel):
     """Per-block scaling and weights, missing-row handling and optional PCA."""
 
     model_config = ConfigDict(extra="forbid")
-    weights: dict[str, float] = Field(default_factory=dict, description="block -> weight (1.0)")
+    weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="block -> weight (default: DEFAULT_BLOCK_WEIGHTS, else 1.0)",
+    )
     scaling: Literal["auto", "standard", "block", "l2", "none"] = "auto"
     missing: Literal["mean", "drop-block"] = "mean"
     indicators: bool = True
@@ -87,7 +98,7 @@ class FeatureFusion:
         cfg = self.config
         parts, cols = [], []
         for name in sorted(features.blocks):
-            w = cfg.weights.get(name, 1.0)
+            w = cfg.weights.get(name, DEFAULT_BLOCK_WEIGHTS.get(name, 1.0))
             if w == 0:
                 continue
             x = np.asarray(features.blocks[name], dtype=np.float64)

@@ -63,7 +63,7 @@ class UserFeatures:
             {k: v[idx] for k, v in self.blocks.items()},
             {k: v[idx] for k, v in self.missing.items()},
             dict(self.columns),
-            dict(self.meta),
+            {k: _rows_of(v, self.user_ids, idx) for k, v in self.meta.items()},
         )
 
     def with_block(
@@ -81,3 +81,13 @@ class UserFeatures:
         if columns is not None:
             cols[name] = columns
         return UserFeatures(self.user_ids, blocks, miss, cols, dict(self.meta))
+
+
+def _rows_of(value: Any, user_ids: pd.Index, idx: np.ndarray) -> Any:
+    """Per-user meta (a Series indexed by ``user_ids``, or an array with one row per user) cut
+    to the rows ``idx``; anything else is dataset-level and kept as it is."""
+    if isinstance(value, pd.Series) and value.index.equals(user_ids):
+        return value.iloc[idx]
+    if isinstance(value, np.ndarray) and value.ndim >= 1 and len(value) == len(user_ids):
+        return value[idx]
+    return value

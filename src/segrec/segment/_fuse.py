@@ -1,7 +1,9 @@
 """Feature matrices for clustering.
 
 :class:`UserFeatures` are fused with :class:`segrec.features.FeatureFusion` (per-block
-standardisation, equal total variance per block, block weights, mean imputation); segmenters only choose which blocks and their weights.
+standardisation, equal total variance per block, block weights (default
+:data:`segrec.features._fusion.DEFAULT_BLOCK_WEIGHTS`), mean imputation); segmenters only choose
+which blocks and their weights.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ def make_fusion(
     Missing indicators are off by default: an unscaled 0/1 column outweighs a standardised
     block's columns, and users without text would become a segment of their own.
     """
-    from segrec.features._fusion import FeatureFusion
+    from segrec.features._fusion import DEFAULT_BLOCK_WEIGHTS, FeatureFusion
 
     names = blocks or sorted(features.blocks)
     unknown = [b for b in names if b not in features.blocks]
@@ -37,7 +39,10 @@ def make_fusion(
             f"feature blocks {unknown} are not in these features (have "
             f"{sorted(features.blocks)}); pass blocks= from that list"
         )
-    w = {b: (float(weights.get(b, 1.0)) if b in names else 0.0) for b in features.blocks}
+    w = {
+        b: (float(weights.get(b, DEFAULT_BLOCK_WEIGHTS.get(b, 1.0))) if b in names else 0.0)
+        for b in features.blocks
+    }
     return FeatureFusion(weights=w, indicators=indicators)
 
 

@@ -48,8 +48,6 @@ class OnnxInt8Backend:
 
     name = "onnx-int8"
     batch_size = 16  # measured: faster than 32 on long reviews, equal on short ones
-    #: ``embed`` may run from several threads at once (ONNX Runtime sessions are thread-safe)
-    thread_safe = True
 
     def __init__(
         self,
@@ -81,7 +79,8 @@ class OnnxInt8Backend:
             self.exported_now = True
         # One single-threaded kernel pool, driven by ``workers`` batches at a time: on small
         # encoders two concurrent batches beat one batch split across two cores (Amazon MI
-        # reviews, batch 16: 247 vs 230 texts/s; synthetic reviews: 890 vs 810).
+        # reviews, batch 16: 247 vs 230 texts/s; synthetic reviews: 890 vs 810). ``workers``
+        # batches may call ``embed`` at once: ONNX Runtime sessions are thread-safe.
         self.workers = int(threads or machine_threads())
         so = ort.SessionOptions()
         so.intra_op_num_threads = 1

@@ -269,7 +269,7 @@ class TextEmbedder:
         order = np.argsort(-prepared.lengths, kind="stable")
         bs: int = self.config.batch_size or int(getattr(b, "batch_size", 32))
         chunks = [order[start : start + bs] for start in range(0, len(order), bs)]
-        workers = getattr(b, "workers", 1) if getattr(b, "thread_safe", False) else 1
+        workers = int(getattr(b, "workers", 1))  # only thread-safe backends define it
         done = 0
         with progress(f"embedding ({b.name})", len(todo_idx), "texts") as p:
             results = _ordered_map(lambda c: b.embed(prepared, c), chunks, workers)

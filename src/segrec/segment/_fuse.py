@@ -30,7 +30,7 @@ def make_fusion(
     Missing indicators are off by default: an unscaled 0/1 column outweighs a standardised
     block's columns, and users without text would become a segment of their own.
     """
-    from segrec.features._fusion import DEFAULT_BLOCK_WEIGHTS, FeatureFusion
+    from segrec.features._fusion import FeatureFusion
 
     names = blocks or sorted(features.blocks)
     unknown = [b for b in names if b not in features.blocks]
@@ -39,10 +39,9 @@ def make_fusion(
             f"feature blocks {unknown} are not in these features (have "
             f"{sorted(features.blocks)}); pass blocks= from that list"
         )
-    w = {
-        b: (float(weights.get(b, DEFAULT_BLOCK_WEIGHTS.get(b, 1.0))) if b in names else 0.0)
-        for b in features.blocks
-    }
+    # unselected blocks weigh 0; selected ones without a weight get FeatureFusion's default
+    w = {b: 0.0 for b in features.blocks if b not in names}
+    w.update({b: float(v) for b, v in weights.items() if b in names})
     return FeatureFusion(weights=w, indicators=indicators)
 
 

@@ -130,3 +130,37 @@ def test_v1_counts_match_the_reference_run_on_amazon(shared_datasets) -> None:
     ds, _ = load_dataset(f"amazon:{shared_datasets / 'amazon2014-musical-instruments-5core'}")
     c = make_split(ds, "v1").counts()
     assert (c["n_test_users"], c["n_cold_users"]) == (448, 91)
+
+
+def test_earlier_windows_lie_before_validation_and_are_as_wide() -> None:
+    # 100 rows, one per time step: fit 72, val 8, test 20 (v1 defaults)
+    rows = [(f"u{j % 7}", f"i{j % 11}_{j // 50}", j) for j in range(100)]
+    texts = [("u1", None, 60, "written inside window 2"), ("u1", None, 10, "early")]
+    sp = make_split(_ds(rows, texts))
+    width = len(sp.train) - len(sp.fit)
+    wins = sp.earlier_windows(5)
+    assert width == 8 and len(wins) == 5
+    end = len(sp.fit)
+    val_start = sp.meta["_test_raw"].timestamp.min()  # nothing from val or test may enter
+    for ds_w, held in wins:
+        start = end - width
+        assert len(ds_w.interactions) == start
+        assert ds_w.interactions.timestamp.max() < held.timestamp.min() if len(held) else True
+        assert held.timestamp.between(start, end - 1).all()
+        assert held.timestamp.max() < sp.val.timestamp.min() < val_start
+        # held rows only for users and items seen before the window
+        assert held.user_id.astype(str).isin(ds_w.interactions.user_id.astype(str)).all()
+        assert held.item_id.astype(str).isin(set(ds_w.item_ids)).all()
+        end = start
+    # texts are cut at each window's start
+    first_ds = wins[0][0]
+    assert set(first_ds.texts.text.astype(str)) == {"written inside window 2", "early"}
+    assert set(wins[1][0].texts.text.astype(str)) == {"early"}
+    # a window needs at least one window's worth of history before it: 72 // 8 - 1 = 8 at most
+    assert len(sp.earlier_windows(50)) == 8
+    assert sp.earlier_windows(0) == []
+
+
+def test_llo_has_no_earlier_windows() -> None:
+    rows = [(f"u{j % 3}", f"i{j}", j) for j in range(30)]
+    assert make_split(_ds(rows), "llo").earlier_windows(3) == []

@@ -145,3 +145,29 @@ def test_config_from_toml(tmp_path) -> None:
         EvalConfig.from_toml(p)
     with pytest.raises(UsageError, match="no such file"):
         EvalConfig.from_toml(tmp_path / "missing.toml")
+
+
+def test_hybrid_cold_weights_use_earlier_windows(planted) -> None:
+    cfg = EvalConfig(
+        methods=["pop", "hybrid"],
+        segmentations=["behavior"],
+        segmentation_params={"behavior": {"k": 4}},
+        grids={"hybrid": [{"base": "pop"}]},
+        cold_windows=2,
+        n_bootstrap=50,
+        graph=None,
+        features={"embedder": {"backend": "tfidf-svd", "tfidf_dim": 16}},
+    )
+    res = run_evaluation(planted, cfg)
+    wins = res.protocol["cold_windows"]
+    assert len(wins) == 2
+    assert wins[0]["n_before"] > wins[1]["n_before"] > 0
+    assert all(0 <= w["n_cold_users"] <= w["n_users"] for w in wins)
+    assert res.methods["hybrid"]["params"]["base"] == "pop"
+    # a stand-in hybrid without windows support gets none built
+    plain = run_evaluation(
+        planted,
+        cfg.model_copy(update={"grids": {"pop": [{}], "segment_pop": [{}], "hybrid": [{}]}}),
+        recommenders=pop_factories(),
+    )
+    assert plain.protocol["cold_windows"] == []

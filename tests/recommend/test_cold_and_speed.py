@@ -72,7 +72,8 @@ def test_cold_base_model_is_fitted_and_shared(ctx):
     h = HybridRecommender(base="pop", cold_base="itemknn", cold_base_params={}).fit(ctx)
     assert h.cold_model_ is not None and h.cold_model_.name == "itemknn"
     assert any(k.startswith("base:itemknn") for k in shared_cache(ctx.train))
-    zp, _, _, _, _, zc, _ = h.components([str(ctx.train.user_ids[0])])
+    parts = h.components([str(ctx.train.user_ids[0])])
+    zp, zc = parts.z["personal"], parts.z["cold_base"]
     assert not np.allclose(zp, zc)
     recs = h.recommend([str(ctx.train.user_ids[0])], k=3)
     assert len(recs.items[0]) == 3 and recs.reasons is not None

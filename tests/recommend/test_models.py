@@ -122,10 +122,11 @@ def test_hybrid_tune_on_validation_and_cold_weight(ctx):
         & (h.tuning_.cold_shift == h.config.cold_shift)
     ]
     assert chosen.objective.iloc[0] == best
-    wp, ws, _ = HybridRecommender._weights(
+    w = HybridRecommender._weights(
         np.array([0.0, 1.0, 50.0]),
         {"cold_shift": 5.0, "cold_mix": 1.0, "w_segment": 0.0, "w_text": 0.0},
     )
+    wp, ws = w["personal"], w["segment"]
     assert wp[0, 0] == 0.0 and wp[1, 0] < wp[2, 0] and ws[0, 0] > ws[2, 0]
 
 

@@ -16,13 +16,16 @@ BASELINES = ("pop", "itemknn", "als", "bpr", "ease", "lightgcn")
 #: ``pop:trending`` (popularity with recency weights, the hybrid's ``recent`` component on its
 #: own) is reported as an ablation next to the baselines, not counted among them: the issue fixes
 #: the baseline set, and this row shows how much of the hybrid's cold lift is recency alone.
-DEFAULT_METHODS = (*BASELINES, "pop:trending", "content", "hybrid")
+#: ``social`` (what the user's friends chose; datasets with user-user ties only) likewise shows
+#: how much of the hybrid's cold lift the friends' component carries on its own.
+DEFAULT_METHODS = (*BASELINES, "pop:trending", "social", "content", "hybrid")
 
 #: candidate configurations tried on validation, per method (the first ``budget`` are used, so
 #: every method gets the same number of tries; a method with fewer candidates tries all)
 DEFAULT_GRIDS: dict[str, list[dict[str, Any]]] = {
     "pop": [{}],
     "pop:trending": [{"half_life": 0.05}],
+    "social": [{}],
     "itemknn": [{"neighbours": 50}, {"neighbours": 200}, {"neighbours": 100, "shrink": 10.0}],
     "ease": [{"l2": 50.0}, {"l2": 200.0}, {"l2": 800.0}],
     "als": [
@@ -63,6 +66,9 @@ class EvalConfig(BaseModel):
     ``embedder`` may be a dict of :class:`segrec.features.TextEmbedder` options (for example
     ``{"backend": "tfidf-svd"}``); ``graph`` are options for
     :func:`segrec.graph.graph_embeddings` (``None``: no graph block).
+    ``cold_windows``: how many earlier validation windows (protocol v1, see
+    :meth:`~segrec.evaluate.EvalSplit.earlier_windows`) add their cold users to the choice of
+    the hybrid's cold-user weights; 0 keeps that choice on the validation period alone.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -101,6 +107,7 @@ class EvalConfig(BaseModel):
     features: dict[str, Any] = Field(default_factory=dict)
     graph: dict[str, Any] | None = Field(default_factory=lambda: {"dim": 32, "epochs": 20})
     item_vectors: bool = True
+    cold_windows: int = Field(3, ge=0)
     n_bootstrap: int = Field(1000, ge=10)
     min_users_warning: int = Field(100, ge=1)
     min_segment_users: int = Field(5, ge=1)

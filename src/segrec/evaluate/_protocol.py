@@ -5,6 +5,8 @@ interactions. ``fit`` + ``val`` = ``train``; tuning fits on ``fit`` and scores `
 run refits on ``train`` and scores ``test``. Datasets for each period
 (:meth:`EvalSplit.train_dataset`, :meth:`EvalSplit.fit_dataset`) carry only what happened in
 that period, texts included, so features and segments never see held-out rows.
+:meth:`EvalSplit.earlier_windows` cuts further validation windows from before the validation
+period (v1 only), for choices that rest on few users (the hybrid's cold-user weights).
 See ``docs/evaluation.md`` for the protocol written out.
 """
 
@@ -89,6 +91,27 @@ class EvalSplit:
     def fit_dataset(self) -> Dataset:
         """The dataset as it was in the fit period (validation excluded), used while tuning."""
         return _period_dataset(self.dataset, self.fit, self.cutoff_val)
+
+    def earlier_windows(self, n: int) -> list[tuple[Dataset, pd.DataFrame]]:
+        """Up to ``n`` validation windows before the validation period, latest first (protocol
+        v1; ``llo`` has none). Window j covers the same number of interactions as the
+        validation period and ends where window j-1 starts; each comes as (the dataset of
+        everything before the window, texts cut at its start; the window's rows of users and
+        items seen before it). A window is made only when at least one window's worth of
+        interactions precedes it. Nothing from the validation or test periods enters."""
+        if self.protocol != "v1" or n <= 0:
+            return []
+        width = len(self.train) - len(self.fit)
+        out = []
+        for j in range(1, n + 1):
+            end = len(self.fit) - (j - 1) * width
+            start = end - width
+            if width <= 0 or start < width:
+                break
+            before, raw = self.fit.iloc[:start], self.fit.iloc[start:end]
+            held, _ = _heldout(before, raw)
+            out.append((_period_dataset(self.dataset, before, _cutoffs(raw, "v1")), held))
+        return out
 
     def relevant(self, period: str = "test") -> dict[str, set[str]]:
         """user_id -> set of held-out item ids for ``period`` ('test' or 'val')."""

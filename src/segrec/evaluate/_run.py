@@ -17,7 +17,7 @@ import pandas as pd
 from segrec.data import Dataset
 from segrec.diagnostics import UsageError
 from segrec.evaluate._config import EvalConfig
-from segrec.evaluate._protocol import EvalSplit, make_split
+from segrec.evaluate._protocol import COLD_MAX, EvalSplit, make_split
 from segrec.evaluate._result import EvalResult, MethodRun
 from segrec.evaluate._scoring import ItemSpace, per_user_metrics, summarize
 from segrec.evaluate._segmentations import (
@@ -117,9 +117,16 @@ class _Evaluator:
     """Holds the two phases (fit -> val for tuning, train -> test for scoring)."""
 
     def __init__(
-        self, split: EvalSplit, cfg: EvalConfig, tune: PhaseArtifacts, final: PhaseArtifacts
+        self,
+        split: EvalSplit,
+        cfg: EvalConfig,
+        tune: PhaseArtifacts,
+        final: PhaseArtifacts,
+        windows: list[tuple[PhaseArtifacts, pd.DataFrame]] | None = None,
     ) -> None:
         self.split, self.cfg, self.tune, self.final = split, cfg, tune, final
+        #: earlier validation windows (artifacts of the period before each, its held-out rows)
+        self.windows = windows or []
         self.kmax = max(cfg.cutoffs)
         self.val_users = [str(u) for u in split.val_users]
         self.test_users = [str(u) for u in split.test_users]
@@ -143,12 +150,27 @@ class _Evaluator:
         return float(nd.mean()), float(cold.mean()) if len(cold) else float("nan")
 
     def _candidate(
-        self, factory: RecommenderFactory, params: dict[str, Any], ctx: FitContext
+        self,
+        factory: RecommenderFactory,
+        params: dict[str, Any],
+        ctx: FitContext,
+        seg_name: str | None = None,
     ) -> Recommender:
         rec = factory(**params)
         tune = getattr(rec, "tune", None)
         if callable(tune):  # models with cheap inner weights (hybrid) tune them on val here
-            tune(ctx, self.split.val, k=self.cfg.k)
+            kw: dict[str, Any] = {"k": self.cfg.k}
+            if self.windows and "windows" in inspect.signature(tune).parameters:
+                kw["windows"] = [
+                    (
+                        _context(
+                            art, art.segmentations.get(seg_name) if seg_name else None, self.cfg
+                        ),
+                        held,
+                    )
+                    for art, held in self.windows
+                ]
+            tune(ctx, self.split.val, **kw)
         else:
             rec.fit(ctx)
         return rec
@@ -179,7 +201,7 @@ class _Evaluator:
         best, best_score, best_cold, best_rec = grid[0], -np.inf, float("nan"), None
         if self.val_users:
             for params in grid:
-                rec = self._candidate(factory, params, ctx_tune)
+                rec = self._candidate(factory, params, ctx_tune, seg_name)
                 score, cold_score = self._val_score(rec)
                 tuning.append(
                     {
@@ -280,13 +302,21 @@ def run_evaluation(
         update={"segmentation_params": {**cfg.segmentation_params, **params}}
     )
     final = _build_phase(split.train_dataset(), final_cfg, seg_names)
+    windows = []
+    if "hybrid" in cfg.methods and cfg.cold_windows > 0 and _tunes_with_windows(recommenders):
+        for ds_w, held_w in split.earlier_windows(cfg.cold_windows):
+            windows.append((_build_phase(ds_w, final_cfg, seg_names), held_w))
     timings["artifacts"] = time.perf_counter() - t
-    ev = _Evaluator(split, cfg, tune, final)
+    ev = _Evaluator(split, cfg, tune, final, windows)
     runs: dict[str, MethodRun] = {}
     skipped: dict[str, str] = {f"segmentation:{k}": v for k, v in final.skipped.items()}
     t = time.perf_counter()
     built = [s for s in seg_names if s in final.segmentations]
+    ties = bool(final.dataset.social.shape[0])
     for name in [m for m in cfg.methods if m != "hybrid"]:
+        if name == "social" and not ties:  # a default row that only applies to social datasets
+            skipped[name] = "the dataset has no social ties"
+            continue
         if name != "segment_pop":
             _try_run(ev, runs, skipped, name, name, recommenders, None)
     # segment_pop on every segmentation first: the hybrid's segmentation is picked on validation
@@ -333,11 +363,35 @@ def run_evaluation(
         hybrid_seg,
     )
     res.protocol["segment_k"] = k_search
+    res.protocol["cold_windows"] = [_window_counts(art.dataset, held) for art, held in windows]
     untimed = _untimed_warning(dataset, cfg)
     if untimed:
         _log.warning(untimed)
         res.protocol["warnings"] = [*res.protocol.get("warnings", []), untimed]
     return res
+
+
+def _tunes_with_windows(factories: Mapping[str, RecommenderFactory] | None) -> bool:
+    """Whether the hybrid of this run takes earlier validation windows when tuning."""
+    try:
+        rec = _factory("hybrid", factories)()
+    except (TypeError, UsageError):
+        return False
+    tune = getattr(rec, "tune", None)
+    return callable(tune) and "windows" in inspect.signature(tune).parameters
+
+
+def _window_counts(ds: Dataset, held: pd.DataFrame) -> dict[str, Any]:
+    """Sizes of one earlier validation window (for the results JSON)."""
+    n_hist = ds.interactions.user_id.astype(str).value_counts()
+    users = pd.Index(held.user_id.astype(str).unique())
+    n = n_hist.reindex(users).fillna(0).to_numpy()
+    return {
+        "n_before": len(ds.interactions),
+        "n_rows": len(held),
+        "n_users": len(users),
+        "n_cold_users": int((n <= COLD_MAX).sum()),
+    }
 
 
 def _untimed_warning(dataset: Dataset, cfg: EvalConfig) -> str | None:

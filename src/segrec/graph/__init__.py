@@ -8,6 +8,7 @@ from segrec.graph._build import (
     build_user_item_graph,
     modularity,
     normalize_adjacency,
+    social_adjacency,
 )
 from segrec.graph._embed import graph_embeddings
 from segrec.graph._gcn import GCNConfig, GCNEncoder
@@ -37,6 +38,7 @@ __all__ = [
     "graph_embeddings",
     "modularity",
     "normalize_adjacency",
+    "social_adjacency",
     "soft_assign",
     "target_distribution",
 ]

@@ -206,6 +206,14 @@ def _social(ds: Dataset, pos: np.ndarray, n: int) -> sp.csr_matrix:
     return s.maximum(s.T)  # trust/follow ties are directed; the graph is not
 
 
+def social_adjacency(ds: Dataset, user_ids: pd.Index | None = None) -> sp.csr_matrix:
+    """Symmetric user x user matrix of ``ds.social`` ties (weights capped at 1; a directed
+    trust/follow tie counts both ways). Rows follow ``user_ids`` (default ``ds.user_ids``);
+    ties to users outside it are dropped."""
+    idx, pos = _row_positions(ds, user_ids)
+    return _compact(_social(ds, pos, len(idx)))
+
+
 def build_user_graph(
     ds: Dataset,
     co: Literal["jaccard", "cosine"] | None = "jaccard",

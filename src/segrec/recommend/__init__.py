@@ -12,6 +12,7 @@ from segrec.recommend._reasons import ReasonIndex, reason_index
 from segrec.recommend._registry import available_recommenders, get_recommender
 from segrec.recommend._scorer import ScoringRecommender, top_k
 from segrec.recommend._segment import SegmentPopConfig, SegmentPopRecommender, SegmentRule
+from segrec.recommend._social import SocialConfig, SocialRecommender
 from segrec.recommend._strategy import SegmentStrategyConfig, SegmentStrategyRecommender
 
 __all__ = [
@@ -42,6 +43,8 @@ __all__ = [
     "SegmentRule",
     "SegmentStrategyConfig",
     "SegmentStrategyRecommender",
+    "SocialConfig",
+    "SocialRecommender",
     "available_recommenders",
     "get_recommender",
     "reason_index",

@@ -8,20 +8,24 @@ For user u with n_u training interactions::
     score = g_u z_personal
           + (1 - g_u) (cold_mix z_segment + (1 - cold_mix) z_text)
           + w_segment z_segment + w_text z_text + w_pop z_popularity + w_recent z_recent
+          + w_social z_social
 
 so a user with little history moves towards the segment and text signals. With
 ``cold_weights`` set, cold users (n_u <= ``cold_max``) are scored by their own linear blend
 instead::
 
     score_cold = a_p z_personal + a_c z_cold_base + a_s z_segment + a_t z_text + a_pop z_pop
-               + a_r z_recent
+               + a_r z_recent + a_f z_social
 
 where ``cold_base`` is an optional second personal model (the baseline that did best on the
-validation period's cold users) and ``recent`` the recency-weighted popularity of
-:func:`~segrec.recommend._recency.recent_popularity` (half-life ``recent_half_life``). With ``tune_objective="split"`` (the default) the warm weights
-are tuned on warm validation users and the cold weights on cold validation users separately;
-all weights are chosen on a validation period with :meth:`HybridRecommender.tune` (never on
-test data).
+validation period's cold users), ``recent`` the recency-weighted popularity of
+:func:`~segrec.recommend._recency.recent_popularity` (half-life ``recent_half_life``) and
+``social`` the friends' counts of :class:`~segrec.recommend._social.SocialRecommender` (zero
+without social ties). With ``tune_objective="split"`` (the default) the warm weights are tuned
+on warm validation users and the cold weights on cold validation users separately; all weights
+are chosen on validation data with :meth:`HybridRecommender.tune` (never on test data). Cold
+users are few in one validation period (39-68 on the reference datasets), so ``tune`` also takes
+earlier validation *windows*, whose cold users join the cold-weight choice.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -41,12 +46,14 @@ from segrec.recommend._recency import recent_popularity
 from segrec.recommend._scorer import ScoringRecommender
 from segrec.recommend._segment import SegmentPopRecommender
 from segrec.recommend._shared import shared_cache
+from segrec.recommend._social import SocialRecommender, has_social_ties
 
 __all__ = ["DEFAULT_COLD_GRID", "DEFAULT_HYBRID_GRID", "HybridConfig", "HybridRecommender"]
 
 _log = logging.getLogger(__name__)
 
-#: weights tried by :meth:`HybridRecommender.tune` when no grid is given (864 combinations)
+#: weights tried by :meth:`HybridRecommender.tune` when no grid is given (1,728 combinations;
+#: ``w_social`` collapses to 0 without social ties, leaving 864)
 DEFAULT_HYBRID_GRID: dict[str, list[float]] = {
     "w_segment": [0.0, 0.25, 0.5, 1.0],
     "w_text": [0.0, 0.25, 0.5, 1.0],
@@ -54,12 +61,14 @@ DEFAULT_HYBRID_GRID: dict[str, list[float]] = {
     "cold_mix": [0.0, 0.5, 1.0],
     "w_pop": [0.0, 0.5, 1.0],
     "w_recent": [0.0, 0.5],
+    "w_social": [0.0, 0.5],
 }
 
-#: weights of the cold-user blend tried by :meth:`HybridRecommender.tune` (64 combinations;
-#: ``cold_base`` collapses to 0 without a cold base model). Deliberately coarse: validation
-#: periods hold few cold users (39 on Last.fm, 68 on Amazon MI) and a 243-combination grid
-#: over-fitted them (run-to-run swings of 0.74x-1.02x of the best cold baseline).
+#: weights of the cold-user blend tried by :meth:`HybridRecommender.tune` (128 combinations;
+#: ``cold_base`` collapses to 0 without a cold base model, ``social`` without social ties).
+#: Deliberately coarse: one validation period holds few cold users (39 on Last.fm, 68 on
+#: Amazon MI) and a 243-combination grid over-fitted them (run-to-run swings of 0.74x-1.02x of
+#: the best cold baseline).
 DEFAULT_COLD_GRID: dict[str, list[float]] = {
     "personal": [0.0, 1.0],
     "cold_base": [0.0, 1.0],
@@ -67,8 +76,19 @@ DEFAULT_COLD_GRID: dict[str, list[float]] = {
     "text": [0.0, 0.5],
     "pop": [0.0, 0.5],
     "recent": [0.0, 1.0],
+    "social": [0.0, 1.0],
 }
 COLD_KEYS = tuple(DEFAULT_COLD_GRID)
+#: the reason kind each component's contribution stands for
+_REASON_OF = {
+    "personal": "similar",
+    "cold_base": "similar",
+    "segment": "segment",
+    "text": "text",
+    "pop": "popular",
+    "recent": "trending",
+    "social": "social",
+}
 
 
 class HybridConfig(BaseModel):
@@ -79,7 +99,8 @@ class HybridConfig(BaseModel):
     use the shared formula); ``cold_max``: the most training interactions of a cold user.
     ``tune_objective``: mean validation NDCG over all users (``ndcg``), the mean of the cold and
     warm means (``balanced``), or warm and cold weights tuned on their own users (``split``;
-    falls back to ``ndcg`` with fewer than ``min_cold_val`` cold validation users)."""
+    falls back to ``ndcg`` with fewer than ``min_cold_val`` cold validation users, counted over
+    every validation window)."""
 
     model_config = ConfigDict(extra="forbid")
     base: str = "ease"
@@ -102,6 +123,7 @@ class HybridConfig(BaseModel):
         "period (0.05: the best of 0.02-0.5 for cold users on both validation periods)",
     )
     w_recent: float = Field(0.0, ge=0.0)
+    w_social: float = Field(0.0, ge=0.0)
     tune_objective: Literal["ndcg", "balanced", "split"] = "split"
     min_cold_val: int = Field(20, ge=1)
 
@@ -117,6 +139,20 @@ def _z(s: np.ndarray, cand: np.ndarray) -> np.ndarray:
     sd = c.std(axis=1, keepdims=True)
     sd[sd < 1e-12] = 1.0
     return ((s - mu) / sd).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The z-scored components of a batch of users: ``z[name]`` is (n_users, n_items), or
+    (1, n_items) for the components every user shares (``pop``, ``recent``); ``n`` holds the
+    users' training interaction counts."""
+
+    z: dict[str, np.ndarray]
+    n: np.ndarray
+
+    def rows(self, r: np.ndarray) -> Parts:
+        """The users at positions ``r`` (shared one-row components are kept as they are)."""
+        return Parts({k: v if v.shape[0] == 1 else v[r] for k, v in self.z.items()}, self.n[r])
 
 
 class HybridRecommender(ScoringRecommender):
@@ -144,47 +180,66 @@ class HybridRecommender(ScoringRecommender):
         self.segment_ = SegmentPopRecommender(shrinkage=cfg.shrinkage).fit(ctx)
         self.content_ = ContentRecommender(history_weight=cfg.history_weight).fit(ctx)
         self.recent_ = recent_popularity(ctx, cfg.recent_half_life)
+        self.social_: SocialRecommender | None = None
+        if has_social_ties(ctx):
+            self.social_ = SocialRecommender()
+            self.social_.fit(ctx)
 
-    def components(self, user_ids: Sequence[str]) -> tuple[np.ndarray, ...]:
-        """z-scored (personal, segment, text) scores, n_u, z-scored popularity (1 row) and the
-        z-scored cold-base scores (the personal ones without a cold base)."""
+    def components(self, user_ids: Sequence[str]) -> Parts:
+        """The z-scored components of ``user_ids`` (``cold_base`` repeats ``personal`` without a
+        cold base model; ``social`` is all zeros without social ties)."""
         ids = [str(u) for u in user_ids]
         cand = self.candidates_
         zp = _z(self.personal_.score(ids), cand)
         zc = zp if self.cold_model_ is None else _z(self.cold_model_.score(ids), cand)
         zs = _z(np.log(self.segment_.score(ids) + 1e-9), cand)
         zt = _z(self.content_.score(ids), cand)
+        if self.social_ is None:
+            zf = np.zeros_like(zp)
+        else:  # users whose friends chose nothing get a constant row, z-scored to 0
+            zf = _z(np.log1p(self.social_.friend_counts(ids)), cand)
         codes = self.user_codes(ids)
         n = np.where(codes >= 0, self.n_history_[np.maximum(codes, 0)], 0).astype(np.float32)
         zpop = _z(np.log1p(self.popularity_)[None, :].astype(np.float32), cand)
         zrec = _z(np.log1p(self.recent_)[None, :].astype(np.float32), cand)
-        return zp, zs, zt, n, zpop, zc, zrec
+        z = {
+            "personal": zp,
+            "cold_base": zc,
+            "segment": zs,
+            "text": zt,
+            "pop": zpop,
+            "recent": zrec,
+            "social": zf,
+        }
+        return Parts(z, n)
 
     @staticmethod
-    def _weights(n: np.ndarray, w: dict[str, float]) -> tuple[np.ndarray, ...]:
+    def _weights(n: np.ndarray, w: dict[str, float]) -> dict[str, np.ndarray]:
+        """Per-user (column vector) weight of each component under the warm formula."""
         c = w["cold_shift"]
-        g = n / (n + c) if c > 0 else np.ones_like(n)
-        wp = g
-        ws = (1 - g) * w["cold_mix"] + w["w_segment"]
-        wt = (1 - g) * (1 - w["cold_mix"]) + w["w_text"]
-        return wp[:, None], ws[:, None], wt[:, None]
+        g = (n / (n + c) if c > 0 else np.ones_like(n))[:, None]
+        one = np.ones_like(g)
+        return {
+            "personal": g,
+            "segment": (1 - g) * w["cold_mix"] + w["w_segment"],
+            "text": (1 - g) * (1 - w["cold_mix"]) + w["w_text"],
+            "pop": w.get("w_pop", 0.0) * one,
+            "recent": w.get("w_recent", 0.0) * one,
+            "social": w.get("w_social", 0.0) * one,
+        }
 
     def _blend(
-        self,
-        parts: tuple[np.ndarray, ...],
-        w: dict[str, float],
-        cold_w: dict[str, float] | None = None,
+        self, parts: Parts, w: dict[str, float], cold_w: dict[str, float] | None = None
     ) -> np.ndarray:
-        zp, zs, zt, n, zpop, zc, zrec = parts
-        wp, ws, wt = self._weights(n, w)
-        out = wp * zp + ws * zs + wt * zt + w.get("w_pop", 0.0) * zpop
-        out += w.get("w_recent", 0.0) * zrec
+        weights = self._weights(parts.n, w)
+        out = np.zeros((len(parts.n), parts.z["personal"].shape[1]), dtype=np.float32)
+        for k, wk in weights.items():
+            if wk.any():
+                out += wk * parts.z[k]
         if cold_w is not None:
-            cold = n <= self.config.cold_max  # type: ignore[attr-defined]
+            cold = parts.n <= self.config.cold_max  # type: ignore[attr-defined]
             if cold.any():
-                out[cold] = _cold_blend(
-                    (zp[cold], zc[cold], zs[cold], zt[cold], zpop, zrec), cold_w
-                )
+                out[cold] = _cold_blend(parts.rows(np.flatnonzero(cold)), cold_w)
         return out
 
     def _current(self) -> dict[str, float]:
@@ -196,45 +251,57 @@ class HybridRecommender(ScoringRecommender):
         return self._blend(self.components(user_ids), self._current(), cw)
 
     def reasons(self, user_ids: list[str], items: list[np.ndarray]) -> list[list[str]]:
+        """Each item's reason is the kind of the component that contributed most to its score
+        (personal and cold base: "similar"; see :mod:`segrec.recommend._reasons`)."""
         from segrec.recommend._reasons import reason_index
 
         assert self.ctx_ is not None
         idx = reason_index(self.ctx_)
-        zp, zs, zt, n, zpop, zc, zrec = self.components(user_ids)
-        cur = self._current()
-        wp, ws, wt = self._weights(n, cur)
-        wpop = np.full((len(n), 1), cur["w_pop"], dtype=np.float32)
-        wrec = np.full((len(n), 1), cur["w_recent"], dtype=np.float32)
+        parts = self.components(user_ids)
+        n_users = len(parts.n)
+        warm = self._weights(parts.n, self._current())
+        weights = {k: np.broadcast_to(warm.get(k, 0.0), (n_users, 1)).copy() for k in COLD_KEYS}
+        weights["cold_base"][:] = 0.0
         cw = self.config.cold_weights  # type: ignore[attr-defined]
-        if cw is not None:  # cold rows: personal + cold base count as "similar"
-            cold = n <= self.config.cold_max  # type: ignore[attr-defined]
-            zp = zp.copy()
-            zp[cold] = cw.get("personal", 0.0) * zp[cold] + cw.get("cold_base", 0.0) * zc[cold]
-            wp[cold], ws[cold], wt[cold] = 1.0, cw.get("segment", 0.0), cw.get("text", 0.0)
-            wpop[cold] = cw.get("pop", 0.0)
-            wrec[cold] = cw.get("recent", 0.0)
-        kinds = ("similar", "segment", "text", "popular", "trending")
+        if cw is not None:
+            cold = parts.n <= self.config.cold_max  # type: ignore[attr-defined]
+            for k in COLD_KEYS:
+                weights[k][cold] = cw.get(k, 0.0)
         out = []
         for r, (u, its) in enumerate(zip(user_ids, items, strict=True)):
             cols = self.item_ids_.get_indexer(pd.Index(its, dtype="object"))
-            contrib = np.stack(
-                [
-                    wp[r] * zp[r, cols],
-                    ws[r] * zs[r, cols],
-                    wt[r] * zt[r, cols],
-                    wpop[r] * zpop[0, cols],
-                    wrec[r] * zrec[0, cols],
-                ]
-            )
+            contrib: dict[str, np.ndarray] = {}
+            for k in COLD_KEYS:
+                z = parts.z[k]
+                c = weights[k][r] * z[0 if z.shape[0] == 1 else r, cols]
+                kind = _REASON_OF[k]
+                contrib[kind] = contrib[kind] + c if kind in contrib else c
+            kinds = list(contrib)
+            table = np.stack([contrib[k] for k in kinds])
             out.append(
-                [
-                    idx.explain(u, it, kinds[int(np.argmax(contrib[:, j]))])
-                    for j, it in enumerate(its)
-                ]
+                [idx.explain(u, it, kinds[int(np.argmax(table[:, j]))]) for j, it in enumerate(its)]
             )
         return out
 
     # -- tuning -----------------------------------------------------------------------------
+    def _eval_set(
+        self, held: pd.DataFrame
+    ) -> tuple[list[str], Parts, np.ndarray, list[set[int]]] | None:
+        """(users, components, mask, relevant item columns) of the users of ``held`` (user_id,
+        item_id) with training history, on items seen in training; ``None`` when there are none."""
+        cols = self.item_ids_.get_indexer(pd.Index(held.item_id.astype(str), dtype="object"))
+        users = pd.Index(held.user_id.astype(str), dtype="object")
+        codes = self.user_codes(users)
+        ok = (cols >= 0) & (codes >= 0)
+        ok[ok] = self.candidates_[cols[ok]] & (self.n_history_[codes[ok]] > 0)
+        rel = pd.Series(cols[ok]).groupby(users[ok].to_numpy()).agg(lambda s: set(s.tolist()))
+        if len(rel) == 0:
+            return None
+        ids = list(rel.index)
+        parts = self.components(ids)
+        mask = self.mask(np.zeros((len(ids), len(self.item_ids_)), dtype=np.float32), ids)
+        return ids, parts, mask, rel.to_list()
+
     def tune(
         self,
         ctx_fit: FitContext,
@@ -242,42 +309,52 @@ class HybridRecommender(ScoringRecommender):
         grid: dict[str, list[float]] | None = None,
         k: int = 10,
         cold_grid: dict[str, list[float]] | None = None,
+        windows: Sequence[tuple[FitContext, pd.DataFrame]] = (),
     ) -> HybridRecommender:
         """Fit on ``ctx_fit``, pick the blend weights with the best validation NDCG@k on
         ``val_interactions`` (user_id, item_id) and keep them in ``config``; ``tuning_`` holds
         every tried combination (column ``group``: all, warm or cold users). With the ``split``
         objective the warm weights are tuned on warm users and ``cold_weights`` on cold users
-        over ``cold_grid``. Call :meth:`fit` on the full training context afterwards."""
+        over ``cold_grid``. ``windows`` are further (context, held-out interactions) pairs from
+        earlier in the training period, each context holding only what came before its window:
+        their cold users join the choice of ``cold_weights`` (pooled NDCG over every window's
+        cold users). Call :meth:`fit` on the full training context afterwards."""
         cfg = self.config
         assert isinstance(cfg, HybridConfig)
         grid = {**{k_: [v] for k_, v in self._current().items()}, **(grid or DEFAULT_HYBRID_GRID)}
         self.fit(ctx_fit)
-        v = val_interactions
-        cols = self.item_ids_.get_indexer(pd.Index(v.item_id.astype(str), dtype="object"))
-        users = pd.Index(v.user_id.astype(str), dtype="object")
-        codes = self.user_codes(users)
-        ok = (cols >= 0) & (codes >= 0)
-        ok[ok] = self.candidates_[cols[ok]] & (self.n_history_[codes[ok]] > 0)
-        rel = pd.Series(cols[ok]).groupby(users[ok].to_numpy()).agg(lambda s: set(s.tolist()))
-        if len(rel) == 0:
+        if self.social_ is None:
+            grid["w_social"] = [0.0]
+        ev = self._eval_set(val_interactions)
+        if ev is None:
             _log.warning(
                 "hybrid.tune: no validation user with history; keeping %s", self._current()
             )
             self.tuning_ = pd.DataFrame()
             return self
-        ids = list(rel.index)
-        parts = self.components(ids)
-        mask = self.mask(np.zeros_like(parts[0]), ids)
-        cold = parts[3] <= cfg.cold_max
-        split = cfg.tune_objective == "split" and cold.sum() >= cfg.min_cold_val
-        rels = rel.to_list()
+        ids, parts, mask, rels = ev
+        cold = parts.n <= cfg.cold_max
+        n_items = len(self.item_ids_)
+        cold_rel = [rels[i] for i in np.flatnonzero(cold)]
+        cold_sets = [
+            (parts.rows(np.flatnonzero(cold)), mask[cold], _relevance(cold_rel, n_items, k))
+        ]
+        if cfg.tune_objective == "split":
+            cold_sets += self._window_sets(windows, k)
+        n_cold = sum(len(s[0].n) for s in cold_sets)
+        split = cfg.tune_objective == "split" and n_cold >= cfg.min_cold_val
         warm_rows = np.flatnonzero(~cold) if split else np.arange(len(ids))
         rows = []
-        sub = tuple(p[warm_rows] if p.shape[0] == len(ids) else p for p in parts)
-        sub_rel = [rels[r] for r in warm_rows]
+        sub = parts.rows(warm_rows)
+        sub_rel = _relevance([rels[r] for r in warm_rows], len(self.item_ids_), k)
         sub_cold = cold[warm_rows]
+        if len(warm_rows) == 0:  # every validation user is cold: warm weights stay as they are
+            grid = {k_: [v] for k_, v in self._current().items()}
         for combo in itertools.product(*grid.values()):
             w = dict(zip(grid.keys(), combo, strict=True))
+            if len(warm_rows) == 0:
+                rows.append({"group": "warm", **w, "objective": np.nan})
+                continue
             nd = _ndcg(self._blend(sub, w) + mask[warm_rows], sub_rel, k)
             obj = nd.mean()
             if cfg.tune_objective == "balanced" and sub_cold.any() and (~sub_cold).any():
@@ -292,49 +369,75 @@ class HybridRecommender(ScoringRecommender):
                 }
             )
         warm = pd.DataFrame(rows)
-        best = warm.iloc[int(warm.objective.to_numpy().argmax())]
+        best = warm.iloc[int(np.nan_to_num(warm.objective.to_numpy(), nan=-1.0).argmax())]
         update: dict[str, Any] = {k_: float(best[k_]) for k_ in grid}
         update["cold_weights"] = None
         frames = [warm]
         if split:
-            cw, cold_table = self._tune_cold(parts, cold, mask, rels, k, cold_grid)
+            cw, cold_table = self._tune_cold(cold_sets, k, cold_grid)
             update["cold_weights"] = cw
             frames.append(cold_table)
         self.tuning_ = pd.concat(frames, ignore_index=True)
         self.config = cfg.model_copy(update=update)
         _log.info(
-            "hybrid.tune: %d users (%d cold), warm %s, cold %s",
+            "hybrid.tune: %d users (%d cold; %d cold over %d windows), warm %s, cold %s",
             len(ids),
             int(cold.sum()),
+            n_cold,
+            len(cold_sets),
             {k_: update[k_] for k_ in grid},
             update["cold_weights"],
         )
         return self
 
+    def _window_sets(
+        self, windows: Sequence[tuple[FitContext, pd.DataFrame]], k: int
+    ) -> list[tuple[Parts, np.ndarray, tuple[np.ndarray, np.ndarray]]]:
+        """The cold users of each earlier window, scored by this configuration fitted on the
+        window's own context."""
+        out = []
+        for ctx_w, held_w in windows:
+            hw = HybridRecommender(config=self.config)
+            hw.fit(ctx_w)
+            ev = hw._eval_set(held_w)
+            if ev is None:
+                continue
+            _, parts, mask, rels = ev
+            r = np.flatnonzero(parts.n <= self.config.cold_max)  # type: ignore[attr-defined]
+            if len(r):
+                rel = _relevance([rels[i] for i in r], len(hw.item_ids_), k)
+                out.append((parts.rows(r), mask[r], rel))
+        return out
+
     def _tune_cold(
         self,
-        parts: tuple[np.ndarray, ...],
-        cold: np.ndarray,
-        mask: np.ndarray,
-        rels: list[set[int]],
+        cold_sets: list[tuple[Parts, np.ndarray, tuple[np.ndarray, np.ndarray]]],
         k: int,
         cold_grid: dict[str, list[float]] | None,
     ) -> tuple[dict[str, float], pd.DataFrame]:
-        """The cold blend with the best NDCG@k on the cold validation users."""
-        zp, zs, zt, _, zpop, zc, zrec = parts
-        r = np.flatnonzero(cold)
-        comps = (zp[r], zc[r], zs[r], zt[r], zpop, zrec)
+        """The cold blend with the best NDCG@k over the cold users of every set (pooled)."""
         g = dict(cold_grid or DEFAULT_COLD_GRID)
         if self.cold_model_ is None:
             g["cold_base"] = [0.0]
-        rel = [rels[i] for i in r]
+        if self.social_ is None:
+            g["social"] = [0.0]
         rows = []
         for combo in itertools.product(*(g.get(c, [0.0]) for c in COLD_KEYS)):
             if not any(combo):
                 continue
             w = dict(zip(COLD_KEYS, combo, strict=True))
-            nd = _ndcg(_cold_blend(comps, w) + mask[r], rel, k)
-            rows.append({"group": "cold", **w, "objective": nd.mean(), "ndcg_cold": nd.mean()})
+            nd = np.concatenate(
+                [_ndcg(_cold_blend(p, w) + m, rel, k) for p, m, rel in cold_sets if len(p.n)]
+            )
+            rows.append(
+                {
+                    "group": "cold",
+                    **w,
+                    "objective": nd.mean(),
+                    "ndcg_cold": nd.mean(),
+                    "n_cold": len(nd),
+                }
+            )
         table = pd.DataFrame(rows)
         best = table.iloc[int(table.objective.to_numpy().argmax())]
         return {c: float(best[c]) for c in COLD_KEYS}, table
@@ -345,20 +448,31 @@ class HybridRecommender(ScoringRecommender):
         return out
 
 
-def _cold_blend(comps: tuple[np.ndarray, ...], w: dict[str, float]) -> np.ndarray:
-    zp, zc, zs, zt, zpop, zrec = comps
-    out = w.get("personal", 0.0) * zp + w.get("cold_base", 0.0) * zc + w.get("segment", 0.0) * zs
-    return out + w.get("text", 0.0) * zt + w.get("pop", 0.0) * zpop + w.get("recent", 0.0) * zrec
+def _cold_blend(parts: Parts, w: dict[str, float]) -> np.ndarray:
+    out = np.zeros((len(parts.n), parts.z["personal"].shape[1]), dtype=np.float32)
+    for c in COLD_KEYS:
+        if w.get(c, 0.0):
+            out += w[c] * parts.z[c]
+    return out
 
 
-def _ndcg(s: np.ndarray, rel: list[set[int]], k: int) -> np.ndarray:
+def _relevance(rel: list[set[int]], n_items: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(users x items boolean relevance matrix, ideal DCG@k per user) of ``rel``."""
+    mat = np.zeros((len(rel), n_items), dtype=bool)
+    for r, items in enumerate(rel):
+        mat[r, list(items)] = True
+    disc = 1.0 / np.log2(np.arange(2, k + 2))
+    idcg = np.array([disc[: min(len(items), k)].sum() for items in rel])
+    return mat, idcg
+
+
+def _ndcg(s: np.ndarray, rel: tuple[np.ndarray, np.ndarray], k: int) -> np.ndarray:
+    """NDCG@k per user of scores ``s`` against ``rel`` (from :func:`_relevance`)."""
+    mat, idcg = rel
     kk = min(k, s.shape[1])
     top = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
     order = np.argsort(-np.take_along_axis(s, top, 1), axis=1, kind="stable")
     top = np.take_along_axis(top, order, 1)
     disc = 1.0 / np.log2(np.arange(2, kk + 2))
-    out = np.empty(len(rel))
-    for r, items in enumerate(rel):
-        gains = np.fromiter((c in items for c in top[r]), float, kk)
-        out[r] = (gains * disc).sum() / disc[: min(len(items), kk)].sum()
-    return out
+    dcg = np.take_along_axis(mat, top, 1) @ disc
+    return dcg / np.where(idcg > 0, idcg, 1.0)

@@ -1,10 +1,11 @@
 """Short, cheap reasons for recommended items.
 
-Five kinds, each computed only for the items actually returned:
+Six kinds, each computed only for the items actually returned:
 
 * ``popular``: "popular with shoppers overall (N buyers)";
 * ``trending``: "trending: N buyers in the last D days" (the last tenth of the training period);
 * ``segment``: "popular with <segment name>";
+* ``social``: "chosen by N of your friends" (friends: the dataset's user-user ties);
 * ``similar``: "similar to <title> you bought" -- the history item whose co-consumption cosine
   with the recommended item is highest;
 * ``text``: "matches what you wrote about <keyword>" -- the term with the highest product of the
@@ -12,7 +13,7 @@ Five kinds, each computed only for the items actually returned:
   written about the item plus its title and categories).
 
 A kind that cannot be explained for a pair (no shared term, no segment) falls back to the next
-one: text -> similar -> popular; segment -> popular; trending -> popular.
+one: text -> similar -> popular; segment, social, trending -> popular.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class ReasonIndex:
             self.segment_names = {**ctx.segmentation.names, **ctx.segment_names}
         self._text: tuple[Any, sp.csr_matrix, sp.csr_matrix, np.ndarray] | None = None
         self._recent: tuple[np.ndarray, int] | None = None
+        self._friends: sp.csr_matrix | None = None
 
     # -- individual reasons -----------------------------------------------------------------
     def popular(self, item: str) -> str:
@@ -103,6 +105,21 @@ class ReasonIndex:
             counts = np.bincount(pairs.i.to_numpy(), minlength=len(self.item_ids))
             self._recent = (counts, round(0.1 * span / 86400))
         return self._recent
+
+    def social(self, user: str, item: str) -> str | None:
+        if self._friends is None:
+            from segrec.graph import social_adjacency
+
+            a = social_adjacency(self.ctx.train, self.user_ids)
+            a.data[:] = 1.0
+            self._friends = sp.csr_matrix(a @ self.matrix)
+        u = self.user_ids.get_indexer([user])[0]
+        if u < 0:
+            return None
+        n = int(self._friends[u, self.item_ids.get_loc(item)])
+        if n == 0:
+            return None
+        return f"chosen by {n} of your friends" if n > 1 else "chosen by one of your friends"
 
     def segment(self, user: str) -> str | None:
         if self.segments is None or user not in self.segments.index:
@@ -146,6 +163,8 @@ class ReasonIndex:
             out = self.similar(user, item)
         elif kind == "trending":
             out = self.trending(item)
+        elif kind == "social":
+            out = self.social(user, item)
         return out or self.popular(item)
 
     # -- text index -------------------------------------------------------------------------

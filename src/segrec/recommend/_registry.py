@@ -19,10 +19,12 @@ def _classes() -> dict[str, type[ScoringRecommender]]:
     from segrec.recommend._lightgcn import LightGCNRecommender
     from segrec.recommend._pop import PopRecommender
     from segrec.recommend._segment import SegmentPopRecommender
+    from segrec.recommend._social import SocialRecommender
     from segrec.recommend._strategy import SegmentStrategyRecommender
 
     classes: list[type[ScoringRecommender]] = [
         PopRecommender,
+        SocialRecommender,
         ItemKNNRecommender,
         ALSRecommender,
         BPRRecommender,
@@ -37,8 +39,8 @@ def _classes() -> dict[str, type[ScoringRecommender]]:
 
 
 def available_recommenders() -> list[str]:
-    """Registered names: pop, itemknn, als, bpr, ease, lightgcn, content, segment_pop, hybrid,
-    segment_strategy."""
+    """Registered names: pop, social, itemknn, als, bpr, ease, lightgcn, content, segment_pop,
+    hybrid, segment_strategy."""
     return list(_classes())
 
 

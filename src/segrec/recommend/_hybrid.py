@@ -40,13 +40,14 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from segrec.diagnostics import UsageError
 from segrec.recommend._base import FitContext
 from segrec.recommend._content import ContentRecommender
 from segrec.recommend._recency import recent_popularity
 from segrec.recommend._scorer import ScoringRecommender
 from segrec.recommend._segment import SegmentPopRecommender
 from segrec.recommend._shared import shared_cache
-from segrec.recommend._social import SocialRecommender, has_social_ties
+from segrec.recommend._social import SocialRecommender
 
 __all__ = ["DEFAULT_COLD_GRID", "DEFAULT_HYBRID_GRID", "HybridConfig", "HybridRecommender"]
 
@@ -180,10 +181,11 @@ class HybridRecommender(ScoringRecommender):
         self.segment_ = SegmentPopRecommender(shrinkage=cfg.shrinkage).fit(ctx)
         self.content_ = ContentRecommender(history_weight=cfg.history_weight).fit(ctx)
         self.recent_ = recent_popularity(ctx, cfg.recent_half_life)
-        self.social_: SocialRecommender | None = None
-        if has_social_ties(ctx):
-            self.social_ = SocialRecommender()
-            self.social_.fit(ctx)
+        self.social_: SocialRecommender | None = SocialRecommender()
+        try:
+            self.social_.fit(ctx)  # type: ignore[union-attr]
+        except UsageError:  # no ties between the training users: no friends component
+            self.social_ = None
 
     def components(self, user_ids: Sequence[str]) -> Parts:
         """The z-scored components of ``user_ids`` (``cold_base`` repeats ``personal`` without a

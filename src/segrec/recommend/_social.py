@@ -27,20 +27,13 @@ from segrec.diagnostics import UsageError
 from segrec.recommend._base import FitContext
 from segrec.recommend._scorer import ScoringRecommender
 
-__all__ = ["SocialConfig", "SocialRecommender", "has_social_ties"]
+__all__ = ["SocialConfig", "SocialRecommender"]
 
 
 class SocialConfig(BaseModel):
     """No options: the friends' counts are the model."""
 
     model_config = ConfigDict(extra="forbid")
-
-
-def has_social_ties(ctx: FitContext) -> bool:
-    """True when ``ctx.train`` has at least one tie between two of its users."""
-    from segrec.graph import social_adjacency
-
-    return bool(social_adjacency(ctx.train).nnz)
 
 
 class SocialRecommender(ScoringRecommender):

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from segrec._progress import progress
 from segrec.diagnostics import UsageError
 from segrec.graph._build import normalize_adjacency
-from segrec.graph._gcn import SparseOp, _torch
+from segrec.graph._gcn import SparseOp, _torch, deterministic
 
 __all__ = ["LightGCN", "LightGCNConfig"]
 
@@ -112,7 +112,7 @@ class LightGCN:
         }
         opt = torch.optim.Adam([emb], lr=lr)
         self.loss_history_: list[float] = []
-        with progress("LightGCN", n_epochs, "epochs") as p:
+        with progress("LightGCN", n_epochs, "epochs") as p, deterministic():
             for _ in range(n_epochs):
                 order = rng.permutation(len(users))
                 total = 0.0

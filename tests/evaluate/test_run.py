@@ -97,6 +97,19 @@ def test_planted_segments_beat_random_and_rfm(result: EvalResult) -> None:
     assert sig["segment_pop:text_vs_segment_pop:random"]["mean_diff"] > 0
 
 
+def test_stability_says_which_segments_survive_a_refresh(result: EvalResult) -> None:
+    # the same method on the tuning period and on the whole training period: the planted
+    # groups come back; rules on fixed attributes or on the user id alone do not move at all
+    segs = result.segmentations
+    for name in ("random", "rfm", "behavior", "text", "demographic"):
+        q = segs[name]["quality"]
+        assert segs[name]["stability"] == q["stability_refresh"], name
+        assert 0 < q["stability_refresh_users"] <= result.dataset["n_train_users"]
+    assert segs["behavior"]["stability"] > 0.5
+    assert segs["demographic"]["stability"] == pytest.approx(1.0)
+    assert segs["random"]["stability"] == pytest.approx(1.0)
+
+
 def test_segment_fairness_is_max_minus_min(result: EvalResult) -> None:
     row = result.segmentations["behavior"]["segment_pop"]
     vals = [p["ndcg@10"] for p in row["per_segment"] if p["segment"] >= 0]

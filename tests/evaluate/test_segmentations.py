@@ -16,6 +16,13 @@ def test_random_is_reproducible_and_independent_of_truth(planted) -> None:
     assert np.array_equal(a.labels, b.labels) and a.k == 5
     truth = planted.truth.reindex(a.user_ids).to_numpy()
     assert abs(adjusted_rand_score(truth, a.labels)) < 0.05
+    other = build_segmentation("random", art, random_state=4, k_random=5)
+    assert other is not None and abs(adjusted_rand_score(a.labels, other.labels)) < 0.05
+    # a user's segment depends on the seed and the id only, not on the other users
+    half = PhaseArtifacts(planted.replace(interactions=planted.interactions.iloc[::2]))
+    c = build_segmentation("random", half, random_state=3, k_random=5)
+    assert c is not None
+    assert np.array_equal(c.labels, a.series().reindex(c.user_ids).to_numpy())
 
 
 def test_behavior_recovers_planted_groups(planted) -> None:

@@ -72,6 +72,9 @@ def test_markdown_lists_every_method(result: EvalResult) -> None:
     md = render_markdown(result)
     for name in result.methods:
         assert f"| {name} |" in md
+    behavior = result.segmentations["behavior"]
+    row = next(r for r in md.splitlines() if r.startswith("| behavior |"))
+    assert f"| {behavior['stability']:.3f} |" in row  # stability beside the NDCG columns
 
 
 def _chromium() -> str | None:

@@ -17,7 +17,13 @@ if TYPE_CHECKING:
     from segrec.evaluate._segmentations import PhaseArtifacts
     from segrec.segment import Segmentation
 
-__all__ = ["compare_segmentations", "fairness", "per_segment", "significance"]
+__all__ = [
+    "compare_segmentations",
+    "fairness",
+    "per_segment",
+    "refresh_stability",
+    "significance",
+]
 
 
 def per_segment(
@@ -76,6 +82,25 @@ def _quality(seg: Segmentation, art: PhaseArtifacts, random_state: int) -> dict[
     return q
 
 
+def refresh_stability(before: Segmentation, after: Segmentation) -> dict[str, Any]:
+    """How far segments survive a data refresh: the adjusted Rand index between the labels a
+    method gave on an earlier period and on a later one, over the users segmented in both.
+
+    1 means the same partition (segment ids may be renamed), about 0 means no more agreement
+    than chance. Empty when fewer than two users are in both.
+    """
+    from sklearn.metrics import adjusted_rand_score
+
+    a, b = before.series(), after.series()
+    common = a.index.intersection(b.index)
+    if len(common) < 2:
+        return {}
+    return {
+        "stability_refresh": float(adjusted_rand_score(a[common], b[common])),
+        "stability_refresh_users": len(common),
+    }
+
+
 def _truth_agreement(seg: Segmentation, truth: pd.Series | None) -> dict[str, Any]:
     """ARI/NMI against ground-truth labels (the synthetic personas) when the dataset has them."""
     if truth is None:
@@ -98,9 +123,14 @@ def compare_segmentations(
     final: PhaseArtifacts,
     runs: Mapping[str, MethodRun],
     cfg: EvalConfig,
+    tune: PhaseArtifacts | None = None,
 ) -> dict[str, dict[str, Any]]:
     """For each segmentation: k, sizes, quality, coverage of test users, and per segment-aware
-    method its NDCG@k (with CI), per-segment NDCG and the fairness gap."""
+    method its NDCG@k (with CI), per-segment NDCG and the fairness gap.
+
+    ``stability`` is :func:`refresh_stability` between the segmentation built on the tuning
+    period (``tune``) and the final one; without ``tune``, the segmenter's own bootstrap
+    stability when it measured one."""
     k = cfg.k
     metric = f"ndcg@{k}"
     test_users = split.test_users
@@ -108,11 +138,13 @@ def compare_segmentations(
     for name, seg in final.segmentations.items():
         covered = seg.series().reindex(test_users).notna().to_numpy()
         q = _quality(seg, final, cfg.random_state)
+        if tune is not None and name in tune.segmentations:
+            q.update(refresh_stability(tune.segmentations[name], seg))
         row: dict[str, Any] = {
             "k": int(seg.k),
             "method": seg.method,
             "silhouette": q.get("silhouette", q.get("silhouette_behavior")),
-            "stability": q.get("stability", q.get("stability_ari")),
+            "stability": q.get("stability_refresh", q.get("stability")),
             "quality": q,
             "sizes": [int(v) for v in seg.sizes().to_numpy()],
             "names": {int(s): str(n) for s, n in seg.names.items()},

@@ -347,7 +347,7 @@ def run_evaluation(
     timings["methods"] = time.perf_counter() - t
     if hybrid_seg is not None:
         _add_per_segment(runs, final.segmentations[hybrid_seg], hybrid_seg, cfg)
-    seg_table = compare_segmentations(split, final, runs, cfg)
+    seg_table = compare_segmentations(split, final, runs, cfg, tune)
     sig = significance(runs, cfg, ev.cold)
     timings["total"] = time.perf_counter() - t0
     res = EvalResult.assemble(

@@ -93,9 +93,11 @@ def _kmeans(
 
 
 def _random(users: pd.Index, k: int, random_state: int) -> Segmentation:
-    # a derived stream, so random segments never mirror other draws seeded with the same value
-    rng = np.random.default_rng([random_state, 0x5E6])
-    return Segmentation(users, rng.integers(0, k, len(users)), np.ones(len(users)), "random")
+    """Uniform segments from a seeded hash of each user id: a user's segment depends on the
+    seed and the id only, not on which other users the period holds."""
+    key = f"segrec-random{random_state:03d}"[-16:]  # pandas' hash key: 16 characters
+    h = pd.util.hash_array(np.asarray(users.astype(str), dtype=object), hash_key=key)
+    return Segmentation(users, (h % np.uint64(k)).astype(np.int64), np.ones(len(users)), "random")
 
 
 def classic_rfm(ds: Dataset) -> Segmentation:

@@ -93,7 +93,12 @@ def _seg_table(res: EvalResult, k: int) -> str:
             f"<td>{_f(hy.get(m + '_cold'))}</td><td>{_f(fair.get('gap'))}</td>"
             f"<td>{_f(fair.get('ratio'), 3)}</td></tr>"
         )
-    return f"<table>{head}{''.join(body)}</table>"
+    note = (
+        '<p class="muted">stability: adjusted Rand index between the segments built on the '
+        "tuning period and on the whole training period (users in both); 1 = unchanged by the "
+        "refresh, 0 = chance.</p>"
+    )
+    return f"<table>{head}{''.join(body)}</table>{note}"
 
 
 def _significance(res: EvalResult) -> str:
@@ -237,14 +242,16 @@ def render_markdown(res: EvalResult) -> str:
         )
     lines += [
         "",
-        f"| segmentation | k | segment_pop {m} | hybrid {m} | fairness gap | min/max |",
-        "|---|---|---|---|---|---|",
+        f"| segmentation | k | silhouette | stability | segment_pop {m} | hybrid {m} | "
+        "fairness gap | min/max |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for n, v in res.segmentations.items():
         sp_, hy = v.get("segment_pop", {}), v.get("hybrid", {})
         fair = (hy or sp_ or {}).get("fairness", {})
         lines.append(
-            f"| {n} | {v.get('k')} | {_f(sp_.get(m))} | {_f(hy.get(m))} | "
+            f"| {n} | {v.get('k')} | {_f(v.get('silhouette'), 3)} | "
+            f"{_f(v.get('stability'), 3)} | {_f(sp_.get(m))} | {_f(hy.get(m))} | "
             f"{_f(fair.get('gap'))} | {_f(fair.get('ratio'), 3)} |"
         )
     sig = res.significance.get("hybrid_vs_best_baseline")

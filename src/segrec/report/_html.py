@@ -96,7 +96,8 @@ def _seg_table(res: EvalResult, k: int) -> str:
     note = (
         '<p class="muted">stability: adjusted Rand index between the segments built on the '
         "tuning period and on the whole training period (users in both); 1 = unchanged by the "
-        "refresh, 0 = chance.</p>"
+        "refresh, 0 = chance. Random (hash of the user id) and demographic segments do not "
+        "move by construction: stability says nothing about usefulness on its own.</p>"
     )
     return f"<table>{head}{''.join(body)}</table>{note}"
 

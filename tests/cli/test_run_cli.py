@@ -75,3 +75,18 @@ def test_run_rejects_a_missing_config_with_exit_2(tmp_path: Path) -> None:
 def test_demo_is_a_command() -> None:
     proc = _segrec("demo", "--help")
     assert proc.returncode == 0 and "synthetic" in proc.stdout
+
+
+def test_method_lines_say_na_where_no_user_is_behind_a_figure() -> None:
+    # MovieLens latest-small under v1 keeps 28 test users and no cold one: "cold 0.0000"
+    # would read as a measured zero
+    from segrec.cli._evaluate import method_lines
+
+    methods = {
+        "ease": {"ndcg@10": 0.1437, "ndcg@10_cold": None},
+        "pop": {"ndcg@10": 0.1099, "ndcg@10_cold": 0.0},
+        "segment_pop:rfm": {"ndcg@10": 0.2, "ndcg@10_cold": 0.1},
+    }
+    lines = method_lines(methods, 10)
+    assert len(lines) == 2 and "ease" in lines[0]  # best first, variants left out
+    assert lines[0].endswith("cold    n/a") and lines[1].endswith("cold 0.0000")

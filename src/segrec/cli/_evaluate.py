@@ -10,6 +10,22 @@ import typer
 from segrec.cli._app import DatasetOpt, app
 
 
+def method_lines(methods: dict[str, dict[str, Any]], k: int) -> list[str]:
+    """One line per method (variants with ':' left out), best NDCG@k first; a figure with no
+    users behind it (no cold test users, say) reads n/a, not 0."""
+    m = f"ndcg@{k}"
+
+    def f(v: Any) -> str:
+        return "   n/a" if v is None else f"{v:.4f}"
+
+    rows = sorted(methods.items(), key=lambda kv: -(kv[1].get(m) or 0.0))
+    return [
+        f"  {name:12s} {m} {f(v.get(m))}  cold {f(v.get(m + '_cold'))}"
+        for name, v in rows
+        if ":" not in name
+    ]
+
+
 @app.command("evaluate")
 def evaluate(
     dataset: DatasetOpt,
@@ -51,12 +67,8 @@ def evaluate(
         f"{ds.name}: protocol {cfg.protocol}, {d['n_test_users']} test users "
         f"({d['n_cold_users']} cold) -> {out}"
     )
-    m = f"ndcg@{cfg.k}"
-    for name, v in sorted(res.methods.items(), key=lambda kv: -(kv[1].get(m) or 0.0)):
-        if ":" not in name:
-            typer.echo(
-                f"  {name:12s} {m} {v.get(m) or 0.0:.4f}  cold {v.get(m + '_cold') or 0.0:.4f}"
-            )
+    for line in method_lines(res.methods, cfg.k):
+        typer.echo(line)
     for w in res.warnings:
         typer.echo(f"warning: {w}", err=True)
     if report is not None:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from segrec.cli._app import DatasetOpt, app
+from segrec.cli._evaluate import method_lines
 
 DEMO_DATASET = "synthetic:users=2000,seed=7"
 
@@ -32,14 +33,8 @@ def _run(dataset: str, out: Path, config: Path | None, backend: str | None) -> N
             f"protocol {ev.protocol.get('name')}: {d['n_test_users']} test users "
             f"({d['n_cold_users']} cold); segments for the hybrid: {res.segmentation}"
         )
-        k = cfg.k
-        for name, m in sorted(ev.methods.items(), key=lambda kv: -(kv[1].get(f"ndcg@{k}") or 0)):
-            if ":" in name:
-                continue
-            typer.echo(
-                f"  {name:10s} ndcg@{k} {m.get(f'ndcg@{k}') or 0:.4f}  "
-                f"cold {m.get(f'ndcg@{k}_cold') or 0:.4f}"
-            )
+        for line in method_lines(ev.methods, cfg.k):
+            typer.echo(line)
         for w in ev.warnings:
             typer.echo(f"warning: {w}", err=True)
     typer.echo(f"report: {res.report}")

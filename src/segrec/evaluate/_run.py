@@ -310,6 +310,9 @@ def run_evaluation(
     ev = _Evaluator(split, cfg, tune, final, windows)
     runs: dict[str, MethodRun] = {}
     skipped: dict[str, str] = {f"segmentation:{k}": v for k, v in final.skipped.items()}
+    for name, reason in final.skipped.items():  # once, not once per period built
+        if name != "features":  # already said by _build_phase
+            _log.warning("segmentation %r skipped: %s", name, reason)
     t = time.perf_counter()
     built = [s for s in seg_names if s in final.segmentations]
     ties = bool(final.dataset.social.shape[0])

@@ -55,3 +55,8 @@ class TestHybrid(RecommenderContract):
 class TestSegmentStrategy(RecommenderContract):
     name = "segment_strategy"
     params: ClassVar[dict[str, Any]] = {"segments": {2: {"model": "pop", "price_tier": "premium"}}}
+
+
+class TestTextKNN(RecommenderContract):
+    name = "textknn"
+    params: ClassVar[dict[str, Any]] = {"neighbours": 10}

@@ -17,8 +17,9 @@ BASELINES = ("pop", "itemknn", "als", "bpr", "ease", "lightgcn")
 #: own) is reported as an ablation next to the baselines, not counted among them: the issue fixes
 #: the baseline set, and this row shows how much of the hybrid's cold lift is recency alone.
 #: ``social`` (what the user's friends chose; datasets with user-user ties only) likewise shows
-#: how much of the hybrid's cold lift the friends' component carries on its own.
-DEFAULT_METHODS = (*BASELINES, "pop:trending", "social", "content", "hybrid")
+#: how much of the hybrid's cold lift the friends' component carries on its own, and
+#: ``textknn`` (what the users who write most like the user chose) the text neighbours' part.
+DEFAULT_METHODS = (*BASELINES, "pop:trending", "social", "textknn", "content", "hybrid")
 
 #: candidate configurations tried on validation, per method (the first ``budget`` are used, so
 #: every method gets the same number of tries; a method with fewer candidates tries all)
@@ -26,6 +27,7 @@ DEFAULT_GRIDS: dict[str, list[dict[str, Any]]] = {
     "pop": [{}],
     "pop:trending": [{"half_life": 0.05}],
     "social": [{}],
+    "textknn": [{"neighbours": 200}, {"neighbours": 50}, {"neighbours": 20}],
     "itemknn": [{"neighbours": 50}, {"neighbours": 200}, {"neighbours": 100, "shrink": 10.0}],
     "ease": [{"l2": 50.0}, {"l2": 200.0}, {"l2": 800.0}],
     "als": [

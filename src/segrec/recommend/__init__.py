@@ -14,6 +14,7 @@ from segrec.recommend._scorer import ScoringRecommender, top_k
 from segrec.recommend._segment import SegmentPopConfig, SegmentPopRecommender, SegmentRule
 from segrec.recommend._social import SocialConfig, SocialRecommender
 from segrec.recommend._strategy import SegmentStrategyConfig, SegmentStrategyRecommender
+from segrec.recommend._textknn import TextKNNConfig, TextKNNRecommender
 
 __all__ = [
     "DEFAULT_HYBRID_GRID",
@@ -45,6 +46,8 @@ __all__ = [
     "SegmentStrategyRecommender",
     "SocialConfig",
     "SocialRecommender",
+    "TextKNNConfig",
+    "TextKNNRecommender",
     "available_recommenders",
     "get_recommender",
     "reason_index",

@@ -15,13 +15,14 @@ so a user with little history moves towards the segment and text signals. With
 instead::
 
     score_cold = a_p z_personal + a_c z_cold_base + a_s z_segment + a_t z_text + a_pop z_pop
-               + a_r z_recent + a_f z_social
+               + a_r z_recent + a_f z_social + a_w z_peers
 
 where ``cold_base`` is an optional second personal model (the baseline that did best on the
 validation period's cold users), ``recent`` the recency-weighted popularity of
 :func:`~segrec.recommend._recency.recent_popularity` (half-life ``recent_half_life``) and
 ``social`` the friends' counts of :class:`~segrec.recommend._social.SocialRecommender` (zero
-without social ties). With ``tune_objective="split"`` (the default) the warm weights are tuned
+without social ties) and ``peers`` the votes of the users who write most like the user
+(:class:`~segrec.recommend._textknn.TextKNNRecommender`; zero without text). With ``tune_objective="split"`` (the default) the warm weights are tuned
 on warm validation users and the cold weights on cold validation users separately; all weights
 are chosen on validation data with :meth:`HybridRecommender.tune` (never on test data). Cold
 users are few in one validation period (39-68 on the reference datasets), so ``tune`` also takes
@@ -48,6 +49,7 @@ from segrec.recommend._scorer import ScoringRecommender
 from segrec.recommend._segment import SegmentPopRecommender
 from segrec.recommend._shared import shared_cache
 from segrec.recommend._social import SocialRecommender
+from segrec.recommend._textknn import TextKNNRecommender
 
 __all__ = ["DEFAULT_COLD_GRID", "DEFAULT_HYBRID_GRID", "HybridConfig", "HybridRecommender"]
 
@@ -65,8 +67,9 @@ DEFAULT_HYBRID_GRID: dict[str, list[float]] = {
     "w_social": [0.0, 0.5],
 }
 
-#: weights of the cold-user blend tried by :meth:`HybridRecommender.tune` (128 combinations;
-#: ``cold_base`` collapses to 0 without a cold base model, ``social`` without social ties).
+#: weights of the cold-user blend tried by :meth:`HybridRecommender.tune` (256 combinations;
+#: ``cold_base`` collapses to 0 without a cold base model, ``social`` without social ties,
+#: ``peers`` without user text).
 #: Deliberately coarse: one validation period holds few cold users (39 on Last.fm, 68 on
 #: Amazon MI) and a 243-combination grid over-fitted them (run-to-run swings of 0.74x-1.02x of
 #: the best cold baseline).
@@ -78,6 +81,7 @@ DEFAULT_COLD_GRID: dict[str, list[float]] = {
     "pop": [0.0, 0.5],
     "recent": [0.0, 1.0],
     "social": [0.0, 1.0],
+    "peers": [0.0, 1.0],
 }
 COLD_KEYS = tuple(DEFAULT_COLD_GRID)
 #: the reason kind each component's contribution stands for
@@ -89,6 +93,7 @@ _REASON_OF = {
     "pop": "popular",
     "recent": "trending",
     "social": "social",
+    "peers": "peers",
 }
 
 
@@ -197,6 +202,11 @@ class HybridRecommender(ScoringRecommender):
             self.social_.fit(ctx)  # type: ignore[union-attr]
         except UsageError:  # no ties between the training users: no friends component
             self.social_ = None
+        self.peers_: TextKNNRecommender | None = TextKNNRecommender()
+        try:
+            self.peers_.fit(ctx)  # type: ignore[union-attr]
+        except UsageError:  # no user text: no text-neighbour component
+            self.peers_ = None
 
     def components(self, user_ids: Sequence[str]) -> Parts:
         """The z-scored components of ``user_ids`` (``cold_base`` repeats ``personal`` without a
@@ -211,6 +221,7 @@ class HybridRecommender(ScoringRecommender):
             zf = np.zeros_like(zp)
         else:  # users whose friends chose nothing get a constant row, z-scored to 0
             zf = _z(np.log1p(self.social_.friend_counts(ids)), cand)
+        zw = np.zeros_like(zp) if self.peers_ is None else _z(self.peers_.votes(ids), cand)
         codes = self.user_codes(ids)
         n = np.where(codes >= 0, self.n_history_[np.maximum(codes, 0)], 0).astype(np.float32)
         zpop = _z(np.log1p(self.popularity_)[None, :].astype(np.float32), cand)
@@ -223,6 +234,7 @@ class HybridRecommender(ScoringRecommender):
             "pop": zpop,
             "recent": zrec,
             "social": zf,
+            "peers": zw,
         }
         return Parts(z, n)
 
@@ -431,6 +443,8 @@ class HybridRecommender(ScoringRecommender):
             g["cold_base"] = [0.0]
         if self.social_ is None:
             g["social"] = [0.0]
+        if self.peers_ is None:
+            g["peers"] = [0.0]
         rows = []
         for combo in itertools.product(*(g.get(c, [0.0]) for c in COLD_KEYS)):
             if not any(combo):

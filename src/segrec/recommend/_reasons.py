@@ -1,11 +1,13 @@
 """Short, cheap reasons for recommended items.
 
-Six kinds, each computed only for the items actually returned:
+Seven kinds, each computed only for the items actually returned:
 
 * ``popular``: "popular with shoppers overall (N buyers)";
 * ``trending``: "trending: N buyers in the last D days" (the last tenth of the training period);
 * ``segment``: "popular with <segment name>";
 * ``social``: "chosen by N of your friends" (friends: the dataset's user-user ties);
+* ``peers``: "chosen by N people who write like you" (the nearest writers of
+  :class:`~segrec.recommend._textknn.TextKNNRecommender`, when one was fitted on the context);
 * ``similar``: "similar to <title> you bought" -- the history item whose co-consumption cosine
   with the recommended item is highest;
 * ``text``: "matches what you wrote about <keyword>" -- the term with the highest product of the
@@ -13,7 +15,7 @@ Six kinds, each computed only for the items actually returned:
   written about the item plus its title and categories).
 
 A kind that cannot be explained for a pair (no shared term, no segment) falls back to the next
-one: text -> similar -> popular; segment, social, trending -> popular.
+one: text -> similar -> popular; segment, social, peers, trending -> popular.
 """
 
 from __future__ import annotations
@@ -121,6 +123,19 @@ class ReasonIndex:
             return None
         return f"chosen by {n} of your friends" if n > 1 else "chosen by one of your friends"
 
+    def peers(self, user: str, item: str) -> str | None:
+        from segrec.recommend._textknn import CACHE_KEY
+
+        model = self.ctx.cache.get(CACHE_KEY)
+        n = model.count(user, item) if model is not None else 0
+        if n == 0:
+            return None
+        return (
+            f"chosen by {n} people who write like you"
+            if n > 1
+            else "chosen by one person who writes like you"
+        )
+
     def segment(self, user: str) -> str | None:
         if self.segments is None or user not in self.segments.index:
             return None
@@ -165,6 +180,8 @@ class ReasonIndex:
             out = self.trending(item)
         elif kind == "social":
             out = self.social(user, item)
+        elif kind == "peers":
+            out = self.peers(user, item)
         return out or self.popular(item)
 
     # -- text index -------------------------------------------------------------------------

@@ -21,10 +21,12 @@ def _classes() -> dict[str, type[ScoringRecommender]]:
     from segrec.recommend._segment import SegmentPopRecommender
     from segrec.recommend._social import SocialRecommender
     from segrec.recommend._strategy import SegmentStrategyRecommender
+    from segrec.recommend._textknn import TextKNNRecommender
 
     classes: list[type[ScoringRecommender]] = [
         PopRecommender,
         SocialRecommender,
+        TextKNNRecommender,
         ItemKNNRecommender,
         ALSRecommender,
         BPRRecommender,
@@ -39,7 +41,7 @@ def _classes() -> dict[str, type[ScoringRecommender]]:
 
 
 def available_recommenders() -> list[str]:
-    """Registered names: pop, social, itemknn, als, bpr, ease, lightgcn, content, segment_pop,
+    """Registered names: pop, social, textknn, itemknn, als, bpr, ease, lightgcn, content, segment_pop,
     hybrid, segment_strategy."""
     return list(_classes())
 

@@ -72,7 +72,7 @@ class ScoringRecommender:
     name: ClassVar[str] = "base"
     config_class: ClassVar[type[BaseModel]] = BaseModel
     #: which reason a list from this model carries: "popular", "trending", "segment", "social",
-    #: "similar" or "text"
+    #: "peers", "similar" or "text"
     reason_kind: ClassVar[str] = "similar"
 
     def __init__(self, config: BaseModel | None = None, **kwargs: Any) -> None:

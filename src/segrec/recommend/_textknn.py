@@ -9,9 +9,10 @@ when the context carries no features.
 This is the cold user's signal: one or two reviews say little about which items come next,
 but the users who wrote alike have long histories. On Amazon MI, the pooled cold users of the
 validation period and the three windows before it (285 users; test never touched) score a
-cold NDCG@10 of 0.069 with this model alone against 0.062 for popularity, above it on three of
-the four windows, and 0.073 blended with popularity (1.17x). It is a component of the hybrid's
-cold blend (``peers``) and an ablation row ``textknn`` in the evaluation.
+cold NDCG@10 of 0.069 with this model alone against 0.062 for popularity, and 0.073 blended
+with popularity (1.17x; above popularity on three windows, level on the fourth). It is a
+component of the hybrid's cold blend (``peers``) and an ablation row ``textknn`` in the
+evaluation. On Amazon's test period it did not carry over (BENCHMARKS.md).
 """
 
 from __future__ import annotations

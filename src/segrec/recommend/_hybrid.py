@@ -19,11 +19,12 @@ instead::
 
 where ``cold_base`` is an optional second personal model (the baseline that did best on the
 validation period's cold users), ``recent`` the recency-weighted popularity of
-:func:`~segrec.recommend._recency.recent_popularity` (half-life ``recent_half_life``) and
+:func:`~segrec.recommend._recency.recent_popularity` (half-life ``recent_half_life``),
 ``social`` the friends' counts of :class:`~segrec.recommend._social.SocialRecommender` (zero
 without social ties) and ``peers`` the votes of the users who write most like the user
-(:class:`~segrec.recommend._textknn.TextKNNRecommender`; zero without text). With ``tune_objective="split"`` (the default) the warm weights are tuned
-on warm validation users and the cold weights on cold validation users separately; all weights
+(:class:`~segrec.recommend._textknn.TextKNNRecommender`; zero without text). With
+``tune_objective="split"`` (the default) the warm weights are tuned on warm validation users
+and the cold weights on cold validation users separately; all weights
 are chosen on validation data with :meth:`HybridRecommender.tune` (never on test data). Cold
 users are few in one validation period (39-68 on the reference datasets), so ``tune`` also takes
 earlier validation *windows*, whose cold users join the cold-weight choice.

@@ -33,8 +33,8 @@ __all__ = ["TextKNNConfig", "TextKNNRecommender"]
 
 #: the FitContext cache key under which a fitted model is found by the reasons
 CACHE_KEY = "textknn"
-#: users whose neighbours are found per dense block (block x training users floats)
-_CHUNK = 1024
+#: at most this many similarities (users x voters, float32) in one dense block: 200 MB
+_BLOCK = 50_000_000
 
 
 class TextKNNConfig(BaseModel):
@@ -116,8 +116,9 @@ class TextKNNRecommender(ScoringRecommender):
         k = min(self.config.neighbours, len(self.voters_))  # type: ignore[attr-defined]
         rows, cols, vals = [], [], []
         voters = self.vectors_[self.voters_]
-        for start in range(0, len(codes), _CHUNK):
-            c = np.asarray(codes[start : start + _CHUNK])
+        chunk = max(1, min(1024, _BLOCK // len(self.voters_)))
+        for start in range(0, len(codes), chunk):
+            c = np.asarray(codes[start : start + chunk])
             s = self.vectors_[c] @ voters.T
             s[c[:, None] == self.voters_[None, :]] = 0.0  # not yourself
             s[~self.has_text_[c]] = 0.0

@@ -13,7 +13,7 @@ from segrec.recommend._base import FitContext
 from segrec.recommend._scorer import ScoringRecommender
 from segrec.recommend._shared import shared_cache
 
-__all__ = ["ContentConfig", "ContentRecommender", "tfidf_vectors"]
+__all__ = ["ContentConfig", "ContentRecommender", "shared_tfidf_vectors", "tfidf_vectors"]
 
 _log = logging.getLogger(__name__)
 
@@ -81,6 +81,18 @@ def tfidf_vectors(
     )
 
 
+def shared_tfidf_vectors(
+    ctx: FitContext, dim: int = 128, random_state: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`tfidf_vectors`, built once per training dataset and these settings."""
+    cache = shared_cache(ctx.train)
+    key = f"tfidf_vectors:{dim}:{random_state}"
+    if key not in cache:
+        cache[key] = tfidf_vectors(ctx, dim, random_state)
+    out: tuple[pd.DataFrame, pd.DataFrame] = cache[key]
+    return out
+
+
 class ContentRecommender(ScoringRecommender):
     """score(u, i) = cos(profile_u, v_i), profile_u = unit((1-h) t_u + h mean(v_j, j in history)).
 
@@ -101,11 +113,7 @@ class ContentRecommender(ScoringRecommender):
         iv, ut = ctx.item_vectors, ctx.user_text
         self.source_ = "context"
         if iv is None or len(iv) == 0:
-            cache = shared_cache(ctx.train)
-            key = f"tfidf_vectors:{cfg.dim}:{seed}"
-            if key not in cache:
-                cache[key] = tfidf_vectors(ctx, cfg.dim, seed)
-            iv, ut = cache[key]
+            iv, ut = shared_tfidf_vectors(ctx, cfg.dim, seed)
             self.source_ = "tfidf-svd"
         dim = iv.shape[1] if len(iv) else 1
         v = np.zeros((len(self.item_ids_), dim), dtype=np.float32)

@@ -5,7 +5,8 @@ Seven kinds, each computed only for the items actually returned:
 * ``popular``: "popular with shoppers overall (N buyers)";
 * ``trending``: "trending: N buyers in the last D days" (the last tenth of the training period);
 * ``segment``: "popular with <segment name>";
-* ``social``: "chosen by N of your friends" (friends: the dataset's user-user ties);
+* ``social``: "chosen by N of your friends" (the friends' counts of the
+  :class:`~segrec.recommend._social.SocialRecommender` fitted on the context);
 * ``peers``: "chosen by N people who write like you" (the nearest writers of
   :class:`~segrec.recommend._textknn.TextKNNRecommender`, when one was fitted on the context);
 * ``similar``: "similar to <title> you bought" -- the history item whose co-consumption cosine
@@ -77,7 +78,6 @@ class ReasonIndex:
             self.segment_names = {**ctx.segmentation.names, **ctx.segment_names}
         self._text: tuple[Any, sp.csr_matrix, sp.csr_matrix, np.ndarray] | None = None
         self._recent: tuple[np.ndarray, int] | None = None
-        self._friends: sp.csr_matrix | None = None
 
     # -- individual reasons -----------------------------------------------------------------
     def popular(self, item: str) -> str:
@@ -109,16 +109,12 @@ class ReasonIndex:
         return self._recent
 
     def social(self, user: str, item: str) -> str | None:
-        if self._friends is None:
-            from segrec.graph import social_adjacency
+        from segrec.recommend._social import CACHE_KEY
 
-            a = social_adjacency(self.ctx.train, self.user_ids)
-            a.data[:] = 1.0
-            self._friends = sp.csr_matrix(a @ self.matrix)
-        u = self.user_ids.get_indexer([user])[0]
-        if u < 0:
+        model = self.ctx.cache.get(CACHE_KEY)
+        if model is None:
             return None
-        n = int(self._friends[u, self.item_ids.get_loc(item)])
+        n = int(model.friend_counts([user])[0, model.item_ids_.get_loc(item)])
         if n == 0:
             return None
         return f"chosen by {n} of your friends" if n > 1 else "chosen by one of your friends"

@@ -29,6 +29,9 @@ from segrec.recommend._scorer import ScoringRecommender
 
 __all__ = ["SocialConfig", "SocialRecommender"]
 
+#: the FitContext cache key under which a fitted model is found by the reasons
+CACHE_KEY = "social"
+
 
 class SocialConfig(BaseModel):
     """No options: the friends' counts are the model."""
@@ -64,6 +67,7 @@ class SocialRecommender(ScoringRecommender):
         pop = np.log1p(self.popularity_)
         # below one friend's worth (log 2) in total, so it only orders items no friend chose
         self.tiebreak_ = (0.5 * np.log(2.0) * pop / max(float(pop.max()), 1e-12)).astype(np.float32)
+        ctx.cache[CACHE_KEY] = self
 
     def friend_counts(self, user_ids: Sequence[str]) -> np.ndarray:
         """Dense (len(user_ids), n_items) friends' counts; zero rows for users without friends

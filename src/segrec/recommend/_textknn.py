@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from segrec.diagnostics import UsageError
 from segrec.recommend._base import FitContext
+from segrec.recommend._content import _unit, shared_tfidf_vectors
 from segrec.recommend._scorer import ScoringRecommender
 
 __all__ = ["TextKNNConfig", "TextKNNRecommender"]
@@ -45,11 +46,6 @@ class TextKNNConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     neighbours: int = Field(200, ge=1)
     random_state: int | None = None
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    n = np.linalg.norm(x, axis=1, keepdims=True)
-    return (x / np.where(n > 0, n, 1.0)).astype(np.float32)
 
 
 class TextKNNRecommender(ScoringRecommender):
@@ -79,6 +75,7 @@ class TextKNNRecommender(ScoringRecommender):
         pop = np.log1p(self.popularity_)
         # far below one neighbour's vote: it only orders items no neighbour chose
         self.tiebreak_ = (1e-3 * pop / max(float(pop.max()), 1e-12)).astype(np.float32)
+        self._counts: tuple[str | None, np.ndarray | None] = (None, None)
         ctx.cache[CACHE_KEY] = self
 
     def _profiles(self, ctx: FitContext) -> tuple[np.ndarray, np.ndarray]:
@@ -89,17 +86,10 @@ class TextKNNRecommender(ScoringRecommender):
             frame = pd.DataFrame(f.blocks["text"], index=pd.Index(f.user_ids.astype(str)))
             frame = frame[~f.missing.get("text", np.zeros(len(frame), bool))]
         else:
-            from segrec.recommend._content import tfidf_vectors
-            from segrec.recommend._shared import shared_cache
-
             cfg = self.config
             assert isinstance(cfg, TextKNNConfig)
             seed = ctx.random_state if cfg.random_state is None else cfg.random_state
-            cache = shared_cache(ctx.train)
-            key = f"tfidf_vectors:128:{seed}"  # shared with the content model's default
-            if key not in cache:
-                cache[key] = tfidf_vectors(ctx, 128, seed)
-            users = cache[key][1]
+            users = shared_tfidf_vectors(ctx, 128, seed)[1]  # the content model's default space
             frame = pd.DataFrame(users.to_numpy(), index=pd.Index(users.index.astype(str)))
         pos = frame.index.get_indexer(pd.Index(self.user_ids_.astype(str), dtype="object"))
         vec = np.zeros((len(self.user_ids_), max(frame.shape[1], 1)), dtype=np.float32)
@@ -138,6 +128,9 @@ class TextKNNRecommender(ScoringRecommender):
         out.eliminate_zeros()
         return out
 
+    def _votes(self, codes: np.ndarray) -> np.ndarray:
+        return (self.neighbours(codes) @ self.voter_items_).toarray()
+
     def votes(self, user_ids: Sequence[str]) -> np.ndarray:
         """Dense (len(user_ids), n_items) similarity-weighted neighbour votes; zero rows for
         users unknown at fit time or without text."""
@@ -145,17 +138,22 @@ class TextKNNRecommender(ScoringRecommender):
         out = np.zeros((len(codes), len(self.item_ids_)), dtype=np.float32)
         ok = codes >= 0
         if ok.any():
-            out[ok] = (self.neighbours(codes[ok]) @ self.voter_items_).toarray()
+            out[ok] = self._votes(codes[ok])
         return out
 
     def count(self, user: str, item: str) -> int:
-        """How many of ``user``'s nearest writers chose ``item`` in training."""
-        codes = self.user_codes([user])
+        """How many of ``user``'s nearest writers chose ``item`` in training. The user's counts
+        are kept until another user is asked for, since reasons ask item after item."""
+        if self._counts[0] != user:
+            codes = self.user_codes([user])
+            row = None
+            if codes[0] >= 0:
+                voted = (self.neighbours(codes) > 0).astype(np.float32)
+                row = np.asarray((voted @ self.voter_items_).todense()).ravel()
+            self._counts = (user, row)
         c = self.item_ids_.get_indexer([str(item)])[0]
-        if codes[0] < 0 or c < 0:
-            return 0
-        nb = self.neighbours(codes)
-        return int((self.voter_items_[nb.indices][:, c]).sum())
+        row = self._counts[1]
+        return 0 if row is None or c < 0 else int(row[c])
 
     def _score_known(self, codes: np.ndarray) -> np.ndarray:
-        return (self.neighbours(codes) @ self.voter_items_).toarray() + self.tiebreak_[None, :]
+        return self._votes(codes) + self.tiebreak_[None, :]

@@ -143,6 +143,18 @@ def test_llo_protocol_runs(planted) -> None:
     assert np.isfinite(res.methods["pop"]["ndcg@10"])
 
 
+def test_rows_a_dataset_cannot_support_are_skipped_quietly(planted, caplog) -> None:
+    # the planted shop has no user-user ties: 'social' is skipped with its reason, no warning;
+    # it has user text, so 'textknn' runs
+    assert len(planted.social) == 0
+    cfg = EvalConfig(methods=["social", "textknn"], segmentations=[], n_bootstrap=50, graph=None)
+    with caplog.at_level("WARNING", logger="segrec.evaluate._run"):
+        res = run_evaluation(planted, cfg)
+    assert "no social ties" in res.protocol["skipped"]["social"]
+    assert not [r for r in caplog.records if "social" in r.getMessage()]
+    assert np.isfinite(res.methods["textknn"]["ndcg@10"])
+
+
 def test_unknown_event_filter_is_a_usage_error(planted) -> None:
     with pytest.raises(UsageError, match="events"):
         run_evaluation(planted, EvalConfig(events=["nope"], methods=[]))

@@ -20,6 +20,9 @@ BASELINES = ("pop", "itemknn", "als", "bpr", "ease", "lightgcn")
 #: how much of the hybrid's cold lift the friends' component carries on its own, and
 #: ``textknn`` (what the users who write most like the user chose) the text neighbours' part.
 DEFAULT_METHODS = (*BASELINES, "pop:trending", "social", "textknn", "content", "hybrid")
+#: default rows that need what a dataset may lack (user-user ties, user text): where it is
+#: missing they are skipped without a warning, the reason kept in ``protocol.skipped``
+DATA_DEPENDENT = ("social", "textknn")
 
 #: candidate configurations tried on validation, per method (the first ``budget`` are used, so
 #: every method gets the same number of tries; a method with fewer candidates tries all)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from segrec.data import Dataset
 from segrec.diagnostics import UsageError
-from segrec.evaluate._config import EvalConfig
+from segrec.evaluate._config import DATA_DEPENDENT, EvalConfig
 from segrec.evaluate._protocol import COLD_MAX, EvalSplit, make_split
 from segrec.evaluate._result import EvalResult, MethodRun
 from segrec.evaluate._scoring import ItemSpace, per_user_metrics, summarize
@@ -315,11 +315,7 @@ def run_evaluation(
             _log.warning("segmentation %r skipped: %s", name, reason)
     t = time.perf_counter()
     built = [s for s in seg_names if s in final.segmentations]
-    ties = bool(final.dataset.social.shape[0])
     for name in [m for m in cfg.methods if m != "hybrid"]:
-        if name == "social" and not ties:  # a default row that only applies to social datasets
-            skipped[name] = "the dataset has no social ties"
-            continue
         if name != "segment_pop":
             _try_run(ev, runs, skipped, name, name, recommenders, None)
     # segment_pop on every segmentation first: the hybrid's segmentation is picked on validation
@@ -483,4 +479,5 @@ def _try_run(
         runs[key].name = key
     except (ImportError, UsageError) as exc:
         skipped[key] = f"{type(exc).__name__}: {exc}"
-        _log.warning("method %r skipped: %s", key, exc)
+        quiet = isinstance(exc, UsageError) and method in DATA_DEPENDENT
+        (_log.info if quiet else _log.warning)("method %r skipped: %s", key, exc)

@@ -36,7 +36,7 @@ import itertools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -142,6 +142,18 @@ class HybridConfig(BaseModel):
     )
 
 
+_R = TypeVar("_R", bound=ScoringRecommender)
+
+
+def _fit_or_none(rec: _R, ctx: FitContext) -> _R | None:
+    """``rec`` fitted on ``ctx``, or ``None`` when the data cannot support it (its UsageError)."""
+    try:
+        rec.fit(ctx)
+    except UsageError:
+        return None
+    return rec
+
+
 def base_cache_key(name: str, params: dict[str, Any], random_state: int) -> str:
     """The :func:`~segrec.recommend._shared.shared_cache` key of a fitted personal model."""
     return f"base:{name}:{sorted(params.items())}:{random_state}"
@@ -198,20 +210,13 @@ class HybridRecommender(ScoringRecommender):
         self.segment_ = SegmentPopRecommender(shrinkage=cfg.shrinkage).fit(ctx)
         self.content_ = ContentRecommender(history_weight=cfg.history_weight).fit(ctx)
         self.recent_ = recent_popularity(ctx, cfg.recent_half_life)
-        self.social_: SocialRecommender | None = SocialRecommender()
-        try:
-            self.social_.fit(ctx)  # type: ignore[union-attr]
-        except UsageError:  # no ties between the training users: no friends component
-            self.social_ = None
-        self.peers_: TextKNNRecommender | None = TextKNNRecommender()
-        try:
-            self.peers_.fit(ctx)  # type: ignore[union-attr]
-        except UsageError:  # no user text: no text-neighbour component
-            self.peers_ = None
+        # no ties between the training users: no friends component; no text: no peers
+        self.social_ = _fit_or_none(SocialRecommender(), ctx)
+        self.peers_ = _fit_or_none(TextKNNRecommender(), ctx)
 
     def components(self, user_ids: Sequence[str]) -> Parts:
         """The z-scored components of ``user_ids`` (``cold_base`` repeats ``personal`` without a
-        cold base model; ``social`` is all zeros without social ties)."""
+        cold base model; ``social`` is all zeros without social ties, ``peers`` without text)."""
         ids = [str(u) for u in user_ids]
         cand = self.candidates_
         zp = _z(self.personal_.score(ids), cand)

@@ -107,15 +107,16 @@ def intra_list_diversity(recs: np.ndarray, item_vectors: np.ndarray, k: int) -> 
         v = np.asarray(item_vectors, dtype=float)
         norms = np.linalg.norm(v, axis=1, keepdims=True)
         m = v / np.where(norms > 0, norms, 1.0)
-    out = np.zeros(top.shape[0])
-    for u in range(top.shape[0]):
-        codes = top[u][top[u] >= 0]
-        n = len(codes)
-        if n < 2:
-            continue
-        block = m[codes]
-        sim = block @ block.T
-        sim = sim.toarray() if sp.issparse(sim) else np.asarray(sim)
-        off = (sim.sum() - np.trace(sim)) / (n * (n - 1))
-        out[u] = 1.0 - off
-    return out
+    # the sum of a list's pairwise similarities is |sum of its unit vectors|^2 minus the
+    # self-similarities, so every list is scored at once
+    valid = top >= 0
+    n = valid.sum(axis=1)
+    rows = np.repeat(np.arange(top.shape[0]), n)
+    pick = sp.csr_matrix(
+        (np.ones(len(rows)), (rows, top[valid])), shape=(top.shape[0], m.shape[0])
+    )
+    total = pick @ m
+    total = total.multiply(total).sum(axis=1) if sp.issparse(total) else (total**2).sum(axis=1)
+    self_sim = pick @ np.asarray(m.multiply(m).sum(axis=1) if sp.issparse(m) else (m**2).sum(1))
+    off = (np.asarray(total).ravel() - np.asarray(self_sim).ravel()) / np.maximum(n * (n - 1), 1)
+    return np.where(n >= 2, np.clip(1.0 - off, 0.0, 2.0), 0.0)

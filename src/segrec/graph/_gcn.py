@@ -185,12 +185,15 @@ class GCNEncoder:
         L = self.config.n_layers
         sets = [targets]
         subs: list[sp.csr_matrix] = []
+        n = self.a_hat_.shape[0]
         for _ in range(L - 1):
             rows = self.a_hat_[sets[0]]
-            need = np.unique(rows.indices)
+            seen = np.zeros(n, dtype=bool)  # sorted unique neighbours, in O(n + nnz)
+            seen[rows.indices] = True
+            need = np.flatnonzero(seen)
+            pos = np.cumsum(seen) - 1  # node id -> its column among ``need``
             rows = sp.csr_matrix(
-                (rows.data, np.searchsorted(need, rows.indices), rows.indptr),
-                shape=(len(sets[0]), len(need)),
+                (rows.data, pos[rows.indices], rows.indptr), shape=(len(sets[0]), len(need))
             )
             subs.insert(0, rows)
             sets.insert(0, need)

@@ -112,9 +112,7 @@ def intra_list_diversity(recs: np.ndarray, item_vectors: np.ndarray, k: int) -> 
     valid = top >= 0
     n = valid.sum(axis=1)
     rows = np.repeat(np.arange(top.shape[0]), n)
-    pick = sp.csr_matrix(
-        (np.ones(len(rows)), (rows, top[valid])), shape=(top.shape[0], m.shape[0])
-    )
+    pick = sp.csr_matrix((np.ones(len(rows)), (rows, top[valid])), shape=(top.shape[0], m.shape[0]))
     total = pick @ m
     total = total.multiply(total).sum(axis=1) if sp.issparse(total) else (total**2).sum(axis=1)
     self_sim = pick @ np.asarray(m.multiply(m).sum(axis=1) if sp.issparse(m) else (m**2).sum(1))

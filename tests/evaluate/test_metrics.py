@@ -75,6 +75,25 @@ def test_coverage_novelty_diversity_by_hand() -> None:
     assert ild_sparse == pytest.approx(ild)
 
 
+def test_diversity_matches_pairwise_definition() -> None:
+    """Every list at once equals the mean pairwise cosine distance, list by list, with padding
+    (-1), short lists, a zero vector and sparse vectors."""
+    rng = np.random.default_rng(3)
+    vecs = rng.normal(size=(40, 6))
+    vecs[7] = 0.0
+    recs = np.stack([rng.choice(40, 8, replace=False) for _ in range(30)])
+    recs[::4, 5:] = -1
+    recs[1, 1:] = -1
+    unit = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-300)
+    want = []
+    for row in recs[:, :6]:
+        codes = row[row >= 0]
+        pairs = [(a, b) for a in codes for b in codes if a != b]
+        want.append(np.mean([1 - unit[a] @ unit[b] for a, b in pairs]) if pairs else 0.0)
+    assert intra_list_diversity(recs, vecs, 6) == pytest.approx(want)
+    assert intra_list_diversity(recs, sp.csr_matrix(vecs), 6) == pytest.approx(want)
+
+
 @settings(max_examples=50, deadline=None)
 @given(
     st.lists(st.integers(0, 30), min_size=1, max_size=15, unique=True),

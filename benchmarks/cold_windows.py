@@ -58,7 +58,7 @@ def build_windows(kind: str, seg: str, base: str, cold_base: str, n: int) -> lis
     from segrec.evaluate._config import EvalConfig
     from segrec.evaluate._protocol import make_split
     from segrec.evaluate._run import _build_phase, _context
-    from segrec.recommend._hybrid import HybridRecommender, _relevance
+    from segrec.recommend._hybrid import HybridRecommender, _rel_rows
 
     spec, events = DATASETS[kind]
     ds, _ = load_dataset(spec.format(root=SHARED))
@@ -70,17 +70,13 @@ def build_windows(kind: str, seg: str, base: str, cold_base: str, n: int) -> lis
     for tr, held in [(split.fit_dataset(), split.val), *split.earlier_windows(n)]:
         art = _build_phase(tr, cfg, [seg])
         ctx = _context(art, art.segmentations.get(seg), cfg)
-        h = HybridRecommender(base=base, cold_base=cold_base).fit(ctx)
-        cols = h.item_ids_.get_indexer(pd.Index(held.item_id.astype(str), dtype="object"))
-        users = pd.Index(held.user_id.astype(str), dtype="object")
-        codes = h.user_codes(users)
-        ok = (cols >= 0) & (codes >= 0)
-        hist = h.n_history_[np.maximum(codes, 0)]
-        ok[ok] = h.candidates_[cols[ok]] & (hist[ok] > 0) & (hist[ok] <= h.config.cold_max)
-        rel = pd.Series(cols[ok]).groupby(users[ok].to_numpy()).agg(lambda s: set(s.tolist()))
-        ids = list(rel.index)
-        parts = h.components(ids)
-        mask = h.mask(np.zeros((len(ids), len(h.item_ids_)), dtype=np.float32), ids)
+        h = HybridRecommender(base=base, cold_base=cold_base, tune_shortlist=None).fit(ctx)
+        ev = h._eval_set(held, K)  # the window's users as the hybrid tunes on them, all items
+        if ev is None:
+            continue
+        _, parts, mask, rel = ev
+        cold = np.flatnonzero(parts.n <= h.config.cold_max)
+        parts, mask, rel = parts.rows(cold), mask[cold], _rel_rows(rel, cold)
         ts = pd.to_datetime(tr.interactions.timestamp)
         first = ts.groupby(tr.interactions.item_id.astype(str).to_numpy()).min()
         age = ((ts.max() - first) / (ts.max() - ts.min())).reindex(h.item_ids_).fillna(1.0)
@@ -95,10 +91,10 @@ def build_windows(kind: str, seg: str, base: str, cold_base: str, n: int) -> lis
                 "item": {k: np.broadcast_to(v, mask.shape) for k, v in item.items()},
                 "mask": mask,
                 "ok": np.isfinite(mask) & h.candidates_[None, :],
-                "rel": _relevance(rel.to_list(), mask.shape[1], K),
+                "rel": rel,
             }
         )
-        print(f"window {len(out) - 1}: {len(ids)} cold users", file=sys.stderr, flush=True)
+        print(f"window {len(out) - 1}: {len(cold)} cold users", file=sys.stderr, flush=True)
     return out
 
 

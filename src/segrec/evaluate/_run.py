@@ -160,7 +160,7 @@ class _Evaluator:
         tune = getattr(rec, "tune", None)
         if callable(tune):  # models with cheap inner weights (hybrid) tune them on val here
             kw: dict[str, Any] = {"k": self.cfg.k}
-            if self.windows and "windows" in inspect.signature(tune).parameters:
+            if self.windows and _takes_windows(rec):
                 kw["windows"] = [
                     (
                         _context(
@@ -370,14 +370,18 @@ def run_evaluation(
     return res
 
 
+def _takes_windows(rec: Any) -> bool:
+    """Whether ``rec`` tunes on earlier validation windows (a ``tune(..., windows=)``)."""
+    tune = getattr(rec, "tune", None)
+    return callable(tune) and "windows" in inspect.signature(tune).parameters
+
+
 def _tunes_with_windows(factories: Mapping[str, RecommenderFactory] | None) -> bool:
     """Whether the hybrid of this run takes earlier validation windows when tuning."""
     try:
-        rec = _factory("hybrid", factories)()
+        return _takes_windows(_factory("hybrid", factories)())
     except (TypeError, UsageError):
         return False
-    tune = getattr(rec, "tune", None)
-    return callable(tune) and "windows" in inspect.signature(tune).parameters
 
 
 def _window_counts(ds: Dataset, held: pd.DataFrame) -> dict[str, Any]:

@@ -262,11 +262,7 @@ class HybridRecommender(ScoringRecommender):
     def _blend(
         self, parts: Parts, w: dict[str, float], cold_w: dict[str, float] | None = None
     ) -> np.ndarray:
-        weights = self._weights(parts.n, w)
-        out = np.zeros((len(parts.n), parts.z["personal"].shape[1]), dtype=np.float32)
-        for k, wk in weights.items():
-            if wk.any():
-                out += wk * parts.z[k]
+        out = _weighted_sum(parts, self._weights(parts.n, w))
         if cold_w is not None:
             cold = parts.n <= self.config.cold_max  # type: ignore[attr-defined]
             if cold.any():
@@ -421,7 +417,7 @@ class HybridRecommender(ScoringRecommender):
 
     def _window_sets(
         self, windows: Sequence[tuple[FitContext, pd.DataFrame]], k: int
-    ) -> list[tuple[Parts, np.ndarray, tuple[np.ndarray, np.ndarray]]]:
+    ) -> list[tuple[Parts, np.ndarray, Rel]]:
         """The cold users of each earlier window, scored by this configuration fitted on the
         window's own context."""
         out = []
@@ -439,7 +435,7 @@ class HybridRecommender(ScoringRecommender):
 
     def _tune_cold(
         self,
-        cold_sets: list[tuple[Parts, np.ndarray, tuple[np.ndarray, np.ndarray]]],
+        cold_sets: list[tuple[Parts, np.ndarray, Rel]],
         k: int,
         cold_grid: dict[str, list[float]] | None,
     ) -> tuple[dict[str, float], pd.DataFrame]:
@@ -478,12 +474,18 @@ class HybridRecommender(ScoringRecommender):
         return out
 
 
-def _cold_blend(parts: Parts, w: dict[str, float]) -> np.ndarray:
+def _weighted_sum(parts: Parts, weights: dict[str, Any]) -> np.ndarray:
+    """sum of weights[name] * z[name] over the named components; a weight is a number or a
+    per-user column, and zero weights are skipped."""
     out = np.zeros((len(parts.n), parts.z["personal"].shape[1]), dtype=np.float32)
-    for c in COLD_KEYS:
-        if w.get(c, 0.0):
-            out += w[c] * parts.z[c]
+    for name, w in weights.items():
+        if np.any(w):
+            out += w * parts.z[name]
     return out
+
+
+def _cold_blend(parts: Parts, w: dict[str, float]) -> np.ndarray:
+    return _weighted_sum(parts, {c: w.get(c, 0.0) for c in COLD_KEYS})
 
 
 def _relevance(rel: list[set[int]], n_items: int, k: int) -> Rel:
@@ -530,7 +532,7 @@ def _shortlist(
     return Parts(z, parts.n), sub_mask, (np.take_along_axis(full, cand, 1), idcg)
 
 
-def _ndcg(s: np.ndarray, rel: tuple[np.ndarray, np.ndarray], k: int) -> np.ndarray:
+def _ndcg(s: np.ndarray, rel: Rel, k: int) -> np.ndarray:
     """NDCG@k per user of scores ``s`` against ``rel`` (from :func:`_relevance`)."""
     mat, idcg = rel
     kk = min(k, s.shape[1])

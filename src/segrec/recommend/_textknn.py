@@ -112,9 +112,10 @@ class TextKNNRecommender(ScoringRecommender):
             s = self.vectors_[c] @ voters.T
             s[c[:, None] == self.voters_[None, :]] = 0.0  # not yourself
             s[~self.has_text_[c]] = 0.0
-            top = np.argpartition(-s, k - 1, axis=1)[:, :k] if k < s.shape[1] else None
-            if top is None:
-                top = np.tile(np.arange(s.shape[1]), (len(c), 1))
+            if k < s.shape[1]:
+                top = np.argpartition(-s, k - 1, axis=1)[:, :k]
+            else:  # every voter is a neighbour
+                top = np.broadcast_to(np.arange(s.shape[1]), s.shape)
             w = np.clip(np.take_along_axis(s, top, 1), 0.0, None)
             r = np.repeat(np.arange(start, start + len(c)), top.shape[1])
             rows.append(r)

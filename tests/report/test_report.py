@@ -68,6 +68,39 @@ def test_segment_cards_use_profiles_when_given(result: EvalResult) -> None:
     assert any({"tone", "budget", "strings", "drum"} & set(c["keywords"]) for c in cards)
 
 
+def test_segment_without_rule_says_so(result: EvalResult, tmp_path) -> None:
+    """A segment no branch of the rule tree ends in gets a note, not a silently missing
+    section, in segments.md and in the report's card."""
+    from segrec._pipeline import _profiles_for_report
+    from segrec.describe import SegmentProfiles
+
+    rule = {"if": "frequency > 3", "precision": 0.9, "coverage": 0.6}
+    size = {"size": 10, "share": 1 / 3}
+    profiles = SegmentProfiles(
+        [
+            {"segment_id": 0, "name": "Regulars", "rules": {"rules": [rule]}, **size},
+            {"segment_id": 1, "name": "Writers", "rules": {"rules": []}, **size},
+            {"segment_id": 2, "name": "Unexplained", "rules": {}, **size},  # no tree fitted
+        ],
+        {"explanations": {"fidelity": 0.57}},
+    )
+    md = profiles.to_markdown()
+    section = {s.split("\n", 1)[0]: s for s in md.split("## ")[1:]}
+    assert "if frequency > 3 (precision 90%, coverage 60%)" in section["0. Regulars"]
+    assert "- rules: none: no branch of the rule tree" in section["1. Writers"]
+    assert "57% of held-out users" in section["1. Writers"]
+    assert "rules" not in section["2. Unexplained"]
+
+    prof_map = _profiles_for_report(profiles)
+    assert prof_map[0]["rules_note"] is None and prof_map[2]["rules_note"] is None
+    assert prof_map[1]["rules"] == [] and "57%" in prof_map[1]["rules_note"]
+    html = write_report(result, tmp_path, prof_map).read_text()
+    card = html.split("<h3>Writers</h3>", 1)[1].split('<div class="card">', 1)[0]
+    assert "<b>Rules:</b>" in card and "no branch of the rule tree" in card
+    regulars = html.split("<h3>Regulars</h3>", 1)[1].split('<div class="card">', 1)[0]
+    assert "frequency &gt; 3 (precision 90%, covers 60% of members)" in regulars
+
+
 def test_markdown_lists_every_method(result: EvalResult) -> None:
     md = render_markdown(result)
     for name in result.methods:

@@ -9,7 +9,21 @@ from typing import Any
 
 from segrec._json import json_safe
 
-__all__ = ["SegmentProfiles"]
+__all__ = ["SegmentProfiles", "no_rule_note"]
+
+
+def no_rule_note(fidelity: float | None) -> str:
+    """What a segment's profile says when no branch of the rule tree ends in the segment (the
+    interpretable features do not single out its members)."""
+    fid = (
+        ""
+        if fidelity is None
+        else f"; the tree agrees with the segments on {fidelity:.0%} of held-out users"
+    )
+    return (
+        "none: no branch of the rule tree on interpretable features ends in this segment"
+        f"{fid}. Its keywords and reviews describe it better"
+    )
 
 
 def _num(v: Any, fmt: str = "{:.1f}") -> str:
@@ -87,11 +101,11 @@ class SegmentProfiles:
                 f"{dp['epsilon_spent']:.3g} of {dp['epsilon_budget']:.3g}."
             )
         for p in self.profiles:
-            lines += ["", *self._segment_md(p)]
+            lines += ["", *self._segment_md(p, fid)]
         return "\n".join(lines) + "\n"
 
     @staticmethod
-    def _segment_md(p: dict[str, Any]) -> list[str]:
+    def _segment_md(p: dict[str, Any], fidelity: float | None = None) -> list[str]:
         rfm = p.get("rfm", {})
         out = [
             f"## {p['segment_id']}. {p['name']}",
@@ -123,6 +137,8 @@ class SegmentProfiles:
                 f"  - if {r['if']} (precision {r['precision']:.0%}, coverage {r['coverage']:.0%})"
                 for r in rules
             ]
+        elif p.get("rules"):  # the tree was fitted but never predicts this segment
+            out.append(f"- rules: {no_rule_note(fidelity)}")
         if p.get("representative_reviews"):
             out.append("- representative reviews:")
             out += [f"  > {t}" for t in p["representative_reviews"]]

@@ -111,7 +111,7 @@ def segment_cards(
 ) -> list[dict[str, Any]]:
     """One card per segment: name, size, keywords, representative reviews, rules, top items.
 
-    ``profiles`` (segment id -> {"name", "keywords", "reviews", "rules"}, e.g. from
+    ``profiles`` (segment id -> {"name", "keywords", "reviews", "rules", "rules_note"}, e.g. from
     :mod:`segrec.describe`) overrides what is computed here from the training data.
     """
     assert result.artifacts is not None
@@ -132,6 +132,7 @@ def segment_cards(
                 "keywords": list(prof.get("keywords") or kw.get(s, [])),
                 "reviews": list(prof.get("reviews") or _reviews(ds, seg, s)),
                 "rules": list(prof.get("rules") or []),
+                "rules_note": prof.get("rules_note"),
                 "top_items": _top_items(ds, members),
             }
         )

@@ -134,6 +134,11 @@ def _cards_html(cards: list[dict[str, Any]]) -> str:
             f"<p><b>Keywords:</b> {escape(', '.join(map(str, c['keywords'])) or 'n/a')}</p>"
             f"<p><b>Top items:</b> {escape('; '.join(c['top_items']) or 'n/a')}</p>"
             + (f"<p><b>Rules:</b></p><ul>{rules}</ul>" if rules else "")
+            + (
+                f'<p><b>Rules:</b> <span class="muted">{escape(c["rules_note"])}.</span></p>'
+                if not rules and c.get("rules_note")
+                else ""
+            )
             + (f"<p><b>Representative reviews:</b></p>{rev}" if rev else "")
             + "</div>"
         )

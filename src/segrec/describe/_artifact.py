@@ -17,7 +17,7 @@ def no_rule_note(fidelity: float | None) -> str:
     interpretable features do not single out its members)."""
     fid = (
         ""
-        if fidelity is None
+        if fidelity is None or fidelity != fidelity  # unknown or NaN
         else f"; the tree agrees with the segments on {fidelity:.0%} of held-out users"
     )
     return (

@@ -134,6 +134,7 @@ def build_windows(kind: str, seg: str, base: str, cold_base: str, n: int) -> lis
         ds = ds.replace(interactions=ds.interactions[ds.interactions.event.isin(events)])
     cfg = EvalConfig(cold_windows=n)
     split = make_split(ds)
+    embedder = TextEmbedder(**cfg.features.get("embedder", {}))  # one model load for every window
     out = []
     for tr, held in [(split.fit_dataset(), split.val), *split.earlier_windows(n)]:
         art = _build_phase(tr, cfg, [seg])
@@ -144,9 +145,7 @@ def build_windows(kind: str, seg: str, base: str, cold_base: str, n: int) -> lis
             continue
         ids, parts, mask, rel = ev
         cold = np.flatnonzero(parts.n <= h.config.cold_max)
-        vectors = TextEmbedder(**cfg.features.get("embedder", {})).encode(
-            tr.texts.text.fillna("").tolist()
-        )
+        vectors = embedder.encode(tr.texts.text.fillna("").tolist())
         ridge = ridge_scores(tr, h, [ids[c] for c in cold], vectors)
         parts, mask, rel = parts.rows(cold), mask[cold], _rel_rows(rel, cold)
         ts = pd.to_datetime(tr.interactions.timestamp)

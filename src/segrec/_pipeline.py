@@ -36,9 +36,6 @@ def demo_config(**overrides: Any) -> EvalConfig:
 
 
 def _profiles_for_report(profiles: Any) -> dict[int, dict[str, Any]]:
-    from segrec.describe import no_rule_note
-
-    fidelity = profiles.meta.get("explanations", {}).get("fidelity")
     out: dict[int, dict[str, Any]] = {}
     for p in profiles.profiles:
         rule_block = p.get("rules") or {}
@@ -52,7 +49,7 @@ def _profiles_for_report(profiles: Any) -> dict[int, dict[str, Any]]:
             "keywords": p.get("keywords") or [],
             "reviews": p.get("representative_reviews") or [],
             "rules": rules,
-            "rules_note": None if rules or not rule_block else no_rule_note(fidelity),
+            "rules_note": profiles.rules_note(p),
         }
     return out
 

@@ -9,21 +9,7 @@ from typing import Any
 
 from segrec._json import json_safe
 
-__all__ = ["SegmentProfiles", "no_rule_note"]
-
-
-def no_rule_note(fidelity: float | None) -> str:
-    """What a segment's profile says when no branch of the rule tree ends in the segment (the
-    interpretable features do not single out its members)."""
-    fid = (
-        ""
-        if fidelity is None or fidelity != fidelity  # unknown or NaN
-        else f"; the tree agrees with the segments on {fidelity:.0%} of held-out users"
-    )
-    return (
-        "none: no branch of the rule tree on interpretable features ends in this segment"
-        f"{fid}. Its keywords and reviews describe it better"
-    )
+__all__ = ["SegmentProfiles"]
 
 
 def _num(v: Any, fmt: str = "{:.1f}") -> str:
@@ -54,6 +40,25 @@ class SegmentProfiles:
             if p["segment_id"] == segment_id:
                 return p
         raise KeyError(f"no published profile for segment {segment_id}")
+
+    def rules_note(self, profile: dict[str, Any]) -> str | None:
+        """What ``profile`` says instead of rules when the rule tree was fitted but no branch of
+        it ends in the segment (the interpretable features do not single out its members);
+        ``None`` when it has rules or no tree was fitted."""
+        block = profile.get("rules") or {}
+        if not block or block.get("rules"):
+            return None
+        fid = self.meta.get("explanations", {}).get("fidelity")
+        known = fid is not None and fid == fid  # not NaN
+        return (
+            "none: no branch of the rule tree on interpretable features ends in this segment"
+            + (
+                f"; the tree agrees with the segments on {fid:.0%} of held-out users"
+                if known
+                else ""
+            )
+            + ". Its keywords and reviews describe it better"
+        )
 
     @property
     def names(self) -> dict[int, str]:
@@ -101,11 +106,11 @@ class SegmentProfiles:
                 f"{dp['epsilon_spent']:.3g} of {dp['epsilon_budget']:.3g}."
             )
         for p in self.profiles:
-            lines += ["", *self._segment_md(p, fid)]
+            lines += ["", *self._segment_md(p, self.rules_note(p))]
         return "\n".join(lines) + "\n"
 
     @staticmethod
-    def _segment_md(p: dict[str, Any], fidelity: float | None = None) -> list[str]:
+    def _segment_md(p: dict[str, Any], rules_note: str | None = None) -> list[str]:
         rfm = p.get("rfm", {})
         out = [
             f"## {p['segment_id']}. {p['name']}",
@@ -137,8 +142,8 @@ class SegmentProfiles:
                 f"  - if {r['if']} (precision {r['precision']:.0%}, coverage {r['coverage']:.0%})"
                 for r in rules
             ]
-        elif p.get("rules"):  # the tree was fitted but never predicts this segment
-            out.append(f"- rules: {no_rule_note(fidelity)}")
+        elif rules_note:
+            out.append(f"- rules: {rules_note}")
         if p.get("representative_reviews"):
             out.append("- representative reviews:")
             out += [f"  > {t}" for t in p["representative_reviews"]]

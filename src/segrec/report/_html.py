@@ -128,17 +128,16 @@ def _cards_html(cards: list[dict[str, Any]]) -> str:
     for c in cards:
         rev = "".join(f"<blockquote>{escape(r[:300])}</blockquote>" for r in c["reviews"])
         rules = "".join(f"<li>{escape(str(r))}</li>" for r in c["rules"])
+        if rules:
+            rules = f"<p><b>Rules:</b></p><ul>{rules}</ul>"
+        elif c.get("rules_note"):
+            rules = f'<p><b>Rules:</b> <span class="muted">{escape(c["rules_note"])}.</span></p>'
         out.append(
             f'<div class="card"><h3>{escape(str(c["name"]))}</h3>'
             f'<div class="muted">segment {c["segment"]} · {c["size"]} users</div>'
             f"<p><b>Keywords:</b> {escape(', '.join(map(str, c['keywords'])) or 'n/a')}</p>"
             f"<p><b>Top items:</b> {escape('; '.join(c['top_items']) or 'n/a')}</p>"
-            + (f"<p><b>Rules:</b></p><ul>{rules}</ul>" if rules else "")
-            + (
-                f'<p><b>Rules:</b> <span class="muted">{escape(c["rules_note"])}.</span></p>'
-                if not rules and c.get("rules_note")
-                else ""
-            )
+            + rules
             + (f"<p><b>Representative reviews:</b></p>{rev}" if rev else "")
             + "</div>"
         )

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from segrec._progress import enable_progress_bars
-from segrec.diagnostics import MissingExtraError, UsageError
+from segrec.diagnostics import MissingExtraError, SegrecWarning, UsageError
 
 app = typer.Typer(
     name="segrec",
@@ -36,6 +37,24 @@ DatasetOpt = Annotated[
         help="KIND:PATH, e.g. movielens:ml-100k, amazon:reviews.json.gz, synthetic:users=2000,seed=7",
     ),
 ]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="Sentence encoder: minilm (default), mpnet/large (see `segrec models list`) or a "
+        "local model folder.",
+    ),
+]
+
+
+def with_embedder(cfg: Any, **options: Any) -> Any:
+    """``cfg`` (an EvalConfig) with the given text embedder options (those not None) set."""
+    options = {k: v for k, v in options.items() if v is not None}
+    if not options:
+        return cfg
+    feats = dict(cfg.features)
+    feats["embedder"] = {**dict(feats.get("embedder") or {}), **options}
+    return cfg.model_copy(update={"features": feats})
 
 
 @app.callback()
@@ -69,8 +88,26 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+def _one_line_warnings() -> None:
+    """segrec's own warnings print as one ``warning: ...`` line, each distinct message once
+    (a run builds features for several periods, and would otherwise repeat the same fallback
+    with a source line); other libraries' warnings keep Python's format."""
+    seen: set[str] = set()
+    default = warnings.showwarning
+
+    def show(message: Any, category: Any, filename: str, lineno: int, *a: Any, **k: Any) -> None:
+        if not issubclass(category, SegrecWarning):
+            default(message, category, filename, lineno, *a, **k)
+        elif str(message) not in seen:
+            seen.add(str(message))
+            typer.echo(f"warning: {message}", err=True)
+
+    warnings.showwarning = show
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``segrec`` command."""
+    _one_line_warnings()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     # segrec draws its own progress bars; the model loader's per-weight bar is noise here.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")

@@ -1,3 +1,3 @@
 """Imports every command module so their decorators register with the app."""
 
-from segrec.cli import _data, _embed, _evaluate, _run, _segment, _synth  # noqa: F401
+from segrec.cli import _data, _embed, _evaluate, _models, _run, _segment, _synth  # noqa: F401

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from segrec.cli._app import DatasetOpt, app
+from segrec.cli._app import DatasetOpt, ModelOpt, app
 
 
 @app.command("embed")
@@ -20,9 +20,7 @@ def embed(
             "--backend", help="auto, sentence-transformers, hf, onnx-int8, bf16, tfidf-svd"
         ),
     ] = "auto",
-    model: Annotated[
-        str | None, typer.Option("--model", help="Local model folder (default: all-MiniLM-L6-v2).")
-    ] = None,
+    model: ModelOpt = None,
     pooling: Annotated[
         str, typer.Option("--pooling", help="User pooling: mean, recency, rating.")
     ] = "mean",

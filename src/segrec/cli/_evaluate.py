@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from segrec.cli._app import DatasetOpt, app
+from segrec.cli._app import DatasetOpt, ModelOpt, app, with_embedder
 
 
 def method_lines(methods: dict[str, dict[str, Any]], k: int) -> list[str]:
@@ -44,11 +44,13 @@ def evaluate(
     report: Annotated[
         Path | None, typer.Option("--report", help="Also write report.html and summary.md here.")
     ] = None,
+    model: ModelOpt = None,
 ) -> None:
     """Evaluate baselines, segment-aware recommenders and segmentations on one dataset."""
     from segrec.data import load_dataset
     from segrec.diagnostics import UsageError
     from segrec.evaluate import EvalConfig, run_evaluation
+    from segrec.features import resolve_model
 
     if protocol is not None and protocol not in ("v1", "llo"):
         raise UsageError(f"--protocol {protocol!r} is not known; expected 'v1' or 'llo'")
@@ -59,6 +61,9 @@ def evaluate(
         cfg = EvalConfig.from_toml(config, **overrides)
     else:
         cfg = EvalConfig(**{a: b for a, b in overrides.items() if b is not None})
+    cfg = with_embedder(cfg, model=model)
+    if model is not None:
+        resolve_model(model)  # a missing model stops here, before any work
     ds, _ = load_dataset(dataset)
     res = run_evaluation(ds, cfg)
     res.save(out)

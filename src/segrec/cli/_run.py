@@ -7,22 +7,24 @@ from typing import Annotated
 
 import typer
 
-from segrec.cli._app import DatasetOpt, app
+from segrec.cli._app import DatasetOpt, ModelOpt, app, with_embedder
 from segrec.cli._evaluate import method_lines
 
 DEMO_DATASET = "synthetic:users=2000,seed=7"
 
 
-def _run(dataset: str, out: Path, config: Path | None, backend: str | None) -> None:
+def _run(
+    dataset: str, out: Path, config: Path | None, backend: str | None, model: str | None
+) -> None:
     from segrec._pipeline import run_pipeline
     from segrec.data import load_dataset
     from segrec.evaluate import EvalConfig
+    from segrec.features import resolve_model
 
     cfg = EvalConfig.from_toml(config) if config is not None else EvalConfig()
-    if backend is not None:
-        feats = dict(cfg.features)
-        feats["embedder"] = {**dict(feats.get("embedder") or {}), "backend": backend}
-        cfg = cfg.model_copy(update={"features": feats})
+    cfg = with_embedder(cfg, backend=backend, model=model)
+    if model is not None:
+        resolve_model(model)  # a missing model stops here, before any work
     ds, report = load_dataset(dataset)
     typer.echo(f"{ds.summary()} (read {report.read:,}, rejected {report.rejected:,})")
     res = run_pipeline(ds, out, cfg)
@@ -57,9 +59,10 @@ def run(
     ),
     config: ConfigOpt = None,
     backend: BackendOpt = None,
+    model: ModelOpt = None,
 ) -> None:
     """Load, build features, segment, profile, recommend, evaluate; write report.html."""
-    _run(dataset, out, config, backend)
+    _run(dataset, out, config, backend, model)
 
 
 @app.command("demo")
@@ -69,6 +72,7 @@ def demo(
     ),
     config: ConfigOpt = None,
     backend: BackendOpt = None,
+    model: ModelOpt = None,
 ) -> None:
     """The whole chain on the built-in synthetic shop (2,000 users, seed 7)."""
-    _run(DEMO_DATASET, out, config, backend)
+    _run(DEMO_DATASET, out, config, backend, model)

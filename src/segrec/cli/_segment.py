@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from segrec.cli._app import DatasetOpt, app
+from segrec.cli._app import DatasetOpt, ModelOpt, app
 from segrec.diagnostics import UsageError
 
 _log = logging.getLogger(__name__)
@@ -47,12 +47,14 @@ def _segmenter_options(method: str, k: str, random_state: int, labels: Path | No
     return opts
 
 
-def build_features(ds: Any, blocks: list[str], backend: str, random_state: int) -> Any:
+def build_features(
+    ds: Any, blocks: list[str], backend: str, random_state: int, model: str | None = None
+) -> Any:
     """UserFeatures with the requested blocks (the graph block from GCN embeddings)."""
     from segrec.features._fusion import build_user_features
     from segrec.features._text import TextEmbedder
 
-    embedder = TextEmbedder(backend=backend) if "text" in blocks else None
+    embedder = TextEmbedder(backend=backend, model=model) if "text" in blocks else None
     feats = build_user_features(ds, embedder, text="text" in blocks, behavior="behavior" in blocks)
     if "graph" in blocks:
         from segrec.graph import graph_embeddings
@@ -78,6 +80,7 @@ def segment(
         Path | None, typer.Option("--labels", help="CSV/Parquet user_id,segment (tree/forest)")
     ] = None,
     backend: Annotated[str, typer.Option("--backend", help="text embedder backend")] = "auto",
+    model: ModelOpt = None,
     random_state: Annotated[int, typer.Option("--random-state")] = 0,
     min_size: Annotated[int, typer.Option("--min-size", help="smallest published segment")] = 10,
     suppress: Annotated[
@@ -104,7 +107,7 @@ def segment(
     if dp_mechanism not in ("laplace", "gaussian"):
         raise UsageError(f"--dp-mechanism {dp_mechanism!r}: expected laplace or gaussian")
     ds, _ = load_dataset(dataset)
-    feats = build_features(ds, blocks, backend, random_state)
+    feats = build_features(ds, blocks, backend, random_state, model)
     seg = get_segmenter(method, **opts).fit(feats, ds)
     describer = SegmentDescriber(
         DescribeConfig(

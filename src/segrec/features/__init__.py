@@ -16,6 +16,7 @@ from segrec.features._behavior import (
 from segrec.features._cache import EmbeddingCache, default_cache_dir
 from segrec.features._fusion import FeatureFusion, FusionConfig, build_user_features
 from segrec.features._gate import accuracy_gate, gate_sample
+from segrec.features._models import MODELS, install_model, models_dir, resolve_model
 from segrec.features._profiles import (
     TextProfiles,
     item_embeddings,
@@ -28,6 +29,7 @@ from segrec.features._user_features import UserFeatures
 
 __all__ = [
     "BACKENDS",
+    "MODELS",
     "RFM_SEGMENTS",
     "BehaviorConfig",
     "BehaviorFeaturizer",
@@ -45,9 +47,12 @@ __all__ = [
     "default_cache_dir",
     "default_model_path",
     "gate_sample",
+    "install_model",
     "item_embeddings",
     "item_texts",
+    "models_dir",
     "pool_by_user",
+    "resolve_model",
     "rfm_scores",
     "rfm_segments",
     "rfm_table",

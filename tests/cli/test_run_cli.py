@@ -51,6 +51,9 @@ def test_run_writes_report_segments_profiles_and_recommendations(tmp_path: Path)
         assert (out / name).is_file(), name
     res = json.loads((out / "results.json").read_text())
     assert {"pop", "ease", "hybrid"} <= set(res["methods"])
+    enc = res["protocol"]["text_encoder"]  # which encoder made the text vectors, and how fast
+    assert enc["backend"] == "tfidf-svd" and enc["n_texts"] > 0 and enc["texts_per_s"] > 0
+    assert f"Text encoder: {enc['model']} (tfidf-svd)." in (out / "summary.md").read_text()
     assert res["dataset"]["n_test_users"] > 0
     seg = pd.read_parquet(out / "segments.parquet")
     assert list(seg.columns[:3]) == ["user_id", "segment_id", "strength"]
@@ -90,3 +93,27 @@ def test_method_lines_say_na_where_no_user_is_behind_a_figure() -> None:
     lines = method_lines(methods, 10)
     assert len(lines) == 2 and "ease" in lines[0]  # best first, variants left out
     assert lines[0].endswith("cold    n/a") and lines[1].endswith("cold 0.0000")
+
+
+def test_segrec_warnings_print_once_as_one_line(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    recwarn: pytest.WarningsRecorder,
+) -> None:
+    import warnings
+
+    from segrec.cli._app import _one_line_warnings
+    from segrec.diagnostics import FallbackWarning
+
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)  # restored afterwards
+    _one_line_warnings()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")  # what a reset warning registry amounts to
+        for _ in range(3):  # e.g. one text embedder per evaluation period
+            warnings.warn("int8 failed the gate; using bf16", FallbackWarning, stacklevel=1)
+        warnings.warn("some library chatter", DeprecationWarning, stacklevel=1)
+    err = capsys.readouterr().err
+    assert err.count("warning: int8 failed the gate; using bf16\n") == 1
+    assert "FallbackWarning" not in err
+    # other libraries' warnings go on to Python's own handler (here pytest's recorder)
+    assert [str(w.message) for w in recwarn.list] == ["some library chatter"]

@@ -54,6 +54,13 @@ class EvalResult:
     def warnings(self) -> list[str]:
         return list(self.protocol.get("warnings", []))
 
+    @property
+    def encoder_line(self) -> str | None:
+        """'all-mpnet-base-v2@<revision> (bf16)' for the report, or None without text vectors
+        (why a faster backend was not used is in ``protocol["text_encoder"]["fallback"]``)."""
+        enc = self.protocol.get("text_encoder")
+        return f"{enc.get('model')} ({enc.get('backend')})" if enc else None
+
     @classmethod
     def assemble(
         cls,
@@ -89,6 +96,7 @@ class EvalResult:
             "random_state": cfg.random_state,
             "hybrid_segmentation": hybrid_seg,
             "features": cfg.features,
+            "text_encoder": text_encoder(final),
             "warnings": warns,
             "skipped": skipped,
             "timings_s": timings,
@@ -154,3 +162,14 @@ def _warnings(counts: dict[str, Any], min_users: int) -> list[str]:
     if w < min_users:
         out.append(f"warm-user comparisons rest on only {w} warm test users (< {min_users})")
     return out
+
+
+def text_encoder(art: Any) -> dict[str, Any] | None:
+    """Which sentence encoder and backend made the final phase's text vectors (from the
+    embedder's stats), or None when the run used no transformer text vectors."""
+    feats = getattr(art, "features", None)
+    stats = feats.meta.get("text_embedding") if feats is not None else None
+    if not stats:
+        return None
+    keys = ("model", "backend", "fallback", "n_texts", "n_embedded", "texts_per_s", "max_tokens")
+    return {k: stats.get(k) for k in keys}

@@ -202,12 +202,14 @@ def render_html(
     skipped = "".join(
         f"<li>{escape(a)}: {escape(b)}</li>" for a, b in res.protocol.get("skipped", {}).items()
     )
+    enc = f" · text encoder: {escape(res.encoder_line)}" if res.encoder_line else ""
+    fallback = (res.protocol.get("text_encoder") or {}).get("fallback")
     return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>{escape(title)}</title><style>{_CSS}</style></head><body>
 <h1>{escape(title)}</h1>
 <p class="muted">protocol <b>{escape(str(res.protocol["name"]))}</b> · K={k} ·
 {d.get("n_test_users")} test users ({d.get("n_cold_users")} cold) ·
-hybrid segmentation: {escape(str(hseg))}</p>{warns}
+hybrid segmentation: {escape(str(hseg))}{enc}</p>{warns}
 <h2>Which method recommends best?</h2>{chart}{_methods_table(res, k)}
 <h2>Cold and warm users</h2>{cw}
 <h2>Is the difference real?</h2>{_significance(res)}
@@ -216,6 +218,7 @@ hybrid segmentation: {escape(str(hseg))}</p>{warns}
 <h2>Map of users</h2>{map_html or "<p class='muted'>n/a</p>"}
 <h2>Segments</h2>{cards_html or "<p class='muted'>n/a</p>"}
 <h2>Data and run</h2><p class="muted">{counts}</p>
+{f'<p class="muted">text encoder: {escape(fallback)}</p>' if fallback else ""}
 {f"<p>Skipped:</p><ul>{skipped}</ul>" if skipped else ""}
 <p class="muted">timings (s): {escape(str(res.protocol.get("timings_s")))}</p>
 </body></html>"""
@@ -233,6 +236,12 @@ def render_markdown(res: EvalResult) -> str:
         f"({d.get('n_cold_users')} cold, {d.get('n_warm_users')} warm).",
         "",
     ]
+    if res.encoder_line:
+        fallback = res.protocol["text_encoder"].get("fallback")
+        lines[-1:] = [
+            f"Text encoder: {res.encoder_line}" + (f"; {fallback}." if fallback else "."),
+            "",
+        ]
     lines += [f"> **Warning:** {w}" for w in res.warnings]
     lines += [
         "",

@@ -28,6 +28,9 @@ command line (those the evaluation picked, see ``results.json`` -> methods.hybri
         --cold-base als
     .venv/bin/python benchmarks/cold_windows.py synthetic --segmentation gnn --base itemknn \\
         --cold-base itemknn
+
+``--config FILE`` takes the evaluation settings of ``segrec evaluate`` (TOML), for example
+``[features.embedder]`` ``model = "large"`` for the large sentence encoder.
 """
 
 from __future__ import annotations
@@ -120,7 +123,9 @@ def ridge_scores(tr: Any, h: Any, users: list[str], vectors: np.ndarray) -> list
     return out
 
 
-def build_windows(kind: str, seg: str, base: str, cold_base: str, n: int) -> list[Window]:
+def build_windows(
+    kind: str, seg: str, base: str, cold_base: str, n: int, config: str | None = None
+) -> list[Window]:
     from segrec.data import load_dataset
     from segrec.evaluate._config import EvalConfig
     from segrec.evaluate._protocol import make_split
@@ -132,7 +137,7 @@ def build_windows(kind: str, seg: str, base: str, cold_base: str, n: int) -> lis
     ds, _ = load_dataset(spec.format(root=SHARED))
     if events:
         ds = ds.replace(interactions=ds.interactions[ds.interactions.event.isin(events)])
-    cfg = EvalConfig(cold_windows=n)
+    cfg = EvalConfig.from_toml(config, cold_windows=n) if config else EvalConfig(cold_windows=n)
     split = make_split(ds)
     embedder = TextEmbedder(**cfg.features.get("embedder", {}))  # one model load for every window
     out = []
@@ -244,11 +249,14 @@ def main() -> int:
     ap.add_argument("--base", default="pop")
     ap.add_argument("--cold-base", default="pop")
     ap.add_argument("--windows", type=int, default=3, help="earlier windows besides validation")
+    ap.add_argument("--config", help="evaluation settings (TOML), as for segrec evaluate")
     args = ap.parse_args()
     if args.dataset != "synthetic" and not (SHARED / "datasets").is_dir():
         print(f"skipped: no shared datasets at {SHARED / 'datasets'}", file=sys.stderr)
         return 0
-    wins = build_windows(args.dataset, args.segmentation, args.base, args.cold_base, args.windows)
+    wins = build_windows(
+        args.dataset, args.segmentation, args.base, args.cold_base, args.windows, args.config
+    )
     methods: dict[str, Callable[[list[Window]], Scorer]] = {
         "popularity": lambda train: lambda w: w["z"]["pop"],
         "grid": grid_choice(),

@@ -9,6 +9,7 @@ fastest run counts; the peer runs that many times before and after the backends 
 run of all is the baseline. Not a timed test::
 
     .venv/bin/python benchmarks/embed.py --n 1000 --json embed.json
+    .venv/bin/python benchmarks/embed.py --model large --backends bf16 --repeat 1  # the large encoder
 """
 
 from __future__ import annotations
@@ -132,6 +133,7 @@ def run_corpus(
     cache: Path,
     peer_model: object,
     repeat: int = 3,
+    model: str | None = None,
 ) -> list[dict]:
     """Every config is timed ``repeat`` times and its fastest run counts (as ``timeit`` does);
     the peer runs ``repeat`` times before and ``repeat`` times after the backends, and its
@@ -164,13 +166,13 @@ def run_corpus(
         }
     )
     for b in backends:
-        TextEmbedder(backend=b, use_cache=False, cache_dir=str(cache)).encode(
+        TextEmbedder(backend=b, model=model, use_cache=False, cache_dir=str(cache)).encode(
             ["warm-up sentence one", "and a second one"]
         )  # export, gate, first-call costs
         runs, st, v, mem_peak = [], {}, None, 0
         for _ in range(repeat):
             shutil.rmtree(cache / "embeddings", ignore_errors=True)  # cold text cache
-            emb = TextEmbedder(backend=b, cache_dir=str(cache))
+            emb = TextEmbedder(backend=b, model=model, cache_dir=str(cache))
             emb.backend  # noqa: B018  (load / export / gate before timing)
             with PeakRSS() as mem:
                 v = emb.encode(texts)
@@ -257,13 +259,14 @@ def main() -> None:
     ap.add_argument(
         "--repeat", type=int, default=3, help="timed runs per config (the fastest counts)"
     )
+    ap.add_argument("--model", default=None, help="minilm (default), mpnet/large or a folder")
     args = ap.parse_args()
 
     from sentence_transformers import SentenceTransformer
 
-    from segrec.features import default_model_path
+    from segrec.features import resolve_model
 
-    peer = SentenceTransformer(str(default_model_path()), device="cpu")
+    peer = SentenceTransformer(str(resolve_model(args.model)), device="cpu")
     backends = [b for b in args.backends.split(",") if b]
     cache = Path(tempfile.mkdtemp(prefix="segrec-bench-"))
     rows: list[dict] = []
@@ -278,7 +281,7 @@ def main() -> None:
             continue
         words = np.mean([len(t.split()) for t in texts])
         print(f"{corpus}: {len(texts)} unique texts, mean {words:.0f} words", flush=True)
-        rows += run_corpus(corpus, texts, backends, cache, peer, args.repeat)
+        rows += run_corpus(corpus, texts, backends, cache, peer, args.repeat, args.model)
         print(markdown([r for r in rows if r["corpus"] == corpus]), flush=True)
     import torch
 

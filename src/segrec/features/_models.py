@@ -48,7 +48,7 @@ MODELS: dict[str, ModelSpec] = {
     ),
     "mpnet": ModelSpec(
         "all-mpnet-base-v2",
-        "BERT-base-sized, 12 layers; better text signals, about 8x slower on CPU",
+        "BERT-base-sized, 12 layers; better text signals, about 10x slower on CPU",
         768,
         zip_sha256="eb8d12eec2a0b6d694094f5085192a5eae2f244f90b90d8a11015498c8e9c0da",
     ),

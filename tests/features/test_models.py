@@ -114,6 +114,20 @@ def test_cli_stops_before_any_work_when_the_model_is_missing(tmp_path: Path) -> 
     assert "error: model 'large' (all-mpnet-base-v2) is not installed" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists()
+    cfg = tmp_path / "eval.toml"  # the same check when the config file names the model
+    cfg.write_text('[features.embedder]\nmodel = "mpnet"\n')
+    argv = ["evaluate", "--dataset", "synthetic:users=50", "--config", str(cfg)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "segrec", *argv, "--out", str(tmp_path / "r.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert proc.returncode == 2 and "model 'mpnet' (all-mpnet-base-v2) is not installed" in (
+        proc.stderr
+    )
+    assert not (tmp_path / "r.json").exists()
     listing = subprocess.run(
         [sys.executable, "-m", "segrec", "models", "list"],
         capture_output=True,

@@ -48,13 +48,21 @@ ModelOpt = Annotated[
 
 
 def with_embedder(cfg: Any, **options: Any) -> Any:
-    """``cfg`` (an EvalConfig) with the given text embedder options (those not None) set."""
+    """``cfg`` (an EvalConfig) with the given text embedder options (those not None) set.
+
+    A named or local model (from the options or the config file) must exist: a missing one
+    stops the command here, before any data is read."""
+    from segrec.features import resolve_model
+
     options = {k: v for k, v in options.items() if v is not None}
-    if not options:
-        return cfg
-    feats = dict(cfg.features)
-    feats["embedder"] = {**dict(feats.get("embedder") or {}), **options}
-    return cfg.model_copy(update={"features": feats})
+    if options:
+        feats = dict(cfg.features)
+        feats["embedder"] = {**dict(feats.get("embedder") or {}), **options}
+        cfg = cfg.model_copy(update={"features": feats})
+    model = (cfg.features.get("embedder") or {}).get("model")
+    if model is not None:
+        resolve_model(model)
+    return cfg
 
 
 @app.callback()

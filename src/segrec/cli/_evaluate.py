@@ -50,7 +50,6 @@ def evaluate(
     from segrec.data import load_dataset
     from segrec.diagnostics import UsageError
     from segrec.evaluate import EvalConfig, run_evaluation
-    from segrec.features import resolve_model
 
     if protocol is not None and protocol not in ("v1", "llo"):
         raise UsageError(f"--protocol {protocol!r} is not known; expected 'v1' or 'llo'")
@@ -62,8 +61,6 @@ def evaluate(
     else:
         cfg = EvalConfig(**{a: b for a, b in overrides.items() if b is not None})
     cfg = with_embedder(cfg, model=model)
-    if model is not None:
-        resolve_model(model)  # a missing model stops here, before any work
     ds, _ = load_dataset(dataset)
     res = run_evaluation(ds, cfg)
     res.save(out)

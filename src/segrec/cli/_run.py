@@ -19,12 +19,9 @@ def _run(
     from segrec._pipeline import run_pipeline
     from segrec.data import load_dataset
     from segrec.evaluate import EvalConfig
-    from segrec.features import resolve_model
 
     cfg = EvalConfig.from_toml(config) if config is not None else EvalConfig()
     cfg = with_embedder(cfg, backend=backend, model=model)
-    if model is not None:
-        resolve_model(model)  # a missing model stops here, before any work
     ds, report = load_dataset(dataset)
     typer.echo(f"{ds.summary()} (read {report.read:,}, rejected {report.rejected:,})")
     res = run_pipeline(ds, out, cfg)

@@ -30,7 +30,7 @@ def list_models() -> None:
         except (UsageError, ImportError) as exc:
             where = f"not installed ({str(exc).split(';')[-1].strip()})"
         label = name + (f" ({', '.join(aliases)})" if aliases else "")
-        typer.echo(f"{label:<20} {spec.dim:>4}-d  {spec.about}\n{'':<20} {where}")
+        typer.echo(f"{label:<18} {spec.dim}-d, {spec.about}\n{'':<18} {where}")
 
 
 @models_app.command("install")

@@ -27,8 +27,8 @@ def list_models() -> None:
         aliases = [a for a, n in ALIASES.items() if n == name]
         try:
             where = f"installed: {resolve_model(name)}"
-        except (UsageError, ImportError) as exc:
-            where = f"not installed ({str(exc).split(';')[-1].strip()})"
+        except (UsageError, ImportError) as exc:  # the message says how to install it
+            where = str(exc)
         label = name + (f" ({', '.join(aliases)})" if aliases else "")
         typer.echo(f"{label:<18} {spec.dim}-d, {spec.about}\n{'':<18} {where}")
 

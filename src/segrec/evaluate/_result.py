@@ -56,10 +56,14 @@ class EvalResult:
 
     @property
     def encoder_line(self) -> str | None:
-        """'all-mpnet-base-v2@<revision> (bf16)' for the report, or None without text vectors
-        (why a faster backend was not used is in ``protocol["text_encoder"]["fallback"]``)."""
+        """'all-mpnet-base-v2@<revision> (bf16)' for the report, or None without text vectors."""
         enc = self.protocol.get("text_encoder")
         return f"{enc.get('model')} ({enc.get('backend')})" if enc else None
+
+    @property
+    def encoder_fallback(self) -> str | None:
+        """Why a faster text backend was not used (None when none was passed over)."""
+        return (self.protocol.get("text_encoder") or {}).get("fallback")
 
     @classmethod
     def assemble(

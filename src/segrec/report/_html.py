@@ -203,7 +203,7 @@ def render_html(
         f"<li>{escape(a)}: {escape(b)}</li>" for a, b in res.protocol.get("skipped", {}).items()
     )
     enc = f" · text encoder: {escape(res.encoder_line)}" if res.encoder_line else ""
-    fallback = (res.protocol.get("text_encoder") or {}).get("fallback")
+    fallback = res.encoder_fallback
     return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>{escape(title)}</title><style>{_CSS}</style></head><body>
 <h1>{escape(title)}</h1>
@@ -237,7 +237,7 @@ def render_markdown(res: EvalResult) -> str:
         "",
     ]
     if res.encoder_line:
-        fallback = res.protocol["text_encoder"].get("fallback")
+        fallback = res.encoder_fallback
         lines[-1:] = [
             f"Text encoder: {res.encoder_line}" + (f"; {fallback}." if fallback else "."),
             "",

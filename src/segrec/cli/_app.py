@@ -23,10 +23,13 @@ app = typer.Typer(
     name="segrec",
     help="Find user segments from what users write and how they behave; recommend and evaluate.",
     no_args_is_help=True,
+    rich_markup_mode="markdown",
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-data_app = typer.Typer(help="Load, check and generate datasets.", no_args_is_help=True)
+data_app = typer.Typer(
+    help="Load, check and generate datasets.", no_args_is_help=True, rich_markup_mode="markdown"
+)
 app.add_typer(data_app, name="data")
 
 DatasetOpt = Annotated[

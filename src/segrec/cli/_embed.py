@@ -28,8 +28,10 @@ def embed(
         Path | None, typer.Option("--cache-dir", help="Embedding cache folder.")
     ] = None,
 ) -> None:
-    """Embed every text of a dataset and pool per user; writes text_embeddings.parquet and
-    user_embeddings.parquet to --out."""
+    """Embed every text of a dataset and pool the vectors per user.
+
+    Writes text_embeddings.parquet and user_embeddings.parquet to --out.
+    """
     import numpy as np
     import pandas as pd
 

@@ -12,6 +12,7 @@ from segrec.cli._app import app
 models_app = typer.Typer(
     help="Sentence encoders known by name (--model NAME): list them, install the large one.",
     no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 app.add_typer(models_app, name="models")
 

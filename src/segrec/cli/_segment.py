@@ -74,14 +74,18 @@ def segment(
     features: Annotated[str, typer.Option("--features", help="text,behavior[,graph]")] = (
         "text,behavior"
     ),
-    method: Annotated[str, typer.Option("--method", help="|".join(_METHODS))] = "kmeans",
+    method: Annotated[
+        str, typer.Option("--method", help="One of: " + ", ".join(_METHODS))
+    ] = "kmeans",
     k: Annotated[str, typer.Option("--k", help="auto or a number of segments")] = "auto",
     labels: Annotated[
         Path | None, typer.Option("--labels", help="CSV/Parquet user_id,segment (tree/forest)")
     ] = None,
     backend: Annotated[str, typer.Option("--backend", help="text embedder backend")] = "auto",
     model: ModelOpt = None,
-    random_state: Annotated[int, typer.Option("--random-state")] = 0,
+    random_state: Annotated[
+        int, typer.Option("--random-state", help="Seed: the same seed gives the same segments.")
+    ] = 0,
     min_size: Annotated[int, typer.Option("--min-size", help="smallest published segment")] = 10,
     suppress: Annotated[
         bool, typer.Option("--suppress-small", help="drop small segments instead of merging")
@@ -96,8 +100,10 @@ def segment(
         bool, typer.Option("--llm", help="names/descriptions from SEGREC_LLM_* endpoint")
     ] = False,
 ) -> None:
-    """Segment users; write segments.parquet (user_id, segment_id, strength), profiles.json
-    and segments.md to --out."""
+    """Segment users and describe each segment.
+
+    Writes segments.parquet (user_id, segment_id, strength), profiles.json, segments.md.
+    """
     from segrec.data import load_dataset
     from segrec.describe import DescribeConfig, SegmentDescriber
     from segrec.segment import get_segmenter

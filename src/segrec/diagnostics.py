@@ -15,6 +15,7 @@ __all__ = [
     "SegrecError",
     "SegrecWarning",
     "UsageError",
+    "explain_invalid",
 ]
 
 
@@ -63,3 +64,40 @@ def require(module: str, extra: str, purpose: str = ""):  # type: ignore[no-unty
         return importlib.import_module(module)
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise MissingExtraError(extra, module, purpose) from exc
+
+
+def explain_invalid(exc: Exception, model: type | None = None, limit: int = 3) -> str:
+    """One readable line for a pydantic ``ValidationError`` (other exceptions: ``str(exc)``).
+
+    Each problem reads ``field=value: what is wrong``; an unknown key lists the keys ``model``
+    (a pydantic model class) accepts at that place, so a misspelt setting names its fix.
+    """
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return str(exc)
+    parts = []
+    for err in errors()[:limit]:
+        loc = [str(x) for x in err.get("loc", ())]
+        name = ".".join(loc) or "settings"
+        if err.get("type") == "extra_forbidden":
+            known = _fields_at(model, loc[:-1])
+            hint = f" (known: {', '.join(known)})" if known else ""
+            parts.append(f"unknown setting '{name}'{hint}")
+            continue
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        value = err.get("input")
+        shown = "" if isinstance(value, dict) or err.get("type") == "missing" else f"={value!r}"
+        parts.append(f"{name}{shown}: {msg}")
+    more = len(errors()) - limit
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def _fields_at(model: type | None, path: list[str]) -> list[str]:
+    """The field names of the pydantic model reached from ``model`` along ``path``."""
+    for key in path:
+        field = getattr(model, "model_fields", {}).get(key)
+        ann = getattr(field, "annotation", None)
+        # ``X | None`` and the like: the first member that is a model
+        members = [ann, *getattr(ann, "__args__", ())]
+        model = next((m for m in members if hasattr(m, "model_fields")), None)
+    return sorted(getattr(model, "model_fields", {}) or [])

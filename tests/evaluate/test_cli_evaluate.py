@@ -68,3 +68,26 @@ def test_evaluate_rejects_bad_protocol(tmp_path: Path, capsys) -> None:
         )
     assert exc.value.code == 2
     assert "protocol" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        # a misspelt key names the keys that exist
+        ("methds = ['pop']\n", "unknown setting 'methds' (known: baselines, budget"),
+        # a bad value names the field, the value and the rule
+        ("k = 0\n", "k=0: Input should be greater than or equal to 1"),
+        ("[evaluate]\nbudget = 'many'\n", "budget='many'"),
+    ],
+)
+def test_evaluate_config_mistakes_read_as_one_line(
+    tmp_path: Path, capsys, toml: str, expected: str
+) -> None:
+    cfg = tmp_path / "eval.toml"
+    cfg.write_text(toml)
+    with pytest.raises(SystemExit) as exc:
+        main(["evaluate", "--dataset", "synthetic:users=50,seed=1", "--config", str(cfg)])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    assert f"--config {cfg}: invalid evaluation settings: {expected}" in err
+    assert "pydantic" not in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

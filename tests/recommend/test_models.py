@@ -138,3 +138,10 @@ def test_reasons_kinds(ctx):
     assert all(r == "popular with Tone seekers" for r in seg.reasons[0])
     txt = get_recommender("content").fit(ctx).recommend([u], k=3)
     assert any("wrote about" in r for r in txt.reasons[0])
+
+
+def test_bad_params_name_field_value_and_known_keys():
+    with pytest.raises(UsageError, match=r"l2=-1\.0: Input should be greater"):
+        get_recommender("ease", l2=-1.0)
+    with pytest.raises(UsageError, match=r"unknown setting 'lambda' \(known: .*l2"):
+        get_recommender("ease", **{"lambda": 3.0})

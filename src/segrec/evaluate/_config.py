@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from segrec.diagnostics import UsageError
+from segrec.diagnostics import UsageError, explain_invalid
 
 __all__ = ["DEFAULT_GRIDS", "DEFAULT_METHODS", "EvalConfig"]
 
@@ -155,4 +155,6 @@ class EvalConfig(BaseModel):
         try:
             return cls(**raw)
         except ValidationError as exc:
-            raise UsageError(f"--config {p}: invalid evaluation settings: {exc}") from exc
+            raise UsageError(
+                f"--config {p}: invalid evaluation settings: {explain_invalid(exc, cls)}"
+            ) from None

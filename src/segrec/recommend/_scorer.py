@@ -16,9 +16,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from segrec.diagnostics import UsageError
+from segrec.diagnostics import UsageError, explain_invalid
 from segrec.recommend._base import FitContext, RecLists
 
 __all__ = ["ScoringRecommender", "top_k"]
@@ -84,8 +84,11 @@ class ScoringRecommender:
         if config is None:
             try:
                 config = self.config_class(**kwargs)
-            except Exception as exc:  # pydantic ValidationError -> one clear usage error
-                raise UsageError(f"recommender '{self.name}': invalid parameters: {exc}") from exc
+            except ValidationError as exc:
+                raise UsageError(
+                    f"recommender '{self.name}': invalid parameters: "
+                    f"{explain_invalid(exc, self.config_class)}"
+                ) from None
         self.config = config
         self.ctx_: FitContext | None = None
 

@@ -15,7 +15,7 @@ from segrec.data._dataset import Dataset
 from segrec.data.synthetic._block import generate_block
 from segrec.data.synthetic._personas import PERSONAS
 from segrec.data.synthetic._world import BLOCK_USERS, SyntheticConfig, World, build_world
-from segrec.diagnostics import UsageError
+from segrec.diagnostics import UsageError, explain_invalid
 
 __all__ = ["generate", "iter_blocks", "make_config", "synthetic_meta", "truth_series"]
 
@@ -30,12 +30,9 @@ def make_config(config: SyntheticConfig | None = None, **kwargs: Any) -> Synthet
             return SyntheticConfig(**merged) if kwargs else config
         return SyntheticConfig(**kwargs)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        name = ".".join(str(x) for x in err["loc"]) or "config"
-        msg = str(err["msg"]).removeprefix("Value error, ")
         raise UsageError(
-            f"synthetic: {name}={kwargs.get(name)!r} is invalid: {msg}; "
-            f"see SyntheticConfig for the accepted values"
+            f"synthetic: {explain_invalid(exc, SyntheticConfig)}; "
+            "see SyntheticConfig for the accepted values"
         ) from None
 
 

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from segrec._progress import enable_progress_bars
-from segrec.diagnostics import MissingExtraError, SegrecWarning, UsageError
+from segrec.diagnostics import MissingExtraError, SegrecWarning, UsageError, explain_invalid
 
 app = typer.Typer(
     name="segrec",
@@ -132,6 +133,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except FileNotFoundError as exc:
         typer.echo(f"error: {exc.filename}: no such file; check the path", err=True)
+        sys.exit(2)
+    except ValidationError as exc:
+        # settings that reached a pydantic model unchecked: still the user's own values
+        logging.getLogger("segrec").debug("invalid settings", exc_info=exc)
+        typer.echo(f"error: invalid settings for {exc.title}: {explain_invalid(exc)}", err=True)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import inspect
 import tomllib
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from segrec.diagnostics import UsageError, explain_invalid
 
-__all__ = ["DEFAULT_GRIDS", "DEFAULT_METHODS", "EvalConfig"]
+__all__ = ["DEFAULT_GRIDS", "DEFAULT_METHODS", "SEGMENTATIONS", "EvalConfig"]
+
+#: every segmentation the evaluation can build (see :mod:`segrec.evaluate._segmentations`)
+SEGMENTATIONS = ("random", "rfm", "behavior", "text", "graph", "fused", "gnn", "demographic")
+#: segmentations built from the user features by a segmenter of :mod:`segrec.segment`; the
+#: others take no options except ``behavior``'s ``k``
+_FEATURE_SEGMENTATIONS = ("text", "graph", "fused", "gnn")
 
 BASELINES = ("pop", "itemknn", "als", "bpr", "ease", "lightgcn")
 #: ``pop:trending`` (popularity with recency weights, the hybrid's ``recent`` component on its
@@ -88,18 +96,7 @@ class EvalConfig(BaseModel):
     baselines: list[str] = Field(default_factory=lambda: list(BASELINES))
     grids: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
     budget: int = Field(3, ge=1)
-    segmentations: list[str] = Field(
-        default_factory=lambda: [
-            "random",
-            "rfm",
-            "behavior",
-            "text",
-            "graph",
-            "fused",
-            "gnn",
-            "demographic",
-        ]
-    )
+    segmentations: list[str] = Field(default_factory=lambda: list(SEGMENTATIONS))
     segment_methods: list[str] = Field(default_factory=lambda: ["segment_pop", "hybrid"])
     hybrid_segmentation: str | None = None
     segmentation_preference: list[str] = Field(
@@ -140,6 +137,60 @@ class EvalConfig(BaseModel):
     def cutoffs(self) -> list[int]:
         return sorted({self.k, *self.extra_k})
 
+    def check(self, recommenders: Collection[str] = ()) -> EvalConfig:
+        """``self``, once every name and option is known to be usable; otherwise a
+        :class:`UsageError` naming the setting, the value and the fix. Cheap (nothing is fitted),
+        so callers run it before any data is read. ``recommenders``: names of custom recommender
+        factories, accepted as methods without a check of their options."""
+        from segrec.features import TextEmbedderConfig, build_user_features
+        from segrec.graph import graph_embeddings
+        from segrec.recommend import available_recommenders, get_recommender
+        from segrec.segment import get_segmenter
+
+        known = set(available_recommenders()) | set(recommenders)
+        for field in ("methods", "baselines", "segment_methods"):
+            for m in getattr(self, field):
+                if m.split(":", 1)[0] not in known:
+                    raise UsageError(
+                        f"{field}: unknown method {m!r}; expected one of {sorted(known)}"
+                    )
+        for field in ("segmentations", "segment_k_for", "segmentation_preference"):
+            for s in getattr(self, field):
+                if s not in SEGMENTATIONS:
+                    raise UsageError(
+                        f"{field}: unknown segmentation {s!r}; expected one of "
+                        f"{list(SEGMENTATIONS)}"
+                    )
+        if self.hybrid_segmentation not in (None, *self.segmentations):
+            raise UsageError(
+                f"hybrid_segmentation={self.hybrid_segmentation!r} is not one of the "
+                f"segmentations built ({self.segmentations}); add it there or leave it unset"
+            )
+        for method, cands in self.grids.items():
+            base = method.split(":", 1)[0]
+            for i, cand in enumerate([] if base in recommenders else cands):
+                _built(f"grids.{method}[{i}]", get_recommender, method, **cand)
+        for name, params in self.segmentation_params.items():
+            where = f"segmentation_params.{name}"
+            if name not in SEGMENTATIONS:
+                raise UsageError(
+                    f"{where}: unknown segmentation; expected one of {list(SEGMENTATIONS)}"
+                )
+            if name in _FEATURE_SEGMENTATIONS:
+                p = dict(params)
+                algo = "gnn" if name == "gnn" else p.pop("segmenter", "kmeans")
+                _built(where, get_segmenter, algo, **p)
+            elif set(params) - ({"k"} if name == "behavior" else set()):
+                takes = "only k" if name == "behavior" else "no options"
+                raise UsageError(f"{where}: {sorted(params)} given, but {name} takes {takes}")
+        feats = dict(self.features)
+        emb = feats.pop("embedder", None)
+        if isinstance(emb, dict):
+            _built("features.embedder", TextEmbedderConfig, **emb)
+        _check_keywords("features", feats, build_user_features, {"ds", "text_vectors", "blocks"})
+        _check_keywords("graph", self.graph or {}, graph_embeddings, {"dataset", "features"})
+        return self
+
     @classmethod
     def from_toml(cls, path: str | Path, **overrides: Any) -> EvalConfig:
         """Read ``path`` (a TOML file; keys as the fields, optionally under ``[evaluate]``)."""
@@ -153,8 +204,41 @@ class EvalConfig(BaseModel):
         raw = raw.get("evaluate", raw)
         raw.update({k: v for k, v in overrides.items() if v is not None})
         try:
-            return cls(**raw)
+            cfg = cls(**raw)
         except ValidationError as exc:
             raise UsageError(
                 f"--config {p}: invalid evaluation settings: {explain_invalid(exc, cls)}"
             ) from None
+        try:
+            return cfg.check()
+        except UsageError as exc:
+            raise UsageError(f"--config {p}: invalid evaluation settings: {exc}") from None
+
+
+def _built(where: str, build: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Call ``build`` (a constructor); its complaint becomes a UsageError naming ``where``."""
+    try:
+        build(*args, **kwargs)
+    except ValidationError as exc:
+        model = build if isinstance(build, type) else None
+        raise UsageError(f"{where}: {explain_invalid(exc, model)}") from None
+    except UsageError as exc:
+        raise UsageError(f"{where}: {exc}") from None
+
+
+def _check_keywords(
+    where: str, options: dict[str, Any], func: Callable[..., Any], internal: set[str]
+) -> None:
+    """Every key of ``options`` is a keyword of ``func`` (those in ``internal`` excepted) and
+    every value fits that keyword's annotation (constraints in ``Annotated`` included)."""
+    params = inspect.signature(func, eval_str=True).parameters
+    takes = sorted(set(params) - internal - {"random_state"})
+    unknown = sorted(set(options) - set(takes))
+    if unknown:
+        raise UsageError(f"{where}: unknown option(s) {unknown}; known: {', '.join(takes)}")
+    for key, value in options.items():
+        try:
+            TypeAdapter(params[key].annotation).validate_python(value, strict=True)
+        except ValidationError as exc:
+            msg = explain_invalid(exc).split(": ", 1)[-1]
+            raise UsageError(f"{where}.{key}={value!r}: {msg}") from None

@@ -264,6 +264,7 @@ def run_evaluation(
     if config is not None and overrides:
         config = config.model_copy(update=overrides)
     cfg = config if config is not None else EvalConfig(**overrides)
+    cfg.check(recommenders or ())
     t0 = time.perf_counter()
     if cfg.events is not None:
         keep = dataset.interactions.event.astype(str).isin(cfg.events).to_numpy()

@@ -19,6 +19,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from segrec.data import Dataset
+from segrec.evaluate._config import SEGMENTATIONS
 from segrec.features import UserFeatures
 from segrec.segment import Segmentation
 
@@ -37,8 +38,6 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
-
-SEGMENTATIONS = ("random", "rfm", "behavior", "text", "graph", "fused", "gnn", "demographic")
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -156,7 +156,7 @@ def build_user_features(
     text_vectors: np.ndarray | None = None,
     item_fallback: bool = True,
     blocks: dict[str, np.ndarray | pd.DataFrame] | None = None,
-    n_categories: int = 10,
+    n_categories: Annotated[int, Field(ge=1)] = 10,
 ) -> UserFeatures:
     """Build ``UserFeatures`` with blocks ``text`` and ``behavior`` (plus precomputed ``blocks``).
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
+from pydantic import Field
 
 from segrec.data import Dataset
 from segrec.features import UserFeatures
@@ -17,13 +20,13 @@ def graph_embeddings(
     dataset: Dataset,
     features: UserFeatures | None = None,
     *,
-    dim: int = 64,
-    epochs: int = 20,
+    dim: Annotated[int, Field(ge=1)] = 64,
+    epochs: Annotated[int, Field(ge=0)] = 20,
     random_state: int = 0,
     use_social: bool = True,
     use_coint: bool = True,
-    topk: int = 20,
-    threshold: float = 0.05,
+    topk: Annotated[int, Field(ge=1)] = 20,
+    threshold: Annotated[float, Field(ge=0.0)] = 0.05,
 ) -> UserFeatures:
     """GCN user vectors (block ``"graph"``) over the user graph of ``dataset``.
 

@@ -7,9 +7,9 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from segrec.diagnostics import UsageError
+from segrec.diagnostics import UsageError, explain_invalid
 from segrec.features import UserFeatures
 from segrec.segment._fuse import as_matrix, make_fusion
 from segrec.segment._quality import external_agreement, internal_quality
@@ -94,7 +94,15 @@ class BaseSegmenter:
     def __init__(self, config: SegmenterConfig | None = None, **kwargs: Any) -> None:
         if config is not None and kwargs:
             raise UsageError("pass either a config object or keyword options, not both")
-        self.config = config if config is not None else self.config_class(**kwargs)
+        if config is None:
+            try:
+                config = self.config_class(**kwargs)
+            except ValidationError as exc:
+                raise UsageError(
+                    f"segmenter '{self.name}': invalid options: "
+                    f"{explain_invalid(exc, self.config_class)}"
+                ) from None
+        self.config = config
 
     # -- fusion -------------------------------------------------------------------------------
     def _to_matrix(self, features: UserFeatures | np.ndarray, fit: bool) -> np.ndarray:

@@ -193,6 +193,9 @@ def test_amazon_2018_variants_are_deduplicated_and_meta_unescaped(tmp_path: Path
     kinds = ds.texts.groupby(ds.texts.kind.astype(str)).size().to_dict()
     assert kinds == {"review": 2, "summary": 3}  # U2's empty review text rejected
     assert rep.tables["texts"].rejected == 1
+    # the quarantine names the source field of the empty text, not a generic "text"
+    (bad_text,) = [r for r in _quarantine(q) if r["table"] == "texts"]
+    assert (bad_text["line"], bad_text["field"]) == (4, "reviewText")
     items = ds.items.set_index(ds.items.item_id.astype(str))
     assert items.loc["A1", "title"] == "Strings & Things"
     assert items.loc["A1", "brand"] == "D&R"

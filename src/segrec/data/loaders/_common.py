@@ -83,12 +83,16 @@ class RowCheck:
         self.bad = np.zeros(n, dtype=bool)
         self._why: dict[int, tuple[str, str, Any]] = {}
 
-    def fail(self, mask: np.ndarray, field: str, reason: str, values: Any = None) -> None:
-        """Mark rows in ``mask`` bad (rows already bad keep their first reason)."""
+    def fail(
+        self, mask: np.ndarray, field: str | np.ndarray, reason: str, values: Any = None
+    ) -> None:
+        """Mark rows in ``mask`` bad (rows already bad keep their first reason). ``field`` is
+        one name, or one per row where rows come from different source fields."""
         new = np.flatnonzero(np.asarray(mask, dtype=bool) & ~self.bad)
         vals = None if values is None else np.asarray(values, dtype=object)
         for k in new:
-            self._why[int(k)] = (field, reason, None if vals is None else vals[k])
+            name = field if isinstance(field, str) else str(field[k])
+            self._why[int(k)] = (name, reason, None if vals is None else vals[k])
         self.bad[new] = True
 
     def ids(self, col: str, values: pd.Series | None = None) -> pd.Series:
@@ -252,15 +256,18 @@ def text_limit(options: dict[str, str]) -> int:
     return limit
 
 
-def text_checks(chk: RowCheck, raw_text: pd.Series, options: dict[str, str]) -> pd.Series:
-    """Reject non-string, empty and too long texts in ``chk``; returns the cleaned texts."""
+def text_checks(
+    chk: RowCheck, raw_text: pd.Series, options: dict[str, str], field: str | np.ndarray = "text"
+) -> pd.Series:
+    """Reject non-string, empty and too long texts in ``chk``; returns the cleaned texts.
+    ``field``: the source field named in the quarantine (one, or one per row)."""
     wrong = raw_text.map(lambda v: v is not None and not isinstance(v, str)).to_numpy(bool)
-    chk.fail(wrong, "text", "text is not a string", raw_text)
+    chk.fail(wrong, field, "text is not a string", raw_text)
     text, n_ctrl = clean_texts(raw_text)
-    chk.fail((text == "").to_numpy(), "text", "empty text")
+    chk.fail((text == "").to_numpy(), field, "empty text")
     lens = text.str.len().to_numpy()
     limit = text_limit(options)
-    chk.fail(lens > limit, "text", f"text longer than {limit:,} characters", lens)
+    chk.fail(lens > limit, field, f"text longer than {limit:,} characters", lens)
     rep = chk.report.cleaning
     rep["control_chars_removed"] = rep.get("control_chars_removed", 0) + n_ctrl
     return text
@@ -285,10 +292,12 @@ def finish_texts(
     positions: np.ndarray,
     report: LoadReport,
     options: dict[str, str],
+    field: str | np.ndarray = "text",
 ) -> pd.DataFrame:
     """Validate, clean and PII-scrub text rows derived from ``rows`` (table ``texts``).
 
-    ``positions`` maps each text to the source row it came from (for line numbers and raw).
+    ``positions`` maps each text to the source row it came from (for line numbers and raw);
+    ``field`` names the source field of each text in the quarantine (see :func:`text_checks`).
     """
     if not len(frame):
         return empty_table("texts")
@@ -300,7 +309,7 @@ def finish_texts(
         [rows.raw[p] for p in positions],
     )
     chk = RowCheck(tr, report)
-    text = text_checks(chk, tr.frame["text"], options)
+    text = text_checks(chk, tr.frame["text"], options, field)
     good = chk.finish()
     out = tr.frame.iloc[good].assign(text=text.iloc[good].to_numpy())
     return scrub(out.reset_index(drop=True), report, options)

@@ -138,7 +138,8 @@ def _reviews(
             report.notes.append(f"{path.name}: '{k}' present in {n:,} reviews, not stored")
     inter = interactions_frame(rows, good, u, i, "review", timestamp=ts, rating=r)
     parts = []
-    for kind, col in (("review", "reviewText"), ("summary", "summary")):
+    fields = {"review": "reviewText", "summary": "summary"}
+    for kind, col in fields.items():
         parts.append(
             pd.DataFrame(
                 {
@@ -152,7 +153,14 @@ def _reviews(
             )
         )
     t = pd.concat(parts, ignore_index=True).sort_values(["_pos", "kind"], kind="stable")
-    texts = finish_texts(t.drop(columns="_pos"), rows, t["_pos"].to_numpy(), report, options)
+    texts = finish_texts(
+        t.drop(columns="_pos"),
+        rows,
+        t["_pos"].to_numpy(),
+        report,
+        options,
+        field=t["kind"].map(fields).to_numpy(),
+    )
     return inter, texts
 
 

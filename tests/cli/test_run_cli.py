@@ -117,3 +117,25 @@ def test_segrec_warnings_print_once_as_one_line(
     assert "FallbackWarning" not in err
     # other libraries' warnings go on to Python's own handler (here pytest's recorder)
     assert [str(w.message) for w in recwarn.list] == ["some library chatter"]
+
+
+def test_logged_warnings_read_like_the_cli_s_own_and_name_the_module_with_v() -> None:
+    import logging
+
+    from segrec.cli._app import _TerminalFormatter
+
+    rec = logging.LogRecord(
+        "segrec.evaluate._run",
+        logging.WARNING,
+        __file__,
+        1,
+        "segmentation %r skipped",
+        ("x",),
+        None,
+    )
+    assert _TerminalFormatter(0).format(rec) == "warning: segmentation 'x' skipped"
+    assert _TerminalFormatter(1).format(rec) == (
+        "WARNING segrec.evaluate._run: segmentation 'x' skipped"
+    )
+    rec.levelno, rec.levelname = logging.INFO, "INFO"
+    assert _TerminalFormatter(0).format(rec).startswith("INFO segrec.evaluate._run: ")

@@ -84,7 +84,7 @@ def _global(
     root.setLevel(min(level, logging.INFO) if log_file else level)
     handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(level)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_TerminalFormatter(verbose))
     root.handlers = [handler]
     if log_file is not None:
         fh = logging.FileHandler(log_file)
@@ -92,6 +92,20 @@ def _global(
         fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(fh)
     enable_progress_bars(not no_progress and sys.stderr.isatty())
+
+
+class _TerminalFormatter(logging.Formatter):
+    """Warnings and errors read like the CLI's own ``warning: ...`` lines; the logger's name is
+    shown only with ``-v`` (where INFO/DEBUG lines from many modules interleave)."""
+
+    def __init__(self, verbose: int) -> None:
+        super().__init__("%(levelname)s %(name)s: %(message)s")
+        self.verbose = verbose
+
+    def format(self, record: logging.LogRecord) -> str:
+        if self.verbose or record.levelno < logging.WARNING or record.exc_info:
+            return super().format(record)
+        return f"{record.levelname.lower()}: {record.getMessage()}"
 
 
 def fail(message: str) -> typer.Exit:

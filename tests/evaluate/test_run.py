@@ -115,6 +115,10 @@ def test_segment_fairness_is_max_minus_min(result: EvalResult) -> None:
     vals = [p["ndcg@10"] for p in row["per_segment"] if p["segment"] >= 0]
     assert row["fairness"]["gap"] == pytest.approx(max(vals) - min(vals))
     assert row["fairness"]["ratio"] == pytest.approx(min(vals) / max(vals))
+    # each segment's mean carries its own bootstrap interval (segments are small)
+    cis = [p["ndcg@10_ci"] for p in row["per_segment"]]
+    assert all(lo <= p["ndcg@10"] <= hi for p, (lo, hi) in zip(row["per_segment"], cis))
+    assert any(hi > lo for lo, hi in cis)
 
 
 def test_features_come_from_training_period_only(result: EvalResult) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from segrec.evaluate._stats import paired_test
+from segrec.evaluate._stats import bootstrap_ci, paired_test
 
 if TYPE_CHECKING:
     from segrec.evaluate._config import EvalConfig
@@ -27,13 +27,22 @@ __all__ = [
 
 
 def per_segment(
-    per_user: pd.DataFrame, seg: Segmentation, metric: str, min_users: int = 1
+    per_user: pd.DataFrame,
+    seg: Segmentation,
+    metric: str,
+    min_users: int = 1,
+    n_boot: int = 0,
+    random_state: int = 0,
 ) -> pd.DataFrame:
     """Mean ``metric`` per segment over the test users (users the segmentation does not cover
-    form segment -1). Columns: segment, name, n, mean."""
+    form segment -1). Columns: segment, name, n, mean, and with ``n_boot`` > 0 the bootstrap
+    95% interval of each segment's mean (``lo``, ``hi``; its users resampled)."""
     lab = seg.series().reindex(per_user.index).fillna(-1).astype(int)
     g = per_user[metric].groupby(lab.to_numpy())
     df = pd.DataFrame({"n": g.size(), "mean": g.mean()}).rename_axis("segment").reset_index()
+    if n_boot > 0:
+        cis = [bootstrap_ci(v.to_numpy(), n_boot, random_state=random_state) for _, v in g]
+        df["lo"], df["hi"] = [c[0] for c in cis], [c[1] for c in cis]
     df["name"] = [
         seg.names.get(int(s), f"segment {s}") if s >= 0 else "unassigned" for s in df.segment
     ]
@@ -155,7 +164,9 @@ def compare_segmentations(
             run = runs.get(f"{m}:{name}")
             if run is None:
                 continue
-            table = per_segment(run.per_user, seg, metric, cfg.min_segment_users)
+            table = per_segment(
+                run.per_user, seg, metric, cfg.min_segment_users, cfg.n_bootstrap, cfg.random_state
+            )
             row[m] = {
                 metric: run.summary.get(metric),
                 f"{metric}_ci": run.summary.get(f"{metric}_ci"),
@@ -167,6 +178,7 @@ def compare_segmentations(
                         "name": str(r["name"]),
                         "n": int(r["n"]),
                         metric: float(r["mean"]),
+                        f"{metric}_ci": [float(r["lo"]), float(r["hi"])],
                     }
                     for _, r in table.iterrows()
                 ],

@@ -7,6 +7,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from segrec.evaluate import EvalResult
 from segrec.report._cards import segment_cards, user_map
 from segrec.report._svg import bar_chart, grouped_bars, scatter
@@ -184,19 +186,23 @@ def render_html(
     arts = res.artifacts
     if hseg and arts is not None and hseg in arts.segmentations:
         seg = arts.segmentations[hseg]
+        # the profiles' readable names where the segmenter gave none ("segment 3")
+        names = {
+            int(c): (profiles or {}).get(int(c), {}).get("name") or seg.names.get(int(c), f"{c}")
+            for c in np.unique(seg.labels)
+        }
         row = res.segmentations.get(hseg, {}).get("hybrid") or {}
         ps = row.get("per_segment", [])
         if ps:
             fair_html = bar_chart(
-                [p["name"] for p in ps],
+                [f"{names.get(p['segment'], p['name'])} ({p['n']})" for p in ps],
                 [p[m] for p in ps],
-                title=f"hybrid {m} per {hseg} segment (fairness)",
+                [p.get(f"{m}_ci") for p in ps],
+                title=f"hybrid {m} per {hseg} segment, 95% CI (test users in brackets)",
             )
         um = user_map(res, seg)
         if um is not None:
-            map_html = scatter(
-                um[0], um[1], seg.names, f"Users (PCA of features) by {hseg} segment"
-            )
+            map_html = scatter(um[0], um[1], names, f"Users (PCA of features) by {hseg} segment")
         cards_html = _cards_html(segment_cards(res, seg, profiles))
     counts = ", ".join(f"{escape(a)}: {b}" for a, b in d.items() if isinstance(b, int | str))
     skipped = "".join(

@@ -57,9 +57,10 @@ def bar_chart(
     for i, (lab, v) in enumerate(zip(labels, vals, strict=True)):
         y = 26 + i * row
         color = "#e15759" if lab in highlight else "#4e79a7"
+        shown = str(lab) if len(str(lab)) <= 28 else str(lab)[:27] + "…"  # fits left of the bars
         parts.append(
             f'<text x="{left - 6}" y="{y + 14}" font-size="12" text-anchor="end">'
-            f"{escape(str(lab))}</text>"
+            f"{escape(shown)}</text>"
         )
         parts.append(
             f'<rect x="{left}" y="{y + 3}" width="{v * scale:.1f}" height="{row - 8}" '

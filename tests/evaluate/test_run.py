@@ -117,7 +117,9 @@ def test_segment_fairness_is_max_minus_min(result: EvalResult) -> None:
     assert row["fairness"]["ratio"] == pytest.approx(min(vals) / max(vals))
     # each segment's mean carries its own bootstrap interval (segments are small)
     cis = [p["ndcg@10_ci"] for p in row["per_segment"]]
-    assert all(lo <= p["ndcg@10"] <= hi for p, (lo, hi) in zip(row["per_segment"], cis))
+    assert all(
+        lo <= p["ndcg@10"] <= hi for p, (lo, hi) in zip(row["per_segment"], cis, strict=True)
+    )
     assert any(hi > lo for lo, hi in cis)
 
 

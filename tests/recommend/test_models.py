@@ -145,3 +145,57 @@ def test_bad_params_name_field_value_and_known_keys():
         get_recommender("ease", l2=-1.0)
     with pytest.raises(UsageError, match=r"unknown setting 'lambda' \(known: .*l2"):
         get_recommender("ease", **{"lambda": 3.0})
+
+
+def test_strategy_tune_gives_a_segment_its_own_model_and_carries_it_to_new_ids(ctx):
+    from dataclasses import replace
+
+    from segrec.recommend import PopRecommender
+
+    users = [str(u) for u in ctx.train.user_ids]
+    group = {u: int(u[1:]) % 3 for u in users}
+    # held out: groups 0 and 1 choose an unseen item of their own group (the segment's list
+    # finds it); group 2 chooses the globally most popular unseen item (popularity finds it)
+    own = SegmentPopRecommender(shrinkage=0.0).fit(ctx).recommend(users, k=1, reasons=False)
+    top = PopRecommender().fit(ctx).recommend(users, k=1, reasons=False)
+    val = pd.DataFrame(
+        {
+            "user_id": users,
+            "item_id": [
+                (t if group[u] == 2 else o)[0]
+                for u, o, t in zip(users, own.items, top.items, strict=True)
+            ],
+        }
+    )
+    rec = SegmentStrategyRecommender(
+        candidates=[{"model": "segment_pop", "params": {"shrinkage": 0.0}}, {"model": "pop"}],
+        min_val_users=10,
+    ).tune(ctx, val, k=5)
+    # popularity wins over all users (it is perfect on group 2 and fair on group 0), so it is
+    # the default; groups 0 and 1 gain more than 10% with their segment's list
+    sp = "segment_pop(shrinkage=0.0)"
+    assert rec.params()["chosen"] == {"-1": "pop()", "0": sp, "1": sp}
+    table = rec.tuning_.set_index(["segment", "candidate"])["val_ndcg@5"]
+    assert table[(2, "pop()")] == pytest.approx(1.0)
+    assert table[(1, sp)] > 1.1 * table[(1, "pop()")]
+
+    # refit on a segmentation whose ids changed: groups 0, 1, 2 now carry ids 5, 6, 7
+    seg = ctx.segmentation
+    relabelled = replace(seg, labels=np.array([{0: 5, 1: 6, 2: 7}[int(x)] for x in seg.labels]))
+    rec.fit(replace(ctx, segmentation=relabelled, cache={}))
+    assert rec.params()["chosen"] == {"-1": "pop()", "5": sp, "6": sp}
+    g1 = [u for u in users if group[u] == 1]
+    got = rec.recommend(g1, k=3, reasons=False).items
+    want = SegmentPopRecommender(shrinkage=0.0).fit(ctx).recommend(g1, k=3, reasons=False).items
+    assert all(a.tolist() == b.tolist() for a, b in zip(got, want, strict=True))
+
+
+def test_strategy_gives_no_own_rule_where_the_default_is_best(ctx):
+    users = [str(u) for u in ctx.train.user_ids]
+    own = SegmentPopRecommender(shrinkage=0.0).fit(ctx).recommend(users, k=1, reasons=False)
+    val = pd.DataFrame({"user_id": users, "item_id": [o[0] for o in own.items]})
+    rec = SegmentStrategyRecommender(
+        candidates=[{"model": "pop"}, {"model": "segment_pop", "params": {"shrinkage": 0.0}}],
+        min_val_users=10,
+    ).tune(ctx, val, k=5)
+    assert rec.params()["chosen"] == {"-1": "segment_pop(shrinkage=0.0)"}

@@ -27,7 +27,15 @@ BASELINES = ("pop", "itemknn", "als", "bpr", "ease", "lightgcn")
 #: ``social`` (what the user's friends chose; datasets with user-user ties only) likewise shows
 #: how much of the hybrid's cold lift the friends' component carries on its own, and
 #: ``textknn`` (what the users who write most like the user chose) the text neighbours' part.
-DEFAULT_METHODS = (*BASELINES, "pop:trending", "social", "textknn", "content", "hybrid")
+DEFAULT_METHODS = (
+    *BASELINES,
+    "pop:trending",
+    "social",
+    "textknn",
+    "content",
+    "segment_strategy",
+    "hybrid",
+)
 #: default rows that need what a dataset may lack (user-user ties, user text): where it is
 #: missing they are skipped without a warning, the reason kept in ``protocol.skipped``
 DATA_DEPENDENT = ("social", "textknn")
@@ -54,8 +62,10 @@ DEFAULT_GRIDS: dict[str, list[dict[str, Any]]] = {
     "lightgcn": [{}],
     "content": [{"history_weight": 0.5}, {"history_weight": 0.2}, {"history_weight": 0.8}],
     "segment_pop": [{"shrinkage": 50.0}, {"shrinkage": 10.0}, {"shrinkage": 200.0}],
-    # hybrid: by default the best `budget` baselines by validation NDCG (see run_evaluation)
+    # hybrid and segment_strategy: by default built from the best `budget` baselines by
+    # validation NDCG (see run_evaluation)
     "hybrid": [{}],
+    "segment_strategy": [{}],
 }
 
 

@@ -316,7 +316,7 @@ def run_evaluation(
             _log.warning("segmentation %r skipped: %s", name, reason)
     t = time.perf_counter()
     built = [s for s in seg_names if s in final.segmentations]
-    for name in [m for m in cfg.methods if m != "hybrid"]:
+    for name in [m for m in cfg.methods if m not in _ON_HYBRID_SEGMENTS]:
         if name != "segment_pop":
             _try_run(ev, runs, skipped, name, name, recommenders, None)
     # segment_pop on every segmentation first: the hybrid's segmentation is picked on validation
@@ -334,6 +334,18 @@ def run_evaluation(
     if "hybrid" in cfg.methods:
         hybrid_grid = _hybrid_grid(cfg, runs, recommenders)
         _try_run(ev, runs, skipped, "hybrid", "hybrid", recommenders, hybrid_seg, hybrid_grid)
+    if "segment_strategy" in cfg.methods:
+        grid = _strategy_grid(cfg, runs, recommenders, hybrid_seg, final.dataset)
+        _try_run(
+            ev,
+            runs,
+            skipped,
+            "segment_strategy",
+            "segment_strategy",
+            recommenders,
+            hybrid_seg,
+            grid,
+        )
     if "hybrid" in cfg.segment_methods:
         for s in built:
             key = f"hybrid:{s}"
@@ -437,6 +449,44 @@ def _add_per_segment(
         }
 
 
+#: methods run on the segmentation the hybrid uses, once it is picked on validation
+_ON_HYBRID_SEGMENTS = ("hybrid", "segment_strategy")
+
+
+def _ranked_baselines(cfg: EvalConfig, runs: Mapping[str, MethodRun], col: str) -> list[str]:
+    """The baselines that ran, best validation ``col`` first."""
+    return sorted(
+        (b for b in cfg.baselines if b in runs and runs[b].summary.get(col) is not None),
+        key=lambda b: -runs[b].summary[col],
+    )
+
+
+def _strategy_grid(
+    cfg: EvalConfig,
+    runs: Mapping[str, MethodRun],
+    factories: Mapping[str, RecommenderFactory] | None,
+    seg_name: str | None,
+    train: Dataset,
+) -> list[dict[str, Any]] | None:
+    """One candidate set for ``segment_strategy``: ``segment_pop`` and the ``budget`` best
+    baselines, each with the parameters its own tuning chose, plus price-tier variants of the
+    first two when items have prices. Which rule each segment gets is tuned inside."""
+    if "segment_strategy" in cfg.grids or (
+        factories is not None and "segment_strategy" in factories
+    ):
+        return None
+    rules: list[dict[str, Any]] = []
+    sp_run = runs.get(f"segment_pop:{seg_name}")
+    if sp_run is not None:
+        rules.append({"model": "segment_pop", "params": dict(sp_run.summary["tuned_params"])})
+    for b in _ranked_baselines(cfg, runs, f"val_ndcg@{cfg.k}")[: cfg.budget]:
+        rules.append({"model": b, "params": dict(runs[b].summary["tuned_params"])})
+    items = train.items
+    if "price" in items and items.price.notna().sum() >= 3:
+        rules += [{**r, "price_tier": "auto"} for r in rules[:2]]
+    return [{"candidates": rules}] if rules else None
+
+
 def _hybrid_grid(
     cfg: EvalConfig,
     runs: Mapping[str, MethodRun],
@@ -447,17 +497,10 @@ def _hybrid_grid(
     if "hybrid" in cfg.grids or (factories is not None and "hybrid" in factories):
         return None
     col = f"val_ndcg@{cfg.k}"
-    ranked = sorted(
-        (b for b in cfg.baselines if b in runs and runs[b].summary.get(col) is not None),
-        key=lambda b: -runs[b].summary[col],
-    )
+    ranked = _ranked_baselines(cfg, runs, col)
     if not ranked:
         return None
-    cold_col = f"{col}_cold"
-    cold_ranked = sorted(
-        (b for b in ranked if runs[b].summary.get(cold_col) is not None),
-        key=lambda b: -runs[b].summary[cold_col],
-    )
+    cold_ranked = [b for b in _ranked_baselines(cfg, runs, f"{col}_cold") if b in ranked]
     cold = {}
     if cold_ranked:  # the baseline that did best on the cold validation users
         cb = cold_ranked[0]

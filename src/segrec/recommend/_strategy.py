@@ -1,4 +1,13 @@
-"""Per-segment strategies: which base model and which item filters each segment gets."""
+"""Per-segment strategies: which base model and which item filters each segment gets.
+
+Rules are given by hand (``segments``: segment id -> rule) or chosen on validation data by
+:meth:`SegmentStrategyRecommender.tune`: every rule of ``candidates`` is scored on the
+validation users; the best over all users becomes the default, and a segment with at least
+``min_val_users`` validation users gets its own best rule when that beats the default on its
+users by ``min_gain`` (relative). Segments are rebuilt when the model is refit on a longer
+period, so their ids change: each new segment takes the rule of the tuning segment most of its
+users belonged to.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +21,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from segrec.recommend._base import FitContext
-from segrec.recommend._scorer import ScoringRecommender
+from segrec.recommend._scorer import ScoringRecommender, top_k
 from segrec.recommend._segment import SegmentRule, _check_models, segment_labels
+from segrec.recommend._shared import shared_cache
 
 __all__ = ["SegmentRule", "SegmentStrategyConfig", "SegmentStrategyRecommender"]
 
@@ -29,6 +39,10 @@ class SegmentStrategyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     default: SegmentRule = Field(default_factory=SegmentRule)
     segments: dict[int, SegmentRule] = Field(default_factory=dict)
+    #: rules :meth:`SegmentStrategyRecommender.tune` chooses from (empty: keep the rules above)
+    candidates: list[SegmentRule] = Field(default_factory=list)
+    min_val_users: int = Field(30, ge=1)
+    min_gain: float = Field(0.1, ge=0.0)
 
 
 class SegmentStrategyRecommender(ScoringRecommender):
@@ -37,21 +51,28 @@ class SegmentStrategyRecommender(ScoringRecommender):
     name: ClassVar[str] = "segment_strategy"
     config_class: ClassVar[type[BaseModel]] = SegmentStrategyConfig
 
+    #: set by :meth:`tune`: (tuning-period segment per user, chosen rule per tuning segment)
+    tuned_: tuple[pd.Series, dict[int, SegmentRule]] | None = None
+
     def _rules(self) -> dict[int, SegmentRule]:
+        return getattr(self, "rules_", None) or self._configured_rules()
+
+    def _configured_rules(self) -> dict[int, SegmentRule]:
         cfg = self.config
         assert isinstance(cfg, SegmentStrategyConfig)
         return {-1: cfg.default, **cfg.segments}
 
     def _fit(self, ctx: FitContext) -> None:
-        from segrec.recommend._registry import get_recommender
-
-        rules = self._rules()
+        rules = self._configured_rules()
+        if self.tuned_ is not None:
+            rules = {-1: rules[-1], **_carry_over(*self.tuned_, ctx)}
+        self.rules_ = rules
         _check_models(list(rules.values()))
         self.models_: dict[str, ScoringRecommender] = {}
         for r in rules.values():
             key = _key(r)
             if key not in self.models_:
-                self.models_[key] = get_recommender(r.model, **r.params).fit(ctx)
+                self.models_[key] = _fitted(r, ctx)
         self.prices_ = _item_prices(ctx, self.item_ids_)
         known = self.prices_[self.candidates_ & np.isfinite(self.prices_)]
         self.tier_edges_ = np.quantile(known, [1 / 3, 2 / 3]) if len(known) >= 3 else None
@@ -131,11 +152,167 @@ class SegmentStrategyRecommender(ScoringRecommender):
         return out
 
     def params(self) -> dict[str, object]:
-        return {"model": self.name, **self.config.model_dump(mode="json")}
+        out: dict[str, object] = {
+            "model": self.name,
+            **self.config.model_dump(mode="json", exclude_none=True),
+        }
+        if self.tuned_ is not None and getattr(self, "rules_", None):
+            # the rule of each segment of the last fit (-1: the default) and the validation
+            # NDCG of every candidate per tuning-period segment (ids of the tuning period)
+            out["chosen"] = {str(s): _label(r) for s, r in sorted(self.rules_.items())}
+            t = self.tuning_
+            out["validation"] = {
+                str(sid): {
+                    "n_val_users": int(g.n_val_users.iloc[0]),
+                    **{
+                        c: round(float(v), 4)
+                        for c, v in zip(g.candidate, g.iloc[:, 3], strict=True)
+                    },
+                }
+                for sid, g in t.groupby("segment")
+            }
+        return out
+
+    # -- tuning -------------------------------------------------------------------------------
+    def tune(
+        self, ctx_fit: FitContext, val_interactions: pd.DataFrame, k: int = 10
+    ) -> SegmentStrategyRecommender:
+        """Choose the default rule and per-segment rules from ``candidates`` by validation
+        NDCG@k on ``val_interactions`` (user_id, item_id); ``tuning_`` holds every score. Call
+        :meth:`fit` on the full training context afterwards (segments are carried over)."""
+        cfg = self.config
+        assert isinstance(cfg, SegmentStrategyConfig)
+        self.tuned_ = None
+        self.fit(ctx_fit)
+        if not cfg.candidates:
+            self.tuning_ = pd.DataFrame()
+            return self
+        _check_models(cfg.candidates)
+        users, rel = _validation_targets(self, val_interactions)
+        labels = segment_labels(ctx_fit, pd.Index(users, dtype="object"))
+        ndcg = np.zeros((len(cfg.candidates), len(users)))
+        for c, rule in enumerate(cfg.candidates):
+            model = _fitted(rule, ctx_fit)
+            for sid in np.unique(labels):
+                rows = np.flatnonzero(labels == sid)
+                s = model.score([users[i] for i in rows])
+                keep = self._mask(ctx_fit, int(sid), rule)
+                if keep is not None and keep.any():
+                    span = np.nanmax(s, axis=1, keepdims=True) - np.nanmin(s, axis=1, keepdims=True)
+                    s = np.where(keep[None, :], s, s - span - 1.0)
+                ndcg[c, rows] = _ndcg(self.mask(s, [users[i] for i in rows]), rel[rows], k)
+        best = int(ndcg.mean(axis=1).argmax()) if len(users) else 0
+        chosen: dict[int, SegmentRule] = {}
+        rows_out = []
+        for sid in np.unique(labels):
+            on = labels == sid
+            means = ndcg[:, on].mean(axis=1)
+            pick = int(means.argmax())
+            own = (
+                sid >= 0
+                and on.sum() >= cfg.min_val_users
+                and means[pick] > means[best] * (1 + cfg.min_gain)
+            )
+            if own and pick != best:
+                chosen[int(sid)] = cfg.candidates[pick]
+            rows_out += [
+                {
+                    "segment": int(sid),
+                    "n_val_users": int(on.sum()),
+                    "candidate": _label(r),
+                    f"val_ndcg@{k}": float(means[c]),
+                    "chosen": c == (pick if own else best),
+                }
+                for c, r in enumerate(cfg.candidates)
+            ]
+        self.tuning_ = pd.DataFrame(rows_out)
+        seg = ctx_fit.segmentation
+        tuned = seg.series() if seg is not None else pd.Series(dtype=np.int64)
+        tuned.index = tuned.index.astype(str)
+        self.config = cfg.model_copy(update={"default": cfg.candidates[best], "segments": {}})
+        self.tuned_ = (tuned, chosen)
+        self.fit(ctx_fit)
+        _log.info(
+            "segment_strategy.tune: %d validation users; default %s; own rules %s",
+            len(users),
+            _label(cfg.candidates[best]),
+            {s: _label(r) for s, r in chosen.items()},
+        )
+        return self
 
 
 def _key(r: SegmentRule) -> str:
     return json.dumps({"model": r.model, "params": r.params}, sort_keys=True, default=str)
+
+
+def _label(r: SegmentRule) -> str:
+    """A short readable name of a rule: ``ease(l2=800.0)+premium``."""
+    params = ",".join(f"{k}={v}" for k, v in sorted(r.params.items()))
+    filters = [r.price_tier or "", "|".join(r.categories or [])]
+    if r.min_price is not None or r.max_price is not None:
+        filters.append(f"price {r.min_price or 0:g}-{r.max_price or float('inf'):g}")
+    return f"{r.model}({params})" + "".join(f"+{f}" for f in filters if f)
+
+
+def _fitted(r: SegmentRule, ctx: FitContext) -> ScoringRecommender:
+    """The rule's model fitted on ``ctx``, shared with every other user of the same model
+    (the evaluation puts its tuned baselines there, so they are not fitted twice)."""
+    from segrec.recommend._hybrid import base_cache_key
+    from segrec.recommend._registry import get_recommender
+
+    if r.model in ("segment_pop", "segment_strategy", "hybrid"):  # depend on the segmentation
+        return get_recommender(r.model, **r.params).fit(ctx)
+    cache = shared_cache(ctx.train)
+    key = base_cache_key(r.model, r.params, ctx.random_state)
+    if key not in cache:
+        cache[key] = get_recommender(r.model, **r.params).fit(ctx)
+    model: ScoringRecommender = cache[key]
+    return model
+
+
+def _carry_over(
+    tuned: pd.Series, chosen: dict[int, SegmentRule], ctx: FitContext
+) -> dict[int, SegmentRule]:
+    """Rules for the segments of ``ctx``: each takes the rule of the tuning segment that most
+    of its users belonged to (segments with no such rule use the default)."""
+    if not chosen or ctx.segmentation is None:
+        return {}
+    now = ctx.segmentation.series()
+    now.index = now.index.astype(str)
+    both = pd.DataFrame({"now": now, "then": tuned.reindex(now.index)}).dropna()
+    out: dict[int, SegmentRule] = {}
+    for sid, grp in both.groupby("now"):
+        then = int(grp["then"].astype(int).mode().min())
+        if then in chosen:
+            out[int(sid)] = chosen[then]
+    return out
+
+
+def _validation_targets(rec: ScoringRecommender, val: pd.DataFrame) -> tuple[list[str], np.ndarray]:
+    """Validation users known at fit time with a held-out train item, and those items' codes."""
+    codes = rec.item_ids_.get_indexer(val.item_id.astype(str))
+    v = pd.DataFrame({"u": val.user_id.astype(str).to_numpy(), "i": codes})
+    v = v[v.i >= 0]
+    v = v[v.i.isin(np.flatnonzero(rec.candidates_))]
+    known = rec.user_codes(v.u.unique())
+    ok = set(v.u.unique()[(known >= 0)])
+    groups = {u: g.i.unique() for u, g in v[v.u.isin(ok)].groupby("u", sort=True)}
+    rel = np.empty(len(groups), dtype=object)  # one array of item codes per user
+    for j, items in enumerate(groups.values()):
+        rel[j] = items
+    return list(groups), rel
+
+
+def _ndcg(scores: np.ndarray, rel: np.ndarray, k: int) -> np.ndarray:
+    """Binary-gain NDCG@k per row of masked ``scores`` against the item codes in ``rel``."""
+    idx, _ = top_k(scores, k)
+    disc = 1.0 / np.log2(np.arange(2, k + 2))
+    out = np.zeros(len(rel))
+    for r, (top, want) in enumerate(zip(idx, rel, strict=True)):
+        hits = np.isin(top, want)
+        ideal = disc[: min(len(want), k)].sum()
+        out[r] = (disc[: len(top)] * hits).sum() / ideal if ideal > 0 else 0.0
+    return out
 
 
 def _item_prices(ctx: FitContext, item_ids: pd.Index) -> np.ndarray:

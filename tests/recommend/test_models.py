@@ -199,3 +199,11 @@ def test_strategy_gives_no_own_rule_where_the_default_is_best(ctx):
         min_val_users=10,
     ).tune(ctx, val, k=5)
     assert rec.params()["chosen"] == {"-1": "segment_pop(shrinkage=0.0)"}
+
+
+def test_strategy_tune_without_validation_users_keeps_its_rules(ctx):
+    val = pd.DataFrame({"user_id": ["nobody"], "item_id": ["i00"]})
+    rec = SegmentStrategyRecommender(candidates=[{"model": "pop"}]).tune(ctx, val)
+    assert rec.tuning_.empty and "chosen" not in rec.params()
+    assert rec.params()["default"]["model"] == "segment_pop"
+    assert len(rec.recommend(["u00"], k=3, reasons=False).items[0]) == 3

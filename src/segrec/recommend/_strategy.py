@@ -130,12 +130,7 @@ class SegmentStrategyRecommender(ScoringRecommender):
         for sid in np.unique(route):
             rows = np.flatnonzero(route == sid)
             s = self.models_[_key(rules[int(sid)])].score([ids[i] for i in rows])
-            keep = self.masks_[int(sid)]
-            if keep is not None and keep.any():
-                # rank filtered-out items after every kept item, keeping their own order
-                span = np.nanmax(s, axis=1, keepdims=True) - np.nanmin(s, axis=1, keepdims=True)
-                s = np.where(keep[None, :], s, s - span - 1.0)
-            out[rows] = s
+            out[rows] = _filtered(s, self.masks_[int(sid)])
         return out
 
     def reasons(self, user_ids: list[str], items: list[np.ndarray]) -> list[list[str]]:
@@ -161,13 +156,11 @@ class SegmentStrategyRecommender(ScoringRecommender):
             # NDCG of every candidate per tuning-period segment (ids of the tuning period)
             out["chosen"] = {str(s): _label(r) for s, r in sorted(self.rules_.items())}
             t = self.tuning_
+            col = next(c for c in t.columns if c.startswith("val_ndcg@"))
             out["validation"] = {
                 str(sid): {
                     "n_val_users": int(g.n_val_users.iloc[0]),
-                    **{
-                        c: round(float(v), 4)
-                        for c, v in zip(g.candidate, g.iloc[:, 3], strict=True)
-                    },
+                    **{c: round(float(v), 4) for c, v in zip(g.candidate, g[col], strict=True)},
                 }
                 for sid, g in t.groupby("segment")
             }
@@ -189,6 +182,13 @@ class SegmentStrategyRecommender(ScoringRecommender):
             return self
         _check_models(cfg.candidates)
         users, rel = _validation_targets(self, val_interactions)
+        if not users:
+            _log.warning(
+                "segment_strategy.tune: no validation user with history; keeping %s",
+                _label(cfg.default),
+            )
+            self.tuning_ = pd.DataFrame()
+            return self
         labels = segment_labels(ctx_fit, pd.Index(users, dtype="object"))
         ndcg = np.zeros((len(cfg.candidates), len(users)))
         for c, rule in enumerate(cfg.candidates):
@@ -196,12 +196,9 @@ class SegmentStrategyRecommender(ScoringRecommender):
             for sid in np.unique(labels):
                 rows = np.flatnonzero(labels == sid)
                 s = model.score([users[i] for i in rows])
-                keep = self._mask(ctx_fit, int(sid), rule)
-                if keep is not None and keep.any():
-                    span = np.nanmax(s, axis=1, keepdims=True) - np.nanmin(s, axis=1, keepdims=True)
-                    s = np.where(keep[None, :], s, s - span - 1.0)
+                s = _filtered(s, self._mask(ctx_fit, int(sid), rule))
                 ndcg[c, rows] = _ndcg(self.mask(s, [users[i] for i in rows]), rel[rows], k)
-        best = int(ndcg.mean(axis=1).argmax()) if len(users) else 0
+        best = int(ndcg.mean(axis=1).argmax())
         chosen: dict[int, SegmentRule] = {}
         rows_out = []
         for sid in np.unique(labels):
@@ -239,6 +236,15 @@ class SegmentStrategyRecommender(ScoringRecommender):
             {s: _label(r) for s, r in chosen.items()},
         )
         return self
+
+
+def _filtered(s: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
+    """``s`` with the items outside ``keep`` ranked after every kept item, each group keeping
+    its own order (lists stay full); unchanged without a filter or when nothing is kept."""
+    if keep is None or not keep.any():
+        return s
+    span = np.nanmax(s, axis=1, keepdims=True) - np.nanmin(s, axis=1, keepdims=True)
+    return np.where(keep[None, :], s, s - span - 1.0)
 
 
 def _key(r: SegmentRule) -> str:

@@ -7,6 +7,12 @@ traceback. Recoverable problems become categorised warnings that carry a measure
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+_M = TypeVar("_M")
+
 __all__ = [
     "DataError",
     "DataQualityWarning",
@@ -16,6 +22,7 @@ __all__ = [
     "SegrecWarning",
     "UsageError",
     "explain_invalid",
+    "validated",
 ]
 
 
@@ -90,6 +97,15 @@ def explain_invalid(exc: Exception, model: type | None = None, limit: int = 3) -
         parts.append(f"{name}{shown}: {msg}")
     more = len(errors()) - limit
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def validated(model: type[_M], what: str, hint: str = "", **kwargs: Any) -> _M:
+    """``model(**kwargs)`` (a pydantic model); invalid values raise one :class:`UsageError`
+    line, ``"{what}: {field=value: problem}{hint}"``, instead of pydantic's report."""
+    try:
+        return model(**kwargs)
+    except ValidationError as exc:
+        raise UsageError(f"{what}: {explain_invalid(exc, model)}{hint}") from None
 
 
 def _fields_at(model: type | None, path: list[str]) -> list[str]:

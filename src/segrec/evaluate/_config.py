@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from segrec.diagnostics import UsageError, explain_invalid
+from segrec.diagnostics import UsageError, explain_invalid, validated
 
 __all__ = ["DEFAULT_GRIDS", "DEFAULT_METHODS", "SEGMENTATIONS", "EvalConfig"]
 
@@ -213,12 +213,7 @@ class EvalConfig(BaseModel):
             raise UsageError(f"--config {p}: not valid TOML ({exc})") from exc
         raw = raw.get("evaluate", raw)
         raw.update({k: v for k, v in overrides.items() if v is not None})
-        try:
-            cfg = cls(**raw)
-        except ValidationError as exc:
-            raise UsageError(
-                f"--config {p}: invalid evaluation settings: {explain_invalid(exc, cls)}"
-            ) from None
+        cfg = validated(cls, f"--config {p}: invalid evaluation settings", **raw)
         try:
             return cfg.check()
         except UsageError as exc:

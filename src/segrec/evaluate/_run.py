@@ -177,8 +177,7 @@ class _Evaluator:
 
     def _share(self, name: str, params: dict[str, Any], tuned: Any, final: Any) -> None:
         """Put the fitted baseline where the hybrid looks for its personal models."""
-        from segrec.recommend._hybrid import base_cache_key
-        from segrec.recommend._shared import shared_cache
+        from segrec.recommend._shared import base_cache_key, shared_cache
 
         key = base_cache_key(name, params, self.cfg.random_state)
         shared_cache(self.tune.dataset)[key] = tuned

@@ -48,7 +48,7 @@ from segrec.recommend._content import ContentRecommender
 from segrec.recommend._recency import recent_popularity
 from segrec.recommend._scorer import ScoringRecommender
 from segrec.recommend._segment import SegmentPopRecommender
-from segrec.recommend._shared import shared_cache
+from segrec.recommend._shared import shared_model
 from segrec.recommend._social import SocialRecommender
 from segrec.recommend._textknn import TextKNNRecommender
 
@@ -154,11 +154,6 @@ def _fit_or_none(rec: _R, ctx: FitContext) -> _R | None:
     return rec
 
 
-def base_cache_key(name: str, params: dict[str, Any], random_state: int) -> str:
-    """The :func:`~segrec.recommend._shared.shared_cache` key of a fitted personal model."""
-    return f"base:{name}:{sorted(params.items())}:{random_state}"
-
-
 #: (users x items boolean relevance, ideal DCG@k per user), see :func:`_relevance`
 Rel = tuple[np.ndarray, np.ndarray]
 
@@ -192,21 +187,12 @@ class HybridRecommender(ScoringRecommender):
     config_class: ClassVar[type[BaseModel]] = HybridConfig
 
     def _fit(self, ctx: FitContext) -> None:
-        from segrec.recommend._registry import get_recommender
-
         cfg = self.config
         assert isinstance(cfg, HybridConfig)
-        cache = shared_cache(ctx.train)
-        key = base_cache_key(cfg.base, cfg.base_params, ctx.random_state)
-        if key not in cache:
-            cache[key] = get_recommender(cfg.base, **cfg.base_params).fit(ctx)
-        self.personal_: ScoringRecommender = cache[key]
+        self.personal_: ScoringRecommender = shared_model(cfg.base, cfg.base_params, ctx)
         self.cold_model_: ScoringRecommender | None = None
         if cfg.cold_base is not None:
-            ckey = base_cache_key(cfg.cold_base, cfg.cold_base_params, ctx.random_state)
-            if ckey not in cache:
-                cache[ckey] = get_recommender(cfg.cold_base, **cfg.cold_base_params).fit(ctx)
-            self.cold_model_ = cache[ckey]
+            self.cold_model_ = shared_model(cfg.cold_base, cfg.cold_base_params, ctx)
         self.segment_ = SegmentPopRecommender(shrinkage=cfg.shrinkage).fit(ctx)
         self.content_ = ContentRecommender(history_weight=cfg.history_weight).fit(ctx)
         self.recent_ = recent_popularity(ctx, cfg.recent_half_life)

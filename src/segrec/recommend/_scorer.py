@@ -16,9 +16,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from segrec.diagnostics import UsageError, explain_invalid
+from segrec.diagnostics import UsageError, validated
 from segrec.recommend._base import FitContext, RecLists
 
 __all__ = ["ScoringRecommender", "top_k"]
@@ -82,13 +82,9 @@ class ScoringRecommender:
                 f"(got config and {sorted(kwargs)})"
             )
         if config is None:
-            try:
-                config = self.config_class(**kwargs)
-            except ValidationError as exc:
-                raise UsageError(
-                    f"recommender '{self.name}': invalid parameters: "
-                    f"{explain_invalid(exc, self.config_class)}"
-                ) from None
+            config = validated(
+                self.config_class, f"recommender '{self.name}': invalid parameters", **kwargs
+            )
         self.config = config
         self.ctx_: FitContext | None = None
 

@@ -9,11 +9,15 @@ dataset object does.
 from __future__ import annotations
 
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from segrec.data import Dataset
 
-__all__ = ["shared_cache"]
+if TYPE_CHECKING:
+    from segrec.recommend._base import FitContext
+    from segrec.recommend._scorer import ScoringRecommender
+
+__all__ = ["base_cache_key", "shared_cache", "shared_model"]
 
 _CACHES: dict[int, tuple[weakref.ref[Dataset], dict[str, Any]]] = {}
 
@@ -28,3 +32,22 @@ def shared_cache(ds: Dataset) -> dict[str, Any]:
     # bind the dict as a default: at interpreter exit the module global may already be None
     _CACHES[key] = (weakref.ref(ds, lambda _r, k=key, c=_CACHES: c.pop(k, None)), cache)  # type: ignore[misc]
     return cache
+
+
+def base_cache_key(name: str, params: dict[str, Any], random_state: int) -> str:
+    """The :func:`shared_cache` key of a fitted personal model."""
+    return f"base:{name}:{sorted(params.items())}:{random_state}"
+
+
+def shared_model(name: str, params: dict[str, Any], ctx: FitContext) -> ScoringRecommender:
+    """Recommender ``name`` with ``params`` fitted on ``ctx``, fitted once per training dataset
+    (the evaluation puts its tuned baselines here, so the hybrid and the segment strategies
+    reuse them). Only for models that do not depend on the segmentation."""
+    from segrec.recommend._registry import get_recommender
+
+    cache = shared_cache(ctx.train)
+    key = base_cache_key(name, params, ctx.random_state)
+    if key not in cache:
+        cache[key] = get_recommender(name, **params).fit(ctx)
+    model: ScoringRecommender = cache[key]
+    return model

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from segrec.recommend._base import FitContext
 from segrec.recommend._scorer import ScoringRecommender, top_k
 from segrec.recommend._segment import SegmentRule, _check_models, segment_labels
-from segrec.recommend._shared import shared_cache
+from segrec.recommend._shared import shared_model
 
 __all__ = ["SegmentRule", "SegmentStrategyConfig", "SegmentStrategyRecommender"]
 
@@ -261,19 +261,13 @@ def _label(r: SegmentRule) -> str:
 
 
 def _fitted(r: SegmentRule, ctx: FitContext) -> ScoringRecommender:
-    """The rule's model fitted on ``ctx``, shared with every other user of the same model
-    (the evaluation puts its tuned baselines there, so they are not fitted twice)."""
-    from segrec.recommend._hybrid import base_cache_key
+    """The rule's model fitted on ``ctx``; models that do not depend on the segmentation come
+    from :func:`shared_model`, so the evaluation's tuned baselines are not fitted twice."""
     from segrec.recommend._registry import get_recommender
 
     if r.model in ("segment_pop", "segment_strategy", "hybrid"):  # depend on the segmentation
         return get_recommender(r.model, **r.params).fit(ctx)
-    cache = shared_cache(ctx.train)
-    key = base_cache_key(r.model, r.params, ctx.random_state)
-    if key not in cache:
-        cache[key] = get_recommender(r.model, **r.params).fit(ctx)
-    model: ScoringRecommender = cache[key]
-    return model
+    return shared_model(r.model, r.params, ctx)
 
 
 def _carry_over(

@@ -7,9 +7,9 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from segrec.diagnostics import UsageError, explain_invalid
+from segrec.diagnostics import UsageError, validated
 from segrec.features import UserFeatures
 from segrec.segment._fuse import as_matrix, make_fusion
 from segrec.segment._quality import external_agreement, internal_quality
@@ -95,13 +95,9 @@ class BaseSegmenter:
         if config is not None and kwargs:
             raise UsageError("pass either a config object or keyword options, not both")
         if config is None:
-            try:
-                config = self.config_class(**kwargs)
-            except ValidationError as exc:
-                raise UsageError(
-                    f"segmenter '{self.name}': invalid options: "
-                    f"{explain_invalid(exc, self.config_class)}"
-                ) from None
+            config = validated(
+                self.config_class, f"segmenter '{self.name}': invalid options", **kwargs
+            )
         self.config = config
 
     # -- fusion -------------------------------------------------------------------------------

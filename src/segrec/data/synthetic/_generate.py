@@ -8,14 +8,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 
 from segrec._progress import progress
 from segrec.data._dataset import Dataset
 from segrec.data.synthetic._block import generate_block
 from segrec.data.synthetic._personas import PERSONAS
 from segrec.data.synthetic._world import BLOCK_USERS, SyntheticConfig, World, build_world
-from segrec.diagnostics import UsageError, explain_invalid
+from segrec.diagnostics import UsageError, validated
 
 __all__ = ["generate", "iter_blocks", "make_config", "synthetic_meta", "truth_series"]
 
@@ -24,16 +23,11 @@ _log = logging.getLogger(__name__)
 
 def make_config(config: SyntheticConfig | None = None, **kwargs: Any) -> SyntheticConfig:
     """A config from either a :class:`SyntheticConfig` or keyword arguments (not both)."""
-    try:
-        if config is not None:
-            merged = {**config.model_dump(), **kwargs}
-            return SyntheticConfig(**merged) if kwargs else config
-        return SyntheticConfig(**kwargs)
-    except ValidationError as exc:
-        raise UsageError(
-            f"synthetic: {explain_invalid(exc, SyntheticConfig)}; "
-            "see SyntheticConfig for the accepted values"
-        ) from None
+    if config is not None and not kwargs:
+        return config
+    merged = {**(config.model_dump() if config is not None else {}), **kwargs}
+    hint = "; see SyntheticConfig for the accepted values"
+    return validated(SyntheticConfig, "synthetic", hint, **merged)
 
 
 def iter_blocks(world: World) -> Iterator[dict[str, pd.DataFrame]]:

@@ -35,7 +35,15 @@ def test_run_writes_report_segments_profiles_and_recommendations(tmp_path: Path)
     cfg.write_text(FAST.replace("graph = {}\n", ""))
     out = tmp_path / "run"
     proc = _segrec(
-        "run", "--dataset", "synthetic:users=300,seed=5", "--config", str(cfg), "--out", str(out)
+        "run",
+        "--dataset",
+        "synthetic:users=300,seed=5",
+        "--config",
+        str(cfg),
+        "--out",
+        str(out),
+        "--k",
+        "5",
     )
     assert proc.returncode == 0, proc.stderr
     assert f"report: {out / 'report.html'}" in proc.stdout
@@ -51,6 +59,7 @@ def test_run_writes_report_segments_profiles_and_recommendations(tmp_path: Path)
         assert (out / name).is_file(), name
     res = json.loads((out / "results.json").read_text())
     assert {"pop", "ease", "hybrid"} <= set(res["methods"])
+    assert res["protocol"]["k"] == 5 and "ndcg@5" in res["methods"]["hybrid"]  # --k reached it
     enc = res["protocol"]["text_encoder"]  # which encoder made the text vectors, and how fast
     assert enc["backend"] == "tfidf-svd" and enc["n_texts"] > 0 and enc["texts_per_s"] > 0
     assert f"Text encoder: {enc['model']} (tfidf-svd)." in (out / "summary.md").read_text()
@@ -73,6 +82,23 @@ def test_run_rejects_a_missing_config_with_exit_2(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "nope.toml" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "flag", "value", "message"),
+    [
+        ("run", "--protocol", "loo", "--protocol 'loo' is not known; expected 'v1' or 'llo'"),
+        ("demo", "--protocol", "v2", "--protocol 'v2' is not known"),
+        ("demo", "--k", "0", "--k 0: expected a positive integer"),
+    ],
+)
+def test_run_and_demo_check_evaluation_flags_before_any_work(
+    command: str, flag: str, value: str, message: str
+) -> None:
+    args = ["--dataset", "synthetic:users=50"] if command == "run" else []
+    proc = _segrec(command, *args, flag, value)
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_demo_is_a_command() -> None:

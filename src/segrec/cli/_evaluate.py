@@ -9,6 +9,47 @@ import typer
 
 from segrec.cli._app import DatasetOpt, ModelOpt, app, with_embedder
 
+ProtocolOpt = Annotated[
+    str | None, typer.Option("--protocol", help="v1 (global temporal split, default) or llo.")
+]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="TOML file with evaluation settings.")
+]
+KOpt = Annotated[
+    int | None, typer.Option("--k", help="Cutoff K (default 10; 20 is also reported).")
+]
+BackendOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--backend", help="Text embedding backend (auto, onnx-int8, bf16, hf, tfidf-svd, ...)."
+    ),
+]
+
+
+def eval_config(
+    config: Path | None,
+    *,
+    protocol: str | None = None,
+    k: int | None = None,
+    backend: str | None = None,
+    model: str | None = None,
+) -> Any:
+    """The evaluation settings of ``evaluate``, ``run`` and ``demo``: ``--config`` (or the
+    defaults) with the command-line flags on top; a bad flag is one usage line."""
+    from segrec.diagnostics import UsageError
+    from segrec.evaluate import EvalConfig
+
+    if protocol is not None and protocol not in ("v1", "llo"):
+        raise UsageError(f"--protocol {protocol!r} is not known; expected 'v1' or 'llo'")
+    if k is not None and k < 1:
+        raise UsageError(f"--k {k}: expected a positive integer such as 10")
+    overrides: dict[str, Any] = {"protocol": protocol, "k": k}
+    if config is not None:
+        cfg = EvalConfig.from_toml(config, **overrides)
+    else:
+        cfg = EvalConfig(**{a: b for a, b in overrides.items() if b is not None})
+    return with_embedder(cfg, backend=backend, model=model)
+
 
 def method_lines(methods: dict[str, dict[str, Any]], k: int) -> list[str]:
     """One line per method (variants with ':' left out), best NDCG@k first; a figure with no
@@ -32,35 +73,20 @@ def evaluate(
     out: Annotated[Path, typer.Option("--out", "-o", help="Write the results JSON here.")] = Path(
         "results.json"
     ),
-    protocol: Annotated[
-        str | None, typer.Option("--protocol", help="v1 (global temporal split) or llo.")
-    ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", help="TOML file with evaluation settings.")
-    ] = None,
-    k: Annotated[
-        int | None, typer.Option("--k", help="Cutoff K (default 10; 20 is also reported).")
-    ] = None,
+    protocol: ProtocolOpt = None,
+    config: ConfigOpt = None,
+    k: KOpt = None,
     report: Annotated[
         Path | None, typer.Option("--report", help="Also write report.html and summary.md here.")
     ] = None,
+    backend: BackendOpt = None,
     model: ModelOpt = None,
 ) -> None:
     """Evaluate baselines, segment-aware recommenders and segmentations on one dataset."""
     from segrec.data import load_dataset
-    from segrec.diagnostics import UsageError
-    from segrec.evaluate import EvalConfig, run_evaluation
+    from segrec.evaluate import run_evaluation
 
-    if protocol is not None and protocol not in ("v1", "llo"):
-        raise UsageError(f"--protocol {protocol!r} is not known; expected 'v1' or 'llo'")
-    if k is not None and k < 1:
-        raise UsageError(f"--k {k}: expected a positive integer such as 10")
-    overrides: dict[str, Any] = {"protocol": protocol, "k": k}
-    if config is not None:
-        cfg = EvalConfig.from_toml(config, **overrides)
-    else:
-        cfg = EvalConfig(**{a: b for a, b in overrides.items() if b is not None})
-    cfg = with_embedder(cfg, model=model)
+    cfg = eval_config(config, protocol=protocol, k=k, backend=backend, model=model)
     ds, _ = load_dataset(dataset)
     res = run_evaluation(ds, cfg)
     res.save(out)

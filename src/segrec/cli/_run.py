@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from segrec.cli._app import DatasetOpt, ModelOpt, app, with_embedder
-from segrec.cli._evaluate import method_lines
+from segrec.cli._app import DatasetOpt, ModelOpt, app
+from segrec.cli._evaluate import BackendOpt, ConfigOpt, KOpt, ProtocolOpt, eval_config, method_lines
 
 DEMO_DATASET = "synthetic:users=2000,seed=7"
 
 
-def _run(
-    dataset: str, out: Path, config: Path | None, backend: str | None, model: str | None
-) -> None:
+def _run(dataset: str, out: Path, config: Path | None, **flags: Any) -> None:
     from segrec._pipeline import run_pipeline
     from segrec.data import load_dataset
-    from segrec.evaluate import EvalConfig
 
-    cfg = EvalConfig.from_toml(config) if config is not None else EvalConfig()
-    cfg = with_embedder(cfg, backend=backend, model=model)
+    cfg = eval_config(config, **flags)
     ds, report = load_dataset(dataset)
     typer.echo(f"{ds.summary()} (read {report.read:,}, rejected {report.rejected:,})")
     res = run_pipeline(ds, out, cfg)
@@ -39,15 +35,6 @@ def _run(
     typer.echo(f"report: {res.report}")
 
 
-BackendOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--backend", help="Text embedding backend (auto, onnx-int8, bf16, hf, tfidf-svd, ...)."
-    ),
-]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Evaluation settings (TOML).")]
-
-
 @app.command("run")
 def run(
     dataset: DatasetOpt,
@@ -55,11 +42,13 @@ def run(
         "segrec-out/run"
     ),
     config: ConfigOpt = None,
+    protocol: ProtocolOpt = None,
+    k: KOpt = None,
     backend: BackendOpt = None,
     model: ModelOpt = None,
 ) -> None:
     """Load, build features, segment, profile, recommend, evaluate; write report.html."""
-    _run(dataset, out, config, backend, model)
+    _run(dataset, out, config, protocol=protocol, k=k, backend=backend, model=model)
 
 
 @app.command("demo")
@@ -68,8 +57,10 @@ def demo(
         "segrec-out/demo"
     ),
     config: ConfigOpt = None,
+    protocol: ProtocolOpt = None,
+    k: KOpt = None,
     backend: BackendOpt = None,
     model: ModelOpt = None,
 ) -> None:
     """The whole chain on the built-in synthetic shop (2,000 users, seed 7)."""
-    _run(DEMO_DATASET, out, config, backend, model)
+    _run(DEMO_DATASET, out, config, protocol=protocol, k=k, backend=backend, model=model)

@@ -59,12 +59,15 @@ def run_pipeline(
 ) -> PipelineResult:
     """Evaluate ``dataset`` and write results, segments, profiles and the report to ``out_dir``.
 
-    Writes ``results.json`` (the evaluation), ``segments.parquet`` (user_id, segment_id,
-    strength) with ``profiles.json`` and ``segments.md`` for the segmentation the hybrid uses,
-    ``recommendations.parquet`` (the hybrid's top-K with reasons), ``report.html`` and
-    ``summary.md``. Every artifact comes from the training period of the evaluation split.
+    Writes ``results.json`` (the evaluation), ``report.html`` and ``summary.md`` (the report
+    describes the segments the evaluation measured, built on the training period), and what to
+    use afterwards, refit on the whole dataset with the settings validation chose
+    (:func:`segrec.evaluate.refit_on_all`): ``segments.parquet`` (user_id, segment_id,
+    strength), ``profiles.json`` and ``segments.md`` for the hybrid's segmentation, and
+    ``recommendations.parquet`` (the hybrid's top-K for every user, with reasons).
     """
     from segrec.describe import describe_segments
+    from segrec.evaluate import refit_on_all
     from segrec.report import write_report
 
     out = Path(out_dir)
@@ -73,31 +76,32 @@ def run_pipeline(
     files: dict[str, Path] = {"results": res.save(out / "results.json")}
     art = res.artifacts
     seg_name = res.protocol.get("hybrid_segmentation")
-    prof_map: dict[int, dict[str, Any]] | None = None
+    report_profiles: dict[int, dict[str, Any]] | None = None
     if art is not None and seg_name in art.segmentations:
-        seg = art.segmentations[seg_name]
-        files["segments"] = seg.to_parquet(out / "segments.parquet")
-        profiles = describe_segments(art.dataset, seg, art.features)
+        evaluated = describe_segments(art.dataset, art.segmentations[seg_name], art.features)
+        report_profiles = _profiles_for_report(evaluated)
+    served = refit_on_all(res) if seg_name is not None else None
+    note = None
+    if served is not None and served.segmentation is not None:
+        sv = served.segmentation
+        files["segments"] = sv.to_parquet(out / "segments.parquet")
+        profiles = describe_segments(served.dataset, sv, served.artifacts.features)
         (out / "profiles.json").write_text(profiles.to_json(), encoding="utf-8")
         (out / "segments.md").write_text(profiles.to_markdown(), encoding="utf-8")
         files["profiles"] = out / "profiles.json"
         files["segments_md"] = out / "segments.md"
-        prof_map = _profiles_for_report(profiles)
-    hyb = res.runs.get("hybrid")
-    if hyb is not None and art is not None:
-        # The evaluation scores lists without reasons (speed); the published lists carry them.
-        k = int(res.protocol.get("k", 10))
-        ctx = getattr(hyb.model, "ctx_", None)
-        if ctx is not None and prof_map:
-            from segrec.recommend._reasons import reason_index
-
-            names = {s: str(p["name"]) for s, p in prof_map.items() if p.get("name")}
-            ctx.segment_names.update(names)
-            reason_index(ctx).segment_names.update(names)
-        lists = hyb.model.recommend(list(art.dataset.user_ids), k)
-        lists.frame().to_parquet(out / "recommendations.parquet", index=False)
-        files["recommendations"] = out / "recommendations.parquet"
-    report = write_report(res, out, prof_map)
+        names = {int(p["segment_id"]): str(p["name"]) for p in profiles.profiles if p.get("name")}
+        if served.model is not None:
+            _publish_recommendations(served, names, int(res.protocol.get("k", 10)), out)
+            files["recommendations"] = out / "recommendations.parquet"
+        note = (
+            f"These are the segments the evaluation measured, built on the training period. "
+            f"segments.parquet, profiles.json, segments.md and recommendations.parquet hold "
+            f"the same {seg_name} segmentation (k={sv.k}) and the same "
+            f"tuned hybrid refit on all {len(served.dataset.interactions):,} interactions "
+            f"({served.dataset.n_users:,} users), so their segment ids and names can differ."
+        )
+    report = write_report(res, out, report_profiles, segments_note=note)
     files["report"] = report
     files["summary"] = out / "summary.md"
     (out / "manifest.json").write_text(
@@ -105,3 +109,16 @@ def run_pipeline(
     )
     _log.info("wrote %s", ", ".join(str(p) for p in files.values()))
     return PipelineResult(out, report, files, res, seg_name)
+
+
+def _publish_recommendations(served: Any, names: dict[int, str], k: int, out: Path) -> None:
+    """Top ``k`` of the served model for every user, with reasons that name the segments as
+    their profiles do. (The evaluation scores lists without reasons, for speed.)"""
+    ctx = getattr(served.model, "ctx_", None)
+    if ctx is not None and names:
+        from segrec.recommend._reasons import reason_index
+
+        ctx.segment_names.update(names)
+        reason_index(ctx).segment_names.update(names)
+    lists = served.model.recommend(list(served.dataset.user_ids), k)
+    lists.frame().to_parquet(out / "recommendations.parquet", index=False)

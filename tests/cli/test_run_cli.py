@@ -69,11 +69,21 @@ def test_run_writes_report_segments_profiles_and_recommendations(tmp_path: Path)
     assert seg.strength.between(0, 1).all()
     recs = pd.read_parquet(out / "recommendations.parquet")
     assert recs.reason.str.len().gt(0).all()
+    # segments and lists are refit on all data: every user, nothing they already had
+    from segrec.data import load_dataset
+
+    ds, _ = load_dataset("synthetic:users=300,seed=5")
+    active = set(ds.interactions.user_id.astype(str))
+    assert set(seg.user_id.astype(str)) == active == set(recs.user_id.astype(str))
+    had = set(zip(ds.interactions.user_id.astype(str), ds.interactions.item_id.astype(str)))
+    assert not any((u, i) in had for u, i in zip(recs.user_id, recs.item_id, strict=True))
     html = (out / "report.html").read_text()
     assert "<script src" not in html and "<link" not in html
     profiles = json.loads((out / "profiles.json").read_text())
+    profiles_text = (out / "segments.md").read_text()
     names = {p["name"] for p in profiles["segments"]}
-    assert names and all(n in html for n in names)
+    assert names and all(n in profiles_text for n in names)
+    assert "refit on all" in html  # the report says its cards are the evaluated segments
 
 
 def test_run_rejects_a_missing_config_with_exit_2(tmp_path: Path) -> None:

@@ -9,7 +9,13 @@ import pytest
 from evalkit import PlainPop, pop_factories
 
 from segrec.diagnostics import UsageError
-from segrec.evaluate import EvalConfig, EvalResult, run_evaluation
+from segrec.evaluate import (
+    EvalConfig,
+    EvalResult,
+    dedupe_interactions,
+    refit_on_all,
+    run_evaluation,
+)
 
 FAST = {
     "n_bootstrap": 200,
@@ -131,6 +137,48 @@ def test_features_come_from_training_period_only(result: EvalResult) -> None:
     assert len(ds.interactions) == result.dataset["n_train"]
     assert art.features is not None
     assert set(art.features.user_ids) <= set(ds.user_ids)
+
+
+def test_refit_on_all_serves_every_user_with_what_validation_chose(planted) -> None:
+    # five users who arrive after the training period: the evaluation never sees them
+    late = planted.interactions.user_id.isin([f"u{u:03d}" for u in range(5)])
+    shift = np.where(late, 10_000, 0)
+    texts_late = planted.texts.user_id.isin([f"u{u:03d}" for u in range(5)])
+    ds = planted.replace(
+        interactions=planted.interactions.assign(timestamp=planted.interactions.timestamp + shift),
+        texts=planted.texts.assign(
+            timestamp=planted.texts.timestamp + np.where(texts_late, 10_000, 0)
+        ),
+    )
+    cfg = EvalConfig(
+        methods=["pop", "hybrid"],
+        grids={"pop": [{"damp": 0.0}], "segment_pop": [{}], "hybrid": [{}]},
+        **FAST,
+    )
+    result = run_evaluation(ds, cfg, recommenders=pop_factories())
+    served = refit_on_all(result)
+    evaluated = result.runs["hybrid"].model
+    assert served.method == "hybrid" and served.model is not evaluated
+    assert served.segmentation_name == result.protocol["hybrid_segmentation"] is not None
+    # the whole (deduplicated) dataset, test period and its texts included
+    pairs = dedupe_interactions(ds.interactions)
+    assert len(served.dataset.interactions) == len(pairs) > result.dataset["n_train"]
+    assert len(served.dataset.texts) == len(ds.texts)
+    # the late users get a segment; the segment count is the one chosen for the evaluation
+    seg = served.segmentation
+    assert seg is not None and seg.k == 4
+    assert result.artifacts is not None
+    newcomers = set(pairs.user_id) - set(result.artifacts.dataset.interactions.user_id)
+    assert len(newcomers) == 5 and newcomers <= set(seg.user_ids)
+    # nothing a user has interacted with, in any period, is recommended back to them; the
+    # evaluated model (training period only) does recommend some test-period items back
+    history = pairs.groupby("user_id").item_id.agg(set)
+    users = sorted(newcomers) + list(result.runs["hybrid"].per_user.index)
+    served_lists = served.model.recommend(users, 10)
+    for u, items in zip(served_lists.user_ids, served_lists.items, strict=True):
+        assert len(items) > 0 and not set(items) & history[u]
+    old = evaluated.recommend(users, 10)
+    assert any(set(i) & history[u] for u, i in zip(old.user_ids, old.items, strict=True))
 
 
 def test_llo_protocol_runs(planted) -> None:

@@ -56,3 +56,16 @@ def test_feature_segmentations_are_skipped_without_features(planted) -> None:
     art = PhaseArtifacts(planted)
     assert build_segmentation("text", art) is None
     assert art.skipped["text"] == "user features are unavailable"
+
+
+def test_text_segmentation_on_a_dataset_without_text_says_so(planted) -> None:
+    from segrec.features import TextEmbedder, build_user_features
+
+    # no reviews and no item titles to fall back on (FilmTrust)
+    silent = planted.replace(texts=planted.texts.iloc[:0], items=planted.items[["item_id"]])
+    art = PhaseArtifacts(silent)
+    art.features = build_user_features(silent, TextEmbedder(backend="tfidf-svd"))
+    assert "text" not in art.features.blocks
+    assert build_segmentation("text", art) is None
+    assert art.skipped["text"] == "the dataset has no user-written text (reviews, tags or comments)"
+    assert build_segmentation("fused", art) is not None  # the behaviour block is enough

@@ -88,6 +88,13 @@ class EvalSplit:
         """The dataset as it was in the training period (fit + val): no test rows, no later text."""
         return _period_dataset(self.dataset, self.train, self.cutoff_test)
 
+    def all_dataset(self) -> Dataset:
+        """The whole dataset after deduplication, every text included: what the chosen models
+        are refit on to serve once the evaluation is done (:func:`refit_on_all`)."""
+        return _period_dataset(
+            self.dataset, dedupe_interactions(self.dataset.interactions), pd.Series({"*": np.inf})
+        )
+
     def fit_dataset(self) -> Dataset:
         """The dataset as it was in the fit period (validation excluded), used while tuning."""
         return _period_dataset(self.dataset, self.fit, self.cutoff_val)

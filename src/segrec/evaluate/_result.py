@@ -49,6 +49,10 @@ class EvalResult:
     runs: dict[str, MethodRun] = field(default_factory=dict, repr=False)
     artifacts: PhaseArtifacts | None = field(default=None, repr=False)
     cold_users: pd.Index | None = field(default=None, repr=False)
+    #: the split and the settings the test period was scored with (segment counts chosen on
+    #: validation filled in): what :func:`refit_on_all` repeats on the whole dataset
+    split: EvalSplit | None = field(default=None, repr=False)
+    config: EvalConfig | None = field(default=None, repr=False)
 
     @property
     def warnings(self) -> list[str]:
@@ -114,6 +118,8 @@ class EvalResult:
             runs=runs,
             artifacts=final,
             cold_users=split.cold_users,
+            split=split,
+            config=cfg,
         )
 
     def to_json(self) -> dict[str, Any]:

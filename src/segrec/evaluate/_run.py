@@ -363,7 +363,7 @@ def run_evaluation(
     timings["total"] = time.perf_counter() - t0
     res = EvalResult.assemble(
         split,
-        cfg,
+        final_cfg,
         counts,
         runs,
         seg_table,

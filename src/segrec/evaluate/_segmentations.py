@@ -149,14 +149,21 @@ def demographic(ds: Dataset, max_groups: int = 12) -> Segmentation | None:
     )
 
 
+class _Skip(Exception):
+    """A segmentation this dataset cannot have; the message is the reason the run reports."""
+
+
 def _from_features(
     name: str, feats: UserFeatures, ds: Dataset, random_state: int, params: dict[str, Any]
 ) -> Segmentation:
     from segrec.segment import get_segmenter
 
     blocks = {"text": ["text"], "graph": ["graph"], "fused": None}.get(name)
-    if blocks and any(b not in feats.blocks for b in blocks):
-        raise KeyError(f"features have no block {blocks}; have {sorted(feats.blocks)}")
+    missing = [b for b in blocks or [] if b not in feats.blocks]
+    if missing == ["text"] and len(ds.texts) == 0:
+        raise _Skip("the dataset has no user-written text (reviews, tags or comments)")
+    if missing:
+        raise _Skip(f"the user features have no {missing} block (they have {sorted(feats.blocks)})")
     algo = "gnn" if name == "gnn" else params.pop("segmenter", "kmeans")
     kw = {"random_state": random_state, **params}
     if blocks is not None and algo != "gnn":
@@ -198,6 +205,9 @@ def build_segmentation(
             art.skipped[name] = "user features are unavailable"
             return None
         return _from_features(name, art.features, ds, random_state, params)
+    except _Skip as exc:
+        art.skipped[name] = str(exc)
+        return None
     except (ImportError, KeyError) as exc:
         art.skipped[name] = f"{type(exc).__name__}: {exc}"
         _log.info("segmentation %r skipped: %s", name, exc)  # the run warns once, at the end

@@ -150,8 +150,10 @@ def render_html(
     res: EvalResult,
     profiles: Mapping[int, Mapping[str, Any]] | None = None,
     title: str | None = None,
+    segments_note: str | None = None,
 ) -> str:
-    """The whole report as one HTML string (inline CSS and SVG only)."""
+    """The whole report as one HTML string (inline CSS and SVG only). ``segments_note`` is
+    shown above the segment cards (what they describe)."""
     k = int(res.protocol["k"])
     m = f"ndcg@{k}"
     d = res.dataset
@@ -209,6 +211,7 @@ def render_html(
         f"<li>{escape(a)}: {escape(b)}</li>" for a, b in res.protocol.get("skipped", {}).items()
     )
     enc = f" · text encoder: {escape(res.encoder_line)}" if res.encoder_line else ""
+    seg_note = f'<p class="muted">{escape(segments_note)}</p>' if segments_note else ""
     fallback = res.encoder_fallback
     return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>{escape(title)}</title><style>{_CSS}</style></head><body>
@@ -222,7 +225,7 @@ hybrid segmentation: {escape(str(hseg))}{enc}</p>{warns}
 <h2>Which way of segmenting helps most?</h2>{seg_chart}{_seg_table(res, k)}
 <h2>Fairness across segments</h2>{fair_html or "<p class='muted'>n/a</p>"}
 <h2>Map of users</h2>{map_html or "<p class='muted'>n/a</p>"}
-<h2>Segments</h2>{cards_html or "<p class='muted'>n/a</p>"}
+<h2>Segments</h2>{seg_note}{cards_html or "<p class='muted'>n/a</p>"}
 <h2>Data and run</h2><p class="muted">{counts}</p>
 {f'<p class="muted">text encoder: {escape(fallback)}</p>' if fallback else ""}
 {f"<p>Skipped:</p><ul>{skipped}</ul>" if skipped else ""}
@@ -289,11 +292,12 @@ def write_report(
     res: EvalResult,
     out_dir: str | Path,
     profiles: Mapping[int, Mapping[str, Any]] | None = None,
+    segments_note: str | None = None,
 ) -> Path:
     """Write ``report.html`` and ``summary.md`` into ``out_dir``; returns the HTML path."""
     d = Path(out_dir)
     d.mkdir(parents=True, exist_ok=True)
     html_path = d / "report.html"
-    html_path.write_text(render_html(res, profiles), encoding="utf-8")
+    html_path.write_text(render_html(res, profiles, segments_note=segments_note), encoding="utf-8")
     (d / "summary.md").write_text(render_markdown(res), encoding="utf-8")
     return html_path

@@ -1,0 +1,65 @@
+"""After the evaluation: the chosen method refit on the whole dataset, ready to serve.
+
+The evaluation fits on the training period, so its models have not seen the test period:
+users who arrived in it have no segment, and their latest items could be recommended back to
+them. :func:`refit_on_all` repeats what validation chose (the method's parameters and inner
+weights, the segmentation and its number of segments) on every interaction.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass
+
+from segrec.data import Dataset
+from segrec.diagnostics import UsageError
+from segrec.evaluate._result import EvalResult
+from segrec.evaluate._run import _build_phase, _context
+from segrec.evaluate._segmentations import PhaseArtifacts
+from segrec.recommend import Recommender
+from segrec.segment import Segmentation
+
+__all__ = ["Served", "refit_on_all"]
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class Served:
+    """``method`` and its segmentation refit on the whole (deduplicated) dataset."""
+
+    method: str
+    dataset: Dataset
+    artifacts: PhaseArtifacts
+    segmentation_name: str | None
+    segmentation: Segmentation | None
+    model: Recommender | None  # None when the evaluation did not run ``method``
+
+
+def refit_on_all(result: EvalResult, method: str = "hybrid") -> Served:
+    """Refit ``method`` of ``result`` (from :func:`run_evaluation`) on the whole dataset.
+
+    Nothing is re-tuned: the parameters, blend weights and segment count are those validation
+    chose. The segmentation is the one ``method`` ran on (the hybrid's, chosen on validation);
+    without a run of ``method`` only that segmentation is rebuilt.
+
+        >>> # served = refit_on_all(run_evaluation(ds)); served.model.recommend(["u1"], 10)
+    """
+    if result.split is None or result.config is None:
+        raise UsageError("refit_on_all needs the in-memory result of run_evaluation")
+    cfg = result.config
+    run = result.runs.get(method)
+    seg_name = (run.summary.get("segmentation") if run is not None else None) or (
+        result.protocol.get("hybrid_segmentation")
+    )
+    ds = result.split.all_dataset()
+    _log.info("refitting %s on all %d interactions", method, len(ds.interactions))
+    art = _build_phase(ds, cfg, [seg_name] if seg_name else [])
+    seg = art.segmentations.get(seg_name) if seg_name else None
+    model = None
+    if run is not None:
+        # a shallow copy keeps the tuned inner weights and leaves the evaluated model as it was
+        model = copy.copy(run.model)
+        model.fit(_context(art, seg, cfg))
+    return Served(method, ds, art, seg_name if seg is not None else None, seg, model)

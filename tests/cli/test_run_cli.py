@@ -75,7 +75,8 @@ def test_run_writes_report_segments_profiles_and_recommendations(tmp_path: Path)
     ds, _ = load_dataset("synthetic:users=300,seed=5")
     active = set(ds.interactions.user_id.astype(str))
     assert set(seg.user_id.astype(str)) == active == set(recs.user_id.astype(str))
-    had = set(zip(ds.interactions.user_id.astype(str), ds.interactions.item_id.astype(str)))
+    inter = ds.interactions
+    had = set(zip(inter.user_id.astype(str), inter.item_id.astype(str), strict=True))
     assert not any((u, i) in had for u, i in zip(recs.user_id, recs.item_id, strict=True))
     html = (out / "report.html").read_text()
     assert "<script src" not in html and "<link" not in html

@@ -133,7 +133,7 @@ def test_reviews_are_scrubbed():
         {
             "user_id": users,
             "item_id": "i1",
-            "text": [f"great strings mail me at bob{i}@example.com" for i in range(12)],
+            "text": [f"&#34;great&#34; strings mail me at bob{i}@example.com" for i in range(12)],
             "kind": "review",
         }
     )
@@ -142,6 +142,8 @@ def test_reviews_are_scrubbed():
     prof = SegmentDescriber(min_size=5).describe(ds, seg)
     out = prof.to_json() + prof.to_markdown()
     assert "@example.com" not in out
+    # HTML entities kept by some sources are shown as the characters they stand for
+    assert prof.profiles[0]["representative_reviews"][0].startswith('"great" strings')
     assert "u1" not in json.dumps(prof.profiles)  # no user ids in what is published
 
 

@@ -207,3 +207,20 @@ def test_strategy_tune_without_validation_users_keeps_its_rules(ctx):
     assert rec.tuning_.empty and "chosen" not in rec.params()
     assert rec.params()["default"]["model"] == "segment_pop"
     assert len(rec.recommend(["u00"], k=3, reasons=False).items[0]) == 3
+
+
+def test_content_without_any_text_is_a_clear_error_and_the_hybrid_does_without(ctx):
+    # FilmTrust: no reviews, no titles, no categories; its content lists used to be tie order
+    silent = ctx.train.replace(
+        texts=ctx.train.texts.iloc[:0], items=ctx.train.items[["item_id", "price"]]
+    )
+    from segrec.recommend import FitContext
+
+    bare = FitContext(train=silent, segmentation=ctx.segmentation)
+    with pytest.raises(UsageError, match=r"recommender 'content': no item .* has text"):
+        get_recommender("content").fit(bare)
+    h = HybridRecommender(base="pop").fit(bare)
+    assert h.content_ is None
+    users = [str(u) for u in silent.user_ids[:5]]
+    assert np.allclose(h.components(users).z["text"], 0.0)
+    assert all(len(x) == 3 for x in h.recommend(users, k=3).items)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from typing import Any, Literal
@@ -244,7 +245,8 @@ class SegmentDescriber:
         for a in authors[order]:
             cand = mine.loc[mine["user_id"] == a, "text"].astype(str)
             score = cand.str.lower().apply(lambda t: sum(k in t for k in kw))
-            best = cand.iloc[int(np.argmax(score.to_numpy()))]
+            # sources such as Amazon's keep HTML entities (&#34;) in the text: show characters
+            best = html.unescape(cand.iloc[int(np.argmax(score.to_numpy()))])
             picked.append(
                 best
                 if len(best) <= self.config.review_chars

@@ -36,9 +36,9 @@ DEFAULT_METHODS = (
     "segment_strategy",
     "hybrid",
 )
-#: default rows that need what a dataset may lack (user-user ties, user text): where it is
+#: default rows that need what a dataset may lack (user-user ties, user or item text): where it is
 #: missing they are skipped without a warning, the reason kept in ``protocol.skipped``
-DATA_DEPENDENT = ("social", "textknn")
+DATA_DEPENDENT = ("social", "textknn", "content")
 
 #: candidate configurations tried on validation, per method (the first ``budget`` are used, so
 #: every method gets the same number of tries; a method with fewer candidates tries all)

@@ -164,13 +164,16 @@ class EvalResult:
 
 def _warnings(counts: dict[str, Any], min_users: int) -> list[str]:
     out = []
-    n, c, w = counts["n_test_users"], counts["n_cold_users"], counts["n_warm_users"]
-    if n < min_users:
-        out.append(f"overall comparisons rest on only {n} test users (< {min_users})")
-    if c < min_users:
-        out.append(f"cold-user comparisons rest on only {c} cold test users (< {min_users})")
-    if w < min_users:
-        out.append(f"warm-user comparisons rest on only {w} warm test users (< {min_users})")
+    for what, n in (
+        ("overall", counts["n_test_users"]),
+        ("cold-user", counts["n_cold_users"]),
+        ("warm-user", counts["n_warm_users"]),
+    ):
+        who = f"{what.split('-')[0]} test users" if what != "overall" else "test users"
+        if n == 0:
+            out.append(f"there are no {who}, so the {what} figures are n/a")
+        elif n < min_users:
+            out.append(f"{what} comparisons rest on only {n} {who} (< {min_users})")
     return out
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from segrec.diagnostics import UsageError
 from segrec.recommend._base import FitContext
 from segrec.recommend._scorer import ScoringRecommender
 from segrec.recommend._shared import shared_cache
@@ -115,13 +116,16 @@ class ContentRecommender(ScoringRecommender):
         if iv is None or len(iv) == 0:
             iv, ut = shared_tfidf_vectors(ctx, cfg.dim, seed)
             self.source_ = "tfidf-svd"
-        dim = iv.shape[1] if len(iv) else 1
-        v = np.zeros((len(self.item_ids_), dim), dtype=np.float32)
-        if len(iv):
-            ivx = iv.copy()
-            ivx.index = ivx.index.astype(str)
-            pos = self.item_ids_.get_indexer(ivx.index)
-            v[pos[pos >= 0]] = _unit(ivx.to_numpy(np.float32)[pos >= 0])
+        if len(iv) == 0:
+            raise UsageError(
+                f"recommender 'content': no item of {ctx.train.name!r} has text (reviews, tags, "
+                "titles or categories) to match users against; load a dataset with text or drop it"
+            )
+        v = np.zeros((len(self.item_ids_), iv.shape[1]), dtype=np.float32)
+        ivx = iv.copy()
+        ivx.index = ivx.index.astype(str)
+        pos = self.item_ids_.get_indexer(ivx.index)
+        v[pos[pos >= 0]] = _unit(ivx.to_numpy(np.float32)[pos >= 0])
         self.item_vectors_ = v
         self.user_text_ = None
         if ut is not None and len(ut):

@@ -194,9 +194,9 @@ class HybridRecommender(ScoringRecommender):
         if cfg.cold_base is not None:
             self.cold_model_ = shared_model(cfg.cold_base, cfg.cold_base_params, ctx)
         self.segment_ = SegmentPopRecommender(shrinkage=cfg.shrinkage).fit(ctx)
-        self.content_ = ContentRecommender(history_weight=cfg.history_weight).fit(ctx)
         self.recent_ = recent_popularity(ctx, cfg.recent_half_life)
-        # no ties between the training users: no friends component; no text: no peers
+        # no ties between the training users: no friends component; no text: no content, peers
+        self.content_ = _fit_or_none(ContentRecommender(history_weight=cfg.history_weight), ctx)
         self.social_ = _fit_or_none(SocialRecommender(), ctx)
         self.peers_ = _fit_or_none(TextKNNRecommender(), ctx)
 
@@ -208,7 +208,7 @@ class HybridRecommender(ScoringRecommender):
         zp = _z(self.personal_.score(ids), cand)
         zc = zp if self.cold_model_ is None else _z(self.cold_model_.score(ids), cand)
         zs = _z(np.log(self.segment_.score(ids) + 1e-9), cand)
-        zt = _z(self.content_.score(ids), cand)
+        zt = np.zeros_like(zp) if self.content_ is None else _z(self.content_.score(ids), cand)
         if self.social_ is None:
             zf = np.zeros_like(zp)
         else:  # users whose friends chose nothing get a constant row, z-scored to 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from typing import Any
 
@@ -81,7 +82,7 @@ def _reviews(ds: Dataset, seg: Segmentation, s: int, n: int = 2) -> list[str]:
     members = strength[ser == s].sort_values(ascending=False)
     t = texts[texts.user_id.astype(str).isin(set(members.index[:50])).to_numpy()]
     t = t[t.text.str.len().between(40, 400).fillna(False).to_numpy()]
-    return [str(x) for x in t.text.head(n)]
+    return [html.unescape(str(x)) for x in t.text.head(n)]  # '&#34;' in Amazon's texts
 
 
 def _keywords(ds: Dataset, seg: Segmentation, n: int = 8) -> dict[int, list[str]]:

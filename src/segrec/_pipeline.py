@@ -98,8 +98,9 @@ def run_pipeline(
             f"These are the segments the evaluation measured, built on the training period. "
             f"segments.parquet, profiles.json, segments.md and recommendations.parquet hold "
             f"the same {seg_name} segmentation (k={sv.k}) and the same "
-            f"tuned hybrid refit on all {len(served.dataset.interactions):,} interactions "
-            f"({served.dataset.n_users:,} users), so their segment ids and names can differ."
+            f"tuned hybrid refit on the whole dataset ({served.dataset.n_users:,} users, "
+            f"{len(served.dataset.interactions):,} distinct user-item pairs), so their segment "
+            "ids and names can differ."
         )
     report = write_report(res, out, report_profiles, segments_note=note)
     files["report"] = report

@@ -84,7 +84,7 @@ def test_run_writes_report_segments_profiles_and_recommendations(tmp_path: Path)
     profiles_text = (out / "segments.md").read_text()
     names = {p["name"] for p in profiles["segments"]}
     assert names and all(n in profiles_text for n in names)
-    assert "refit on all" in html  # the report says its cards are the evaluated segments
+    assert "refit on the whole dataset" in html  # the report says its cards are the evaluated ones
 
 
 def test_run_rejects_a_missing_config_with_exit_2(tmp_path: Path) -> None:

@@ -30,6 +30,11 @@ columns; items: stored as JSON in ``attrs``). Without ``event``/``event_value`` 
 A mapping that names a column the file lacks is a :class:`~segrec.diagnostics.UsageError` that
 names the file, the TOML key, the missing column and the columns that exist. Parquet rows have
 no text lines: their "line" in the quarantine is the 1-based row number.
+
+``generic:FOLDER`` reads a folder written by :meth:`Dataset.to_parquet` (``segrec data synth
+--out FOLDER``, or your own export in that layout): ``<table>.parquet`` files whose columns
+already have our names, mapped one to one and validated row by row like any other file, plus
+the name and metadata in ``meta.json`` and planted segments in ``truth.parquet`` when present.
 """
 
 from __future__ import annotations
@@ -73,7 +78,7 @@ _REQUIRED = {
 _OPTIONAL = {
     "interactions": ("timestamp", "event", "rating", "weight", "amount"),
     "texts": ("item_id", "timestamp", "kind"),
-    "items": ("title", "categories", "price", "brand"),
+    "items": ("title", "categories", "price", "brand", "attrs"),
     "users": (),
     "social": ("kind", "weight"),
 }
@@ -188,6 +193,24 @@ def _timestamps(chk: RowCheck, values: pd.Series) -> np.ndarray:
     return np.floor(np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)).astype(np.int64)
 
 
+def _json_objects(chk: RowCheck, values: pd.Series) -> np.ndarray:
+    """A column of JSON objects as text (absent -> None); anything else is rejected."""
+
+    def parse(v: Any) -> str | bool | None:
+        if is_absent(v) or str(v).strip() == "":
+            return None
+        try:
+            return str(v) if isinstance(json.loads(str(v)), dict) else False
+        except ValueError:
+            return False
+
+    out = values.map(parse).to_numpy(dtype=object, copy=True)
+    bad = np.array([v is False for v in out], dtype=bool)
+    chk.fail(bad, "attrs", 'attrs is not a JSON object such as {"colour": "red"}', values)
+    out[bad] = None
+    return out
+
+
 def _opt_number(chk: RowCheck, f: pd.DataFrame, col: str, typed: bool, **kw: Any) -> np.ndarray:
     if col not in f:
         return np.full(len(f), np.nan)
@@ -240,6 +263,8 @@ def _table(
         out["attrs"] = (
             [json.dumps({c[5:]: r[c] for c in attrs}, default=str) for _, r in f.iterrows()]
             if attrs
+            else _json_objects(chk, f["attrs"])
+            if "attrs" in f
             else None
         )
     if table == "users":
@@ -273,8 +298,11 @@ def load_generic(path: Path | None, options: dict[str, str], report: LoadReport)
     """Load tables described by a TOML mapping file (see the module docstring)."""
     assert path is not None
     if path.is_dir():
+        if (path / "interactions.parquet").is_file():
+            return _load_folder(path, options, report)
         raise UsageError(
-            f"generic:{path}: a folder; give the TOML mapping file, e.g. generic:{path}/segrec.toml"
+            f"generic:{path}: a folder without interactions.parquet; give the TOML mapping file, "
+            f"e.g. generic:{path}/segrec.toml, or a folder written by segrec data synth --out"
         )
     try:
         conf = tomllib.loads(path.read_text("utf-8"))
@@ -296,5 +324,51 @@ def load_generic(path: Path | None, options: dict[str, str], report: LoadReport)
         users=or_empty("users", tables.get("users")),
         social=or_empty("social", tables.get("social")),
         name=path.stem,
+        meta=meta,
+    )
+
+
+def _load_folder(folder: Path, options: dict[str, str], report: LoadReport) -> Dataset:
+    """A :meth:`Dataset.to_parquet` folder through the same row checks as a mapped file."""
+    import pyarrow.parquet as pq
+
+    info: dict[str, Any] = {}
+    if (folder / "meta.json").is_file():
+        try:
+            info = json.loads((folder / "meta.json").read_text("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise UsageError(
+                f"{folder / 'meta.json'}: not valid JSON ({exc}); fix or remove it"
+            ) from None
+    meta: dict[str, Any] = {
+        **(info.get("meta") or {}),
+        "loader": "generic",
+        "source": str(folder),
+    }
+    tables: dict[str, pd.DataFrame] = {}
+    for table in _REQUIRED:
+        file = folder / f"{table}.parquet"
+        if not file.is_file():
+            continue
+        have = [str(c) for c in pq.read_schema(file).names]
+        known = (*_REQUIRED[table], *_OPTIONAL[table])
+        conf: dict[str, Any] = {"path": file.name, **{c: c for c in known if c in have}}
+        if table == "users":
+            conf["attributes"] = [c for c in have if c != "user_id"]
+        mapping_file = folder / f"{table}.parquet"  # named in messages: there is no TOML
+        tables[table] = _table(mapping_file, table, conf, report, options, meta)
+    truth = None
+    if (folder / "truth.parquet").is_file():
+        tf = pd.read_parquet(folder / "truth.parquet")
+        if {"user_id", "truth"} <= set(tf.columns):
+            truth = pd.Series(tf["truth"].to_numpy(), index=tf["user_id"].astype(str))
+    return Dataset(
+        interactions=tables["interactions"],
+        texts=or_empty("texts", tables.get("texts")),
+        items=or_empty("items", tables.get("items")),
+        users=or_empty("users", tables.get("users")),
+        social=or_empty("social", tables.get("social")),
+        truth=truth,
+        name=str(info.get("name") or folder.name),
         meta=meta,
     )

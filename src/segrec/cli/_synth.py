@@ -79,3 +79,5 @@ def synth(
     typer.echo("  " + "  ".join(f"{k} {v:,}" for k, v in rows.items()))
     if personas:
         typer.echo("  personas: " + ", ".join(f"{k} {v:,}" for k, v in personas.items()))
+    if not streamed:
+        typer.echo(f"  use it: --dataset generic:{out}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,9 @@ def run_pipeline(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
     res = run_evaluation(dataset, config)
+    seconds = {"evaluation": time.perf_counter() - t0}
     files: dict[str, Path] = {"results": res.save(out / "results.json")}
     art = res.artifacts
     seg_name = res.protocol.get("hybrid_segmentation")
@@ -80,7 +83,9 @@ def run_pipeline(
     if art is not None and seg_name in art.segmentations:
         evaluated = describe_segments(art.dataset, art.segmentations[seg_name], art.features)
         report_profiles = _profiles_for_report(evaluated)
+    t = time.perf_counter()
     served = refit_on_all(res) if seg_name is not None else None
+    seconds["refit_on_all"] = time.perf_counter() - t
     note = None
     if served is not None and served.segmentation is not None:
         sv = served.segmentation
@@ -105,9 +110,12 @@ def run_pipeline(
     report = write_report(res, out, report_profiles, segments_note=note)
     files["report"] = report
     files["summary"] = out / "summary.md"
-    (out / "manifest.json").write_text(
-        json.dumps({k: str(v) for k, v in files.items()}, indent=2), encoding="utf-8"
-    )
+    seconds["total"] = time.perf_counter() - t0
+    manifest = {
+        **{k: str(v) for k, v in files.items()},
+        "seconds": {k: round(v, 2) for k, v in seconds.items()},
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     _log.info("wrote %s", ", ".join(str(p) for p in files.values()))
     return PipelineResult(out, report, files, res, seg_name)
 

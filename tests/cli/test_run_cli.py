@@ -84,6 +84,9 @@ def test_run_writes_report_segments_profiles_and_recommendations(tmp_path: Path)
     profiles_text = (out / "segments.md").read_text()
     names = {p["name"] for p in profiles["segments"]}
     assert names and all(n in profiles_text for n in names)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["recommendations"] == str(out / "recommendations.parquet")
+    assert 0 < manifest["seconds"]["refit_on_all"] < manifest["seconds"]["total"]
     assert "refit on the whole dataset" in html  # the report says its cards are the evaluated ones
 
 

@@ -84,9 +84,9 @@ def run_pipeline(
         evaluated = describe_segments(art.dataset, art.segmentations[seg_name], art.features)
         report_profiles = _profiles_for_report(evaluated)
     t = time.perf_counter()
-    served = refit_on_all(res) if seg_name is not None else None
+    served = refit_on_all(res) if seg_name is not None or "hybrid" in res.runs else None
     seconds["refit_on_all"] = time.perf_counter() - t
-    note = None
+    note, names = None, {}
     if served is not None and served.segmentation is not None:
         sv = served.segmentation
         files["segments"] = sv.to_parquet(out / "segments.parquet")
@@ -96,9 +96,6 @@ def run_pipeline(
         files["profiles"] = out / "profiles.json"
         files["segments_md"] = out / "segments.md"
         names = {int(p["segment_id"]): str(p["name"]) for p in profiles.profiles if p.get("name")}
-        if served.model is not None:
-            _publish_recommendations(served, names, int(res.protocol.get("k", 10)), out)
-            files["recommendations"] = out / "recommendations.parquet"
         note = (
             f"These are the segments the evaluation measured, built on the training period. "
             f"segments.parquet, profiles.json, segments.md and recommendations.parquet hold "
@@ -107,6 +104,9 @@ def run_pipeline(
             f"{len(served.dataset.interactions):,} distinct user-item pairs), so their segment "
             "ids and names can differ."
         )
+    if served is not None and served.model is not None:
+        _publish_recommendations(served, names, int(res.protocol.get("k", 10)), out)
+        files["recommendations"] = out / "recommendations.parquet"
     report = write_report(res, out, report_profiles, segments_note=note)
     files["report"] = report
     files["summary"] = out / "summary.md"

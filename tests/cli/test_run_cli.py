@@ -179,3 +179,23 @@ def test_logged_warnings_read_like_the_cli_s_own_and_name_the_module_with_v() ->
     )
     rec.levelno, rec.levelname = logging.INFO, "INFO"
     assert _TerminalFormatter(0).format(rec).startswith("INFO segrec.evaluate._run: ")
+
+
+@pytest.mark.slow
+def test_run_without_segmentations_still_publishes_recommendations(tmp_path: Path) -> None:
+    from segrec import run_pipeline
+    from segrec.data import load_dataset
+    from segrec.evaluate import EvalConfig
+
+    ds, _ = load_dataset("synthetic:users=150,seed=2")
+    cfg = EvalConfig(
+        methods=["pop", "hybrid"],
+        segmentations=[],
+        n_bootstrap=20,
+        graph=None,
+        features={"embedder": {"backend": "tfidf-svd"}},
+    )
+    res = run_pipeline(ds, tmp_path / "run", cfg)
+    assert "recommendations" in res.files and "segments" not in res.files
+    recs = pd.read_parquet(res.files["recommendations"])
+    assert set(recs.user_id.astype(str)) == set(ds.interactions.user_id.astype(str))

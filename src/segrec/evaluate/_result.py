@@ -164,12 +164,11 @@ class EvalResult:
 
 def _warnings(counts: dict[str, Any], min_users: int) -> list[str]:
     out = []
-    for what, n in (
-        ("overall", counts["n_test_users"]),
-        ("cold-user", counts["n_cold_users"]),
-        ("warm-user", counts["n_warm_users"]),
+    for what, who, n in (
+        ("overall", "test users", counts["n_test_users"]),
+        ("cold-user", "cold test users", counts["n_cold_users"]),
+        ("warm-user", "warm test users", counts["n_warm_users"]),
     ):
-        who = f"{what.split('-')[0]} test users" if what != "overall" else "test users"
         if n == 0:
             out.append(f"there are no {who}, so the {what} figures are n/a")
         elif n < min_users:

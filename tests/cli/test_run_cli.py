@@ -185,6 +185,7 @@ def test_logged_warnings_read_like_the_cli_s_own_and_name_the_module_with_v() ->
 def test_run_without_segmentations_still_publishes_recommendations(tmp_path: Path) -> None:
     from segrec import run_pipeline
     from segrec.data import load_dataset
+    from segrec.diagnostics import FallbackWarning
     from segrec.evaluate import EvalConfig
 
     ds, _ = load_dataset("synthetic:users=150,seed=2")
@@ -195,7 +196,8 @@ def test_run_without_segmentations_still_publishes_recommendations(tmp_path: Pat
         graph=None,
         features={"embedder": {"backend": "tfidf-svd"}},
     )
-    res = run_pipeline(ds, tmp_path / "run", cfg)
+    with pytest.warns(FallbackWarning, match="no segmentation"):  # said, not hidden
+        res = run_pipeline(ds, tmp_path / "run", cfg)
     assert "recommendations" in res.files and "segments" not in res.files
     recs = pd.read_parquet(res.files["recommendations"])
     assert set(recs.user_id.astype(str)) == set(ds.interactions.user_id.astype(str))

@@ -2,6 +2,7 @@
 
 from segrec.data._clean import BotConfig, CleanConfig, CleaningReport, clean
 from segrec.data._dataset import Dataset, empty_table
+from segrec.data._labels import item_labels
 from segrec.data._quarantine import LoadReport, TableCounts
 from segrec.data._registry import (
     DatasetSpec,
@@ -29,6 +30,7 @@ __all__ = [
     "available_loaders",
     "clean",
     "empty_table",
+    "item_labels",
     "leave_last_out",
     "load_dataset",
     "parse_spec",

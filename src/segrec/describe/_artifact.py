@@ -133,7 +133,9 @@ class SegmentProfiles:
         if p.get("top_items"):
             out.append(
                 "- top items: "
-                + "; ".join(str(i.get("title") or i["item_id"]) for i in p["top_items"])
+                + "; ".join(
+                    str(i.get("label") or i.get("title") or i["item_id"]) for i in p["top_items"]
+                )
             )
         rules = p.get("rules", {}).get("rules", [])
         if rules:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from segrec.data import item_labels
 from segrec.describe._artifact import SegmentProfiles
 from segrec.describe._behavior import interpretable_table, item_categories
 from segrec.describe._keywords import top_keywords
@@ -99,6 +100,7 @@ class SegmentDescriber:
             else None
         )
         vocab = self._product_vocabulary(dataset)
+        labels = item_labels(dataset)
         profiles = []
         for j, s in enumerate(seg_ids):
             members = pub.index[pub.to_numpy() == s]
@@ -121,7 +123,7 @@ class SegmentDescriber:
                 else ["budget", "mid", "premium"][int(np.searchsorted(price_cut, pl))]
             )
             p["top_categories"] = self._categories(dataset, members)
-            p["top_items"] = self._items(dataset, members)
+            p["top_items"] = self._items(dataset, members, labels)
             p["keywords"] = self.keywords_.get(s, [])
             p["representative_reviews"] = self._reviews(
                 texts, members, segmentation, features, p["keywords"]
@@ -205,7 +207,9 @@ class SegmentDescriber:
         top = (seg * np.sqrt(lift)).sort_values(ascending=False).index[: self.config.n_categories]
         return [{"category": str(c), "share": float(seg[c]), "lift": float(lift[c])} for c in top]
 
-    def _items(self, ds: Any, members: pd.Index) -> list[dict[str, Any]]:
+    def _items(self, ds: Any, members: pd.Index, labels: pd.Series) -> list[dict[str, Any]]:
+        """The segment's most chosen items: id, title (or None), a readable ``label`` (the
+        title, else the id with words from its reviews) and how many members chose it."""
         inter = ds.interactions
         mine = inter[inter["user_id"].astype(str).isin(members)]
         counts = mine["item_id"].astype(str).value_counts().head(self.config.n_items)
@@ -214,6 +218,7 @@ class SegmentDescriber:
             {
                 "item_id": i,
                 "title": None if pd.isna(titles.get(i)) else str(titles.get(i)),
+                "label": str(labels.get(i, i)),
                 "users": int(mine.loc[mine["item_id"].astype(str) == i, "user_id"].nunique()),
             }
             for i in counts.index

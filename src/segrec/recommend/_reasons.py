@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from segrec.data import item_labels
 from segrec.recommend._base import FitContext
 
 __all__ = ["ReasonIndex", "reason_index"]
@@ -64,12 +65,8 @@ class ReasonIndex:
         norms[norms == 0] = 1.0
         self.csc = sp.csc_matrix(m @ sp.diags(1.0 / norms).astype(np.float32))
         self.popularity = np.asarray(m.sum(axis=0)).ravel()
-        titles = pd.Series(self.item_ids.to_numpy(), index=self.item_ids, dtype="object")
-        if len(ds.items) and "title" in ds.items:
-            t = ds.items.dropna(subset=["title"])
-            t = t[t.title.astype(str).str.strip() != ""]
-            titles.loc[t.item_id.astype(str).to_numpy()] = t.title.astype(str).to_numpy()
-        self.titles = titles.to_numpy()
+        # titles, or "B0018TIADQ (strings, elixir)" where an item has none
+        self.titles = item_labels(ds).reindex(self.item_ids.astype(str)).to_numpy()
         self.segments: pd.Series | None = None
         self.segment_names: dict[int, str] = {}
         if ctx.segmentation is not None:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segrec.data import Dataset
+from segrec.data import Dataset, item_labels
 from segrec.evaluate import EvalResult
 from segrec.segment import Segmentation
 
@@ -60,15 +60,12 @@ def user_map(
     return xy, labels
 
 
-def _top_items(ds: Dataset, members: pd.Index, n: int = 5) -> list[str]:
+def _top_items(ds: Dataset, members: pd.Index, labels: pd.Series, n: int = 5) -> list[str]:
     inter = ds.interactions
     sub = inter[inter.user_id.astype(str).isin(set(members)).to_numpy()]
     top = sub.item_id.astype(str).value_counts().head(n)
-    titles: dict[str, str] = {}
-    if len(ds.items) and "title" in ds.items:
-        titles = dict(zip(ds.items.item_id.astype(str), ds.items.title.astype(str), strict=True))
     return [
-        f"{titles.get(str(i), str(i))} ({c})"
+        f"{labels.get(str(i), str(i))} ({c})"
         for i, c in zip(top.index.to_numpy(), top.to_numpy(), strict=True)
     ]
 
@@ -118,6 +115,7 @@ def segment_cards(
     assert result.artifacts is not None
     ds = result.artifacts.dataset
     kw = _keywords(ds, seg)
+    labels = item_labels(ds)
     ser = seg.series()
     cards = []
     sizes = seg.sizes()
@@ -134,7 +132,7 @@ def segment_cards(
                 "reviews": list(prof.get("reviews") or _reviews(ds, seg, s)),
                 "rules": list(prof.get("rules") or []),
                 "rules_note": prof.get("rules_note"),
-                "top_items": _top_items(ds, members),
+                "top_items": _top_items(ds, members, labels),
             }
         )
     return cards

@@ -47,7 +47,12 @@ def run(
     backend: BackendOpt = None,
     model: ModelOpt = None,
 ) -> None:
-    """Load, build features, segment, profile, recommend, evaluate; write report.html."""
+    """Evaluate, write report.html, then segment and recommend on all data.
+
+    The evaluation (results.json, report.html, summary.md) fits on the training period of the
+    split. segments.parquet, profiles.json, segments.md and recommendations.parquet come from
+    the same segmentation and hybrid refit on the whole dataset.
+    """
     _run(dataset, out, config, protocol=protocol, k=k, backend=backend, model=model)
 
 

@@ -141,8 +141,8 @@ def build_windows(
     split = make_split(ds)
     embedder = TextEmbedder(**cfg.features.get("embedder", {}))  # one model load for every window
     out = []
-    for tr, held in [(split.fit_dataset(), split.val), *split.earlier_windows(n)]:
-        art = _build_phase(tr, cfg, [seg])
+    for j, (tr, held) in enumerate([(split.fit_dataset(), split.val), *split.earlier_windows(n)]):
+        art = _build_phase(tr, cfg, [seg], f"window {j}")
         ctx = _context(art, art.segmentations.get(seg), cfg)
         h = HybridRecommender(base=base, cold_base=cold_base, tune_shortlist=None).fit(ctx)
         ev = h._eval_set(held, K)  # the window's users as the hybrid tunes on them, all items

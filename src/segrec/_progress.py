@@ -10,12 +10,26 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-__all__ = ["Progress", "Stopwatch", "enable_progress_bars", "progress"]
+__all__ = ["Progress", "Stopwatch", "enable_progress_bars", "progress", "stage"]
 
 _log = logging.getLogger("segrec.progress")
 _bars_enabled = False
+_stage: ContextVar[str | None] = ContextVar("segrec_stage", default=None)
+
+
+@contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Name the part of a long job the bars inside belong to: under ``stage("training
+    period")`` an embedding bar reads "training period · embedding (onnx-int8)", so the same
+    step run for several periods can be told apart."""
+    token = _stage.set(name)
+    try:
+        yield
+    finally:
+        _stage.reset(token)
 
 
 def enable_progress_bars(enabled: bool = True) -> None:
@@ -63,6 +77,8 @@ class Progress:
 @contextmanager
 def progress(label: str, total: int | None = None, unit: str = "items") -> Iterator[Progress]:
     """Track a long loop: ``with progress("embedding", n, "texts") as p: ... p.update(k)``."""
+    current = _stage.get()
+    label = f"{current} · {label}" if current else label
     p = Progress(label, total, unit)
     if _bars_enabled:
         from rich.progress import (

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segrec._progress import stage
 from segrec.data import Dataset
 from segrec.diagnostics import UsageError
 from segrec.evaluate._config import DATA_DEPENDENT, EvalConfig
@@ -45,7 +46,13 @@ def _factory(name: str, factories: Mapping[str, RecommenderFactory] | None) -> R
     return lambda **params: get_recommender(base, **params)  # type: ignore[return-value]
 
 
-def _build_phase(ds: Dataset, cfg: EvalConfig, names: list[str]) -> PhaseArtifacts:
+def _build_phase(ds: Dataset, cfg: EvalConfig, names: list[str], label: str) -> PhaseArtifacts:
+    """Features and segmentations of ``ds``; ``label`` names the period on progress bars."""
+    with stage(label):
+        return _build_phase_in(ds, cfg, names)
+
+
+def _build_phase_in(ds: Dataset, cfg: EvalConfig, names: list[str]) -> PhaseArtifacts:
     art = PhaseArtifacts(ds)
     wants_features = any(n in names for n in ("text", "graph", "fused", "gnn")) or any(
         m in cfg.methods for m in ("content", "hybrid")
@@ -283,17 +290,18 @@ def run_evaluation(
         )
     seg_names = list(dict.fromkeys(cfg.segmentations))
     t = time.perf_counter()
-    tune = _build_phase(split.fit_dataset(), cfg, seg_names)
+    tune = _build_phase(split.fit_dataset(), cfg, seg_names, "tuning period")
     ev = _Evaluator(split, cfg, tune, tune)
     sp_factory = _factory("segment_pop", recommenders)
     k_search: dict[str, dict[str, Any]] = {}
     if ev.val_users:
-        k_search = search_k(
-            cfg,
-            tune,
-            lambda seg: sp_factory().fit(_context(tune, seg, cfg)),
-            lambda rec: ev._val_score(rec)[0],
-        )
+        with stage("tuning period"):
+            k_search = search_k(
+                cfg,
+                tune,
+                lambda seg: sp_factory().fit(_context(tune, seg, cfg)),
+                lambda rec: ev._val_score(rec)[0],
+            )
     params = {
         s: {**(cfg.segmentation_params.get(s) or {}), **({"k": r["k"]} if r["k"] != "auto" else {})}
         for s, r in k_search.items()
@@ -301,11 +309,13 @@ def run_evaluation(
     final_cfg = cfg.model_copy(
         update={"segmentation_params": {**cfg.segmentation_params, **params}}
     )
-    final = _build_phase(split.train_dataset(), final_cfg, seg_names)
+    final = _build_phase(split.train_dataset(), final_cfg, seg_names, "training period")
     windows = []
     if "hybrid" in cfg.methods and cfg.cold_windows > 0 and _tunes_with_windows(recommenders):
-        for ds_w, held_w in split.earlier_windows(cfg.cold_windows):
-            windows.append((_build_phase(ds_w, final_cfg, seg_names), held_w))
+        earlier = split.earlier_windows(cfg.cold_windows)
+        for j, (ds_w, held_w) in enumerate(earlier, 1):
+            label = f"earlier window {j} of {len(earlier)}"
+            windows.append((_build_phase(ds_w, final_cfg, seg_names, label), held_w))
     timings["artifacts"] = time.perf_counter() - t
     ev = _Evaluator(split, cfg, tune, final, windows)
     runs: dict[str, MethodRun] = {}
@@ -522,7 +532,8 @@ def _try_run(
 ) -> None:
     try:
         factory = _factory(method, factories)
-        runs[key] = ev.run(method, factory, seg, grid)
+        with stage(key):
+            runs[key] = ev.run(method, factory, seg, grid)
         runs[key].name = key
     except (ImportError, UsageError) as exc:
         skipped[key] = f"{type(exc).__name__}: {exc}"

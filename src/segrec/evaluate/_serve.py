@@ -12,6 +12,7 @@ import copy
 import logging
 from dataclasses import dataclass
 
+from segrec._progress import stage
 from segrec.data import Dataset
 from segrec.diagnostics import UsageError
 from segrec.evaluate._result import EvalResult
@@ -55,11 +56,12 @@ def refit_on_all(result: EvalResult, method: str = "hybrid") -> Served:
     )
     ds = result.split.all_dataset()
     _log.info("refitting %s on all %d interactions", method, len(ds.interactions))
-    art = _build_phase(ds, cfg, [seg_name] if seg_name else [])
+    art = _build_phase(ds, cfg, [seg_name] if seg_name else [], "all data")
     seg = art.segmentations.get(seg_name) if seg_name else None
     model = None
     if run is not None:
         # a shallow copy keeps the tuned inner weights and leaves the evaluated model as it was
         model = copy.copy(run.model)
-        model.fit(_context(art, seg, cfg))
+        with stage(f"all data · {method}"):
+            model.fit(_context(art, seg, cfg))
     return Served(method, ds, art, seg_name if seg is not None else None, seg, model)

@@ -391,6 +391,13 @@ def test_generic_folder_without_interactions_says_what_to_give(tmp_path: Path) -
     (tmp_path / "empty").mkdir()
     with pytest.raises(UsageError, match=r"without interactions\.parquet; give the TOML mapping"):
         load_dataset(f"generic:{tmp_path / 'empty'}")
+    pd.DataFrame({"user": ["u1"], "item_id": ["i1"]}).to_parquet(
+        tmp_path / "empty" / "interactions.parquet"
+    )
+    with pytest.raises(UsageError) as exc:
+        load_dataset(f"generic:{tmp_path / 'empty'}")
+    msg = str(exc.value)
+    assert "interactions.parquet: no column user_id" in msg and "columns are user, item_id" in msg
 
 
 def test_stray_quote_loses_one_row_and_blank_lines_inside_quotes_survive(tmp_path: Path) -> None:

@@ -317,13 +317,20 @@ def load_generic(path: Path | None, options: dict[str, str], report: LoadReport)
         raise UsageError(f"{path}: needs an [interactions] section with path, user_id and item_id")
     meta: dict[str, Any] = {"loader": "generic", "source": str(path)}
     tables = {t: _table(path, t, c, report, options, meta) for t, c in conf.items()}
+    return _dataset(tables, path.stem, meta)
+
+
+def _dataset(
+    tables: dict[str, pd.DataFrame], name: str, meta: dict[str, Any], truth: Any = None
+) -> Dataset:
     return Dataset(
         interactions=tables["interactions"],
         texts=or_empty("texts", tables.get("texts")),
         items=or_empty("items", tables.get("items")),
         users=or_empty("users", tables.get("users")),
         social=or_empty("social", tables.get("social")),
-        name=path.stem,
+        truth=truth,
+        name=name,
         meta=meta,
     )
 
@@ -351,24 +358,20 @@ def _load_folder(folder: Path, options: dict[str, str], report: LoadReport) -> D
         if not file.is_file():
             continue
         have = [str(c) for c in pq.read_schema(file).names]
+        missing = [c for c in _REQUIRED[table] if c not in have]
+        if missing:
+            raise UsageError(
+                f"{file}: no column {', '.join(missing)}; a {table} table needs "
+                f"{', '.join(_REQUIRED[table])} (its columns are {', '.join(have) or '(none)'})"
+            )
         known = (*_REQUIRED[table], *_OPTIONAL[table])
         conf: dict[str, Any] = {"path": file.name, **{c: c for c in known if c in have}}
         if table == "users":
             conf["attributes"] = [c for c in have if c != "user_id"]
-        mapping_file = folder / f"{table}.parquet"  # named in messages: there is no TOML
-        tables[table] = _table(mapping_file, table, conf, report, options, meta)
+        tables[table] = _table(file, table, conf, report, options, meta)  # no TOML: file named
     truth = None
     if (folder / "truth.parquet").is_file():
         tf = pd.read_parquet(folder / "truth.parquet")
         if {"user_id", "truth"} <= set(tf.columns):
             truth = pd.Series(tf["truth"].to_numpy(), index=tf["user_id"].astype(str))
-    return Dataset(
-        interactions=tables["interactions"],
-        texts=or_empty("texts", tables.get("texts")),
-        items=or_empty("items", tables.get("items")),
-        users=or_empty("users", tables.get("users")),
-        social=or_empty("social", tables.get("social")),
-        truth=truth,
-        name=str(info.get("name") or folder.name),
-        meta=meta,
-    )
+    return _dataset(tables, str(info.get("name") or folder.name), meta, truth)

@@ -249,13 +249,25 @@ def main() -> int:
     ap.add_argument("--base", default="pop")
     ap.add_argument("--cold-base", default="pop")
     ap.add_argument("--windows", type=int, default=3, help="earlier windows besides validation")
+    ap.add_argument(
+        "--extra",
+        type=int,
+        default=0,
+        help="windows further back that only ever help choose (never held out): does choosing "
+        "on more cold users carry over better to the same held-out windows?",
+    )
     ap.add_argument("--config", help="evaluation settings (TOML), as for segrec evaluate")
     args = ap.parse_args()
     if args.dataset != "synthetic" and not (SHARED / "datasets").is_dir():
         print(f"skipped: no shared datasets at {SHARED / 'datasets'}", file=sys.stderr)
         return 0
     wins = build_windows(
-        args.dataset, args.segmentation, args.base, args.cold_base, args.windows, args.config
+        args.dataset,
+        args.segmentation,
+        args.base,
+        args.cold_base,
+        args.windows + args.extra,
+        args.config,
     )
     methods: dict[str, Callable[[list[Window]], Scorer]] = {
         "popularity": lambda train: lambda w: w["z"]["pop"],
@@ -271,13 +283,17 @@ def main() -> int:
         ),
         "text-to-item ridge": ridge_choice,
     }
+    n = args.windows + 1  # the windows that are held out in turn
+    if len(wins) > n:  # --extra: the grid again, choosing on the extra windows too
+        methods[f"grid, {len(wins) - n} extra windows"] = grid_choice()
     print(f"| held-out window | {' | '.join(methods)} |")
     print(f"|---|{'---|' * len(methods)}")
     pooled: dict[str, list[np.ndarray]] = {m: [] for m in methods}
-    for i, w in enumerate(wins):
-        train = [v for j, v in enumerate(wins) if j != i]
+    for i, w in enumerate(wins[:n]):
         cells = []
         for m, fit in methods.items():
+            pool = wins if "extra windows" in m else wins[:n]
+            train = [v for j, v in enumerate(pool) if j != i]
             nd = ndcg(w, fit(train)(w))
             pooled[m].append(nd)
             cells.append(f"{nd.mean():.4f}")

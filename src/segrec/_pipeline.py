@@ -28,6 +28,8 @@ class PipelineResult:
     files: dict[str, Path] = field(default_factory=dict)
     evaluation: EvalResult | None = None
     segmentation: str | None = None
+    #: what was refit on all data and published: users segmented, segments, users with a list
+    published: dict[str, int] = field(default_factory=dict)
 
 
 def demo_config(**overrides: Any) -> EvalConfig:
@@ -86,9 +88,12 @@ def run_pipeline(
     t = time.perf_counter()
     served = refit_on_all(res) if seg_name is not None or "hybrid" in res.runs else None
     seconds["refit_on_all"] = time.perf_counter() - t
-    note, names = None, {}
+    note: str | None = None
+    names: dict[int, str] = {}
+    published: dict[str, int] = {}
     if served is not None and served.segmentation is not None:
         sv = served.segmentation
+        published.update(segmented_users=len(sv.user_ids), segments=sv.k)
         files["segments"] = sv.to_parquet(out / "segments.parquet")
         profiles = describe_segments(served.dataset, sv, served.artifacts.features)
         (out / "profiles.json").write_text(profiles.to_json(), encoding="utf-8")
@@ -105,7 +110,8 @@ def run_pipeline(
             "ids and names can differ."
         )
     if served is not None and served.model is not None:
-        _publish_recommendations(served, names, int(res.protocol.get("k", 10)), out)
+        k = int(res.protocol.get("k", 10))
+        published.update(list_users=_publish_recommendations(served, names, k, out), k=k)
         files["recommendations"] = out / "recommendations.parquet"
     report = write_report(res, out, report_profiles, segments_note=note)
     files["report"] = report
@@ -117,10 +123,10 @@ def run_pipeline(
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     _log.info("wrote %s", ", ".join(str(p) for p in files.values()))
-    return PipelineResult(out, report, files, res, seg_name)
+    return PipelineResult(out, report, files, res, seg_name, published)
 
 
-def _publish_recommendations(served: Any, names: dict[int, str], k: int, out: Path) -> None:
+def _publish_recommendations(served: Any, names: dict[int, str], k: int, out: Path) -> int:
     """Top ``k`` of the served model for every user, with reasons that name the segments as
     their profiles do. (The evaluation scores lists without reasons, for speed.)"""
     ctx = getattr(served.model, "ctx_", None)
@@ -131,3 +137,4 @@ def _publish_recommendations(served: Any, names: dict[int, str], k: int, out: Pa
         reason_index(ctx).segment_names.update(names)
     lists = served.model.recommend(list(served.dataset.user_ids), k)
     lists.frame().to_parquet(out / "recommendations.parquet", index=False)
+    return sum(len(i) > 0 for i in lists.items)

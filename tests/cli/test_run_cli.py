@@ -47,6 +47,8 @@ def test_run_writes_report_segments_profiles_and_recommendations(tmp_path: Path)
     )
     assert proc.returncode == 0, proc.stderr
     assert f"report: {out / 'report.html'}" in proc.stdout
+    assert "refit on all data: 300 users in " in proc.stdout
+    assert f"top-5 lists for 300 users -> {out}" in proc.stdout
     for name in (
         "results.json",
         "segments.parquet",

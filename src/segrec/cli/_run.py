@@ -32,6 +32,14 @@ def _run(dataset: str, out: Path, config: Path | None, **flags: Any) -> None:
             typer.echo(line)
         for w in ev.warnings:
             typer.echo(f"warning: {w}", err=True)
+    pub = res.published
+    if pub:
+        bits = []
+        if "segments" in pub:
+            bits.append(f"{pub['segmented_users']:,} users in {pub['segments']} segments")
+        if "list_users" in pub:
+            bits.append(f"top-{pub['k']} lists for {pub['list_users']:,} users")
+        typer.echo(f"refit on all data: {', '.join(bits)} -> {res.out_dir}")
     typer.echo(f"report: {res.report}")
 
 

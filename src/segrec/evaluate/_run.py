@@ -63,6 +63,8 @@ def _build_phase_in(ds: Dataset, cfg: EvalConfig, names: list[str]) -> PhaseArti
         except ImportError as exc:
             art.skipped["features"] = f"ImportError: {exc}"
             _log.warning("user features unavailable: %s", exc)
+    if cfg.item_vectors and art.features is not None:
+        art.item_vectors, art.user_text = _text_space(art.features)
     for n in names:
         seg = build_segmentation(
             n, art, cfg.random_state, cfg.k_random, cfg.segmentation_params.get(n)
@@ -70,6 +72,20 @@ def _build_phase_in(ds: Dataset, cfg: EvalConfig, names: list[str]) -> PhaseArti
         if seg is not None:
             art.segmentations[n] = seg
     return art
+
+
+def _text_space(feats: Any) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """Item vectors and the profiles of the users who wrote something, both in the sentence
+    encoder's space (for content-based scores), or (None, None) without a text block."""
+    items = feats.meta.get("item_text_vectors")
+    if "text" not in feats.blocks or items is None or not len(items):
+        return None, None
+    source = feats.meta.get("text_source")
+    wrote = ~feats.missing.get("text", np.zeros(feats.n_users, bool))
+    if source is not None:
+        wrote &= source.to_numpy() == "reviews"
+    users = pd.DataFrame(feats.block("text")[wrote], index=feats.user_ids[wrote].astype(str))
+    return items, users
 
 
 def _features(ds: Dataset, cfg: EvalConfig, graph: bool) -> Any:

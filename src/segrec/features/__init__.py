@@ -20,6 +20,7 @@ from segrec.features._models import MODELS, install_model, models_dir, resolve_m
 from segrec.features._profiles import (
     TextProfiles,
     item_embeddings,
+    item_review_vectors,
     item_texts,
     pool_by_user,
     user_text_profiles,
@@ -49,6 +50,7 @@ __all__ = [
     "gate_sample",
     "install_model",
     "item_embeddings",
+    "item_review_vectors",
     "item_texts",
     "models_dir",
     "pool_by_user",

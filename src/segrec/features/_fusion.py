@@ -12,7 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from segrec.data import Dataset
 from segrec.diagnostics import UsageError
 from segrec.features._behavior import BehaviorFeaturizer
-from segrec.features._profiles import item_embeddings, user_text_profiles
+from segrec.features._profiles import (
+    item_embeddings,
+    item_review_vectors,
+    user_text_profiles,
+)
 from segrec.features._user_features import UserFeatures
 
 __all__ = ["FeatureFusion", "FusionConfig", "build_user_features"]
@@ -202,6 +206,12 @@ def build_user_features(
             out["text"], missing["text"] = prof.vectors, prof.missing
             meta["text_source"] = pd.Series(prof.source, index=user_ids).astype(str)
             meta["text_pooling"] = text_pooling
+            # items in the same space, for content-based scores: what people wrote about each
+            # item; without any review, the items' own texts (titles, categories)
+            reviewed = item_review_vectors(ds, tv) if len(tv) else None
+            meta["item_text_vectors"] = (
+                reviewed if reviewed is not None and len(reviewed) else item_vecs
+            )
     if behavior and len(ds.interactions):
         f, miss, basis = BehaviorFeaturizer(n_categories=n_categories).fit_transform(ds)
         out["behavior"], missing["behavior"] = f.to_numpy(np.float32), miss

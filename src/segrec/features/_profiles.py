@@ -143,6 +143,21 @@ def item_embeddings(ds: Dataset, embedder: Any) -> pd.DataFrame:
     return pd.DataFrame(vecs, index=pd.Index(texts.index, name="item_id"))
 
 
+def item_review_vectors(ds: Dataset, text_vectors: np.ndarray) -> pd.DataFrame:
+    """The mean vector of the texts written about each item (index item_id; items nobody wrote
+    about are absent), in the space of the users' review profiles, so content-based scores
+    compare what a user wrote with what people wrote about an item."""
+    texts = ds.texts
+    if len(text_vectors) != len(texts):
+        raise ValueError(f"{len(text_vectors)} vectors for {len(texts)} texts")
+    ok = texts["item_id"].notna().to_numpy()
+    if not ok.any():
+        return pd.DataFrame(index=pd.Index([], name="item_id"))
+    codes, items = pd.factorize(texts["item_id"].astype(str).to_numpy()[ok])
+    prof, has = pool_by_user(codes, text_vectors[ok], len(items))
+    return pd.DataFrame(prof[has], index=pd.Index(np.asarray(items)[has], name="item_id"))
+
+
 def user_text_profiles(
     ds: Dataset,
     text_vectors: np.ndarray,

@@ -118,7 +118,10 @@ class EvalConfig(BaseModel):
     segment_k_for: list[str] = Field(default_factory=lambda: ["behavior", "text", "fused"])
     features: dict[str, Any] = Field(default_factory=dict)
     graph: dict[str, Any] | None = Field(default_factory=lambda: {"dim": 32, "epochs": 20})
-    item_vectors: bool = True
+    #: content and the hybrid's text component in the sentence encoder's space (true) or in a
+    #: TF-IDF + SVD space of the training texts (false, the default: it scored higher on the
+    #: validation periods of all three datasets; benchmarks/eval_results.md, session 9)
+    item_vectors: bool = False
     cold_windows: int = Field(3, ge=0)
     n_bootstrap: int = Field(1000, ge=10)
     min_users_warning: int = Field(100, ge=1)

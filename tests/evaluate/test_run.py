@@ -250,3 +250,34 @@ def test_hybrid_cold_weights_use_earlier_windows(planted) -> None:
         recommenders=pop_factories(),
     )
     assert plain.protocol["cold_windows"] == []
+
+
+def test_item_vectors_puts_content_in_the_encoders_space(planted) -> None:
+    from segrec.evaluate._run import _build_phase, _context
+    from segrec.features import item_review_vectors
+    from segrec.recommend import get_recommender
+
+    cfg = EvalConfig(**FAST, item_vectors=True)
+    art = _build_phase(planted, cfg, [], "test")
+    assert art.features is not None and art.item_vectors is not None
+    # an item's vector is the mean of the vectors of what was written about it
+    text = art.features.block("text")
+    assert art.item_vectors.shape[1] == text.shape[1]
+    assert art.user_text is not None and set(art.user_text.index) <= set(planted.user_ids)
+    rec = get_recommender("content").fit(_context(art, None, cfg))
+    assert rec.params()["vectors"] == "context"
+    # the default keeps the TF-IDF space every published figure was computed in
+    off = _build_phase(planted, EvalConfig(**FAST), [], "test")
+    assert off.item_vectors is None
+    assert get_recommender("content").fit(_context(off, None, cfg)).params()["vectors"] == (
+        "tfidf-svd"
+    )
+    v = np.arange(12, dtype=np.float32).reshape(6, 2)
+    two = planted.replace(
+        texts=planted.texts.iloc[:6].assign(item_id=["a", "a", "b", "b", "b", None])
+    )
+    means = item_review_vectors(two, v)
+    assert list(means.index) == ["a", "b"]
+    assert np.allclose(means.loc["a"], v[:2].mean(0)) and np.allclose(
+        means.loc["b"], v[2:5].mean(0)
+    )

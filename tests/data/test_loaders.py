@@ -387,6 +387,18 @@ def test_generic_reads_a_saved_dataset_folder_with_the_same_checks(tmp_path: Pat
     assert "JSON object" in bad["attrs"]["reason"] and bad["attrs"]["line"] == 3
 
 
+def test_generic_reads_a_streamed_shop(tmp_path: Path) -> None:
+    from segrec.data.synthetic import generate, stream_to_disk
+    from segrec.data.synthetic._generate import make_config
+
+    cfg = make_config(None, users=120, seed=4)
+    stream_to_disk(tmp_path / "big", config=cfg, chunk_users=50)
+    ds, rep = load_dataset(f"generic:{tmp_path / 'big'}")
+    whole = generate(config=cfg)
+    assert len(ds.interactions) == len(whole.interactions) == rep.tables["interactions"].accepted
+    assert rep.rejected == 0 and ds.truth is not None
+
+
 def test_generic_folder_without_interactions_says_what_to_give(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(UsageError, match=r"without interactions\.parquet; give the TOML mapping"):

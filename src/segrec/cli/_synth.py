@@ -79,5 +79,4 @@ def synth(
     typer.echo("  " + "  ".join(f"{k} {v:,}" for k, v in rows.items()))
     if personas:
         typer.echo("  personas: " + ", ".join(f"{k} {v:,}" for k, v in personas.items()))
-    if not streamed:
-        typer.echo(f"  use it: --dataset generic:{out}")
+    typer.echo(f"  use it: --dataset generic:{out}")

@@ -35,6 +35,8 @@ no text lines: their "line" in the quarantine is the 1-based row number.
 --out FOLDER``, or your own export in that layout): ``<table>.parquet`` files whose columns
 already have our names, mapped one to one and validated row by row like any other file, plus
 the name and metadata in ``meta.json`` and planted segments in ``truth.parquet`` when present.
+A shop that ``segrec data synth`` streamed to ``<table>/part-NNNNN.parquet`` files (above
+200,000 users) is read back whole with :func:`segrec.data.synthetic.read_streamed`.
 """
 
 from __future__ import annotations
@@ -300,6 +302,8 @@ def load_generic(path: Path | None, options: dict[str, str], report: LoadReport)
     if path.is_dir():
         if (path / "interactions.parquet").is_file():
             return _load_folder(path, options, report)
+        if (path / "interactions").is_dir() and (path / "meta.json").is_file():
+            return _load_streamed(path, report)
         raise UsageError(
             f"generic:{path}: a folder without interactions.parquet; give the TOML mapping file, "
             f"e.g. generic:{path}/segrec.toml, or a folder written by segrec data synth --out"
@@ -375,3 +379,16 @@ def _load_folder(folder: Path, options: dict[str, str], report: LoadReport) -> D
         if {"user_id", "truth"} <= set(tf.columns):
             truth = pd.Series(tf["truth"].to_numpy(), index=tf["user_id"].astype(str))
     return _dataset(tables, str(info.get("name") or folder.name), meta, truth)
+
+
+def _load_streamed(folder: Path, report: LoadReport) -> Dataset:
+    """A shop streamed to part files by ``segrec data synth`` (above 200,000 users): the
+    generator's own output, read back whole; every row counts as read and accepted."""
+    from segrec.data.synthetic import read_streamed
+
+    ds = read_streamed(folder)
+    for table, n in ds.counts().items():
+        if table in _REQUIRED:
+            report.accept(table, n)
+    report.notes.append(f"read a streamed synthetic shop: {ds.summary()}")
+    return ds

@@ -260,8 +260,7 @@ def test_item_vectors_puts_content_in_the_encoders_space(planted) -> None:
     cfg = EvalConfig(**FAST, item_vectors=True)
     art = _build_phase(planted, cfg, [], "test")
     assert art.features is not None and art.item_vectors is not None
-    # an item's vector is the mean of the vectors of what was written about it
-    text = art.features.block("text")
+    text = art.features.block("text")  # items and users in the space of the text features
     assert art.item_vectors.shape[1] == text.shape[1]
     assert art.user_text is not None and set(art.user_text.index) <= set(planted.user_ids)
     rec = get_recommender("content").fit(_context(art, None, cfg))
@@ -272,6 +271,7 @@ def test_item_vectors_puts_content_in_the_encoders_space(planted) -> None:
     assert get_recommender("content").fit(_context(off, None, cfg)).params()["vectors"] == (
         "tfidf-svd"
     )
+    # an item's vector is the mean of the vectors of what was written about it
     v = np.arange(12, dtype=np.float32).reshape(6, 2)
     two = planted.replace(
         texts=planted.texts.iloc[:6].assign(item_id=["a", "a", "b", "b", "b", None])

@@ -200,7 +200,9 @@ class EvalConfig(BaseModel):
         emb = feats.pop("embedder", None)
         if isinstance(emb, dict):
             _built("features.embedder", TextEmbedderConfig, **emb)
-        _check_keywords("features", feats, build_user_features, {"ds", "text_vectors", "blocks"})
+        # item_vectors is this config's own field, set for build_user_features by the evaluation
+        internal = {"ds", "text_vectors", "blocks", "item_vectors"}
+        _check_keywords("features", feats, build_user_features, internal)
         _check_keywords("graph", self.graph or {}, graph_embeddings, {"dataset", "features"})
         return self
 

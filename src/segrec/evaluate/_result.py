@@ -48,7 +48,6 @@ class EvalResult:
     significance: dict[str, Any]
     runs: dict[str, MethodRun] = field(default_factory=dict, repr=False)
     artifacts: PhaseArtifacts | None = field(default=None, repr=False)
-    cold_users: pd.Index | None = field(default=None, repr=False)
     #: the split and the settings the test period was scored with (segment counts chosen on
     #: validation filled in): what :func:`refit_on_all` repeats on the whole dataset
     split: EvalSplit | None = field(default=None, repr=False)
@@ -117,7 +116,6 @@ class EvalResult:
             significance=sig,
             runs=runs,
             artifacts=final,
-            cold_users=split.cold_users,
             split=split,
             config=cfg,
         )

@@ -96,7 +96,7 @@ def _features(ds: Dataset, cfg: EvalConfig, graph: bool) -> Any:
     emb = opts.pop("embedder", None)
     if isinstance(emb, dict):
         emb = TextEmbedder(**emb)
-    feats = build_user_features(ds, emb, **opts)
+    feats = build_user_features(ds, emb, item_vectors=cfg.item_vectors, **opts)
     if graph and cfg.graph is not None:
         try:
             from segrec.graph import graph_embeddings

@@ -161,6 +161,7 @@ def build_user_features(
     item_fallback: bool = True,
     blocks: dict[str, np.ndarray | pd.DataFrame] | None = None,
     n_categories: Annotated[int, Field(ge=1)] = 10,
+    item_vectors: bool = False,
 ) -> UserFeatures:
     """Build ``UserFeatures`` with blocks ``text`` and ``behavior`` (plus precomputed ``blocks``).
 
@@ -168,6 +169,9 @@ def build_user_features(
     ``ds`` holds. ``embedder`` defaults to ``TextEmbedder()``; ``text_vectors`` (one row per
     ``ds.texts`` row) skips embedding. Users with no text get a profile from consumed items'
     texts when ``item_fallback`` (``meta["text_source"]``) and are marked missing otherwise.
+    ``item_vectors`` also keeps item vectors in the same space in ``meta["item_text_vectors"]``
+    (the mean vector of what was written about each item; without any review, the items' own
+    texts), for content-based scores.
 
     >>> import pandas as pd
     >>> ds = Dataset(interactions=pd.DataFrame({"user_id": ["u1", "u2"], "item_id": ["i1", "i1"],
@@ -206,12 +210,11 @@ def build_user_features(
             out["text"], missing["text"] = prof.vectors, prof.missing
             meta["text_source"] = pd.Series(prof.source, index=user_ids).astype(str)
             meta["text_pooling"] = text_pooling
-            # items in the same space, for content-based scores: what people wrote about each
-            # item; without any review, the items' own texts (titles, categories)
-            reviewed = item_review_vectors(ds, tv) if len(tv) else None
-            meta["item_text_vectors"] = (
-                reviewed if reviewed is not None and len(reviewed) else item_vecs
-            )
+            if item_vectors:
+                reviewed = item_review_vectors(ds, tv) if len(tv) else None
+                meta["item_text_vectors"] = (
+                    reviewed if reviewed is not None and len(reviewed) else item_vecs
+                )
     if behavior and len(ds.interactions):
         f, miss, basis = BehaviorFeaturizer(n_categories=n_categories).fit_transform(ds)
         out["behavior"], missing["behavior"] = f.to_numpy(np.float32), miss

@@ -12,6 +12,8 @@ Each window is then held out in turn and scored by a choice made on the other wi
 * ``logistic``: logistic regression on the components, one row per (user, unseen item);
 * ``boosting``: gradient-boosted trees on the components plus item popularity, trending
   popularity and age (fraction of the period since the item's first interaction);
+* ``grid on reciprocal ranks`` / ``grid on log ranks``: the grid on each component's per-user ranks
+  (1/(60 + rank), or the z-score of -log(rank)) instead of its z-scores;
 * ``text-to-item ridge``: a model trained for the cold situation on each window's training
   period: ridge regression from the sentence vector of what a user wrote about an item to the
   next 3 or 5 items they chose (pairs from each user's first item, or from every item;
@@ -207,6 +209,33 @@ def grid_choice(frac: float = 0.0) -> Callable[[list[Window]], Scorer]:
     return fit
 
 
+def on_ranks(kind: str, fit: Callable[[list[Window]], Scorer]) -> Callable[[list[Window]], Scorer]:
+    """``fit`` on each component's per-user ranks instead of its z-scores: ``"rrf"`` gives an
+    item 1/(60 + rank) (reciprocal rank fusion), ``"log"`` the z-score of -log(rank). Heavy-tailed
+    components (popularity, trending) no longer swamp the others' z-scores."""
+    from scipy.stats import rankdata
+
+    def transform(w: Window) -> Window:
+        if kind not in w.setdefault("ranked", {}):
+            out = {}
+            for name, v in w["z"].items():
+                r = rankdata(-np.where(w["ok"], v, -np.inf), method="average", axis=1)
+                s = 1.0 / (60.0 + r) if kind == "rrf" else -np.log(r)
+                if kind == "log":
+                    c = np.where(w["ok"], s, np.nan)
+                    sd = np.nanstd(c, axis=1, keepdims=True)
+                    s = (s - np.nanmean(c, axis=1, keepdims=True)) / np.where(sd > 1e-12, sd, 1.0)
+                out[name] = np.where(np.ptp(v) > 0, s, 0.0)  # a dead component stays dead
+            w["ranked"][kind] = {**w, "z": out}
+        return w["ranked"][kind]  # type: ignore[no-any-return]
+
+    def wrapped(train: list[Window]) -> Scorer:
+        scorer = fit([transform(w) for w in train])
+        return lambda w: scorer(transform(w))
+
+    return wrapped
+
+
 def ridge_choice(train: list[Window]) -> Scorer:
     """The text-to-item ridge setting and popularity blend with the best pooled NDCG@10."""
     best = max(
@@ -282,6 +311,8 @@ def main() -> int:
             with_items=True,
         ),
         "text-to-item ridge": ridge_choice,
+        "grid on reciprocal ranks": on_ranks("rrf", grid_choice()),
+        "grid on log ranks": on_ranks("log", grid_choice()),
     }
     n = args.windows + 1  # the windows that are held out in turn
     if len(wins) > n:  # --extra: the grid again, choosing on the extra windows too

@@ -17,15 +17,16 @@ __all__ = ["render_html", "render_markdown", "write_report"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
-max-width:1100px;color:#222;padding:0 16px}
+max-width:1180px;color:#222;padding:0 16px}
+.wide{overflow-x:auto}
 h1{margin-bottom:4px}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}
 table{border-collapse:collapse;font-size:13px;margin:8px 0}
-td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}
+td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}td{white-space:nowrap}
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
 .warn{background:#fff4e5;border-left:4px solid #f28e2b;padding:8px 12px;margin:8px 0}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:12px}
 .card{border:1px solid #ddd;border-radius:6px;padding:10px 14px;font-size:13px}
-td.params{max-width:280px;font-size:11px}.card h3{margin:4px 0}.muted{color:#777}.best{font-weight:bold;color:#0a6}
+td.params{text-align:left;font-size:12px;white-space:normal}.card h3{margin:4px 0}.muted{color:#777}.best{font-weight:bold;color:#0a6}
 blockquote{margin:4px 0;padding-left:8px;border-left:3px solid #ccc;color:#555}
 """
 
@@ -51,14 +52,16 @@ def _methods_table(res: EvalResult, k: int) -> str:
     head = (
         f"<tr><th>method</th><th>NDCG@{k}</th><th>95% CI</th><th>cold</th><th>warm</th>"
         f"<th>Recall@{k}</th><th>Prec@{k}</th><th>HR@{k}</th><th>MAP@{k}</th>"
-        f"<th>Cov@{k}</th><th>Novelty</th><th>Diversity</th><th>users (cold)</th>"
-        "<th>params</th></tr>"
+        f"<th>Cov@{k}</th><th>Novelty</th><th>Diversity</th><th>users (cold)</th></tr>"
     )
-    body = []
+    body, params_rows = [], []
     for name, v in rows:
         cls = ' class="best"' if name == best else ""
         params = ", ".join(f"{a}={b}" for a, b in (v.get("params") or {}).items() if a != "model")
-        short = params if len(params) <= 40 else params[:38] + "…"
+        if params:
+            params_rows.append(
+                f'<tr><td>{escape(name)}</td><td class="params muted">{escape(params)}</td></tr>'
+            )
         body.append(
             f"<tr><td{cls}>{escape(name)}</td><td>{_f(v.get(m))}</td><td>{_ci(v.get(m + '_ci'))}"
             f"</td><td>{_f(v.get(m + '_cold'))}</td><td>{_f(v.get(m + '_warm'))}</td>"
@@ -66,11 +69,15 @@ def _methods_table(res: EvalResult, k: int) -> str:
             f"<td>{_f(v.get(f'hr@{k}'))}</td><td>{_f(v.get(f'map@{k}'))}</td>"
             f"<td>{_f(v.get(f'coverage@{k}'))}</td><td>{_f(v.get(f'novelty@{k}'), 2)}</td>"
             f"<td>{_f(v.get(f'diversity@{k}'), 3)}</td>"
-            f"<td>{v.get('n_users')} ({v.get('n_cold')})</td>"
-            f'<td class="params muted"><details><summary>{escape(short)}</summary>'
-            f"{escape(params)}</details></td></tr>"
+            f"<td>{v.get('n_users')} ({v.get('n_cold')})</td></tr>"
         )
-    return f"<table>{head}{''.join(body)}</table>"
+    chosen = (
+        f"<details><summary>Settings of each method (chosen on validation)</summary><table>"
+        f"<tr><th>method</th><th>settings</th></tr>{''.join(params_rows)}</table></details>"
+        if params_rows
+        else ""
+    )
+    return f"<div class=\"wide\"><table>{head}{''.join(body)}</table></div>{chosen}"
 
 
 def _seg_table(res: EvalResult, k: int) -> str:
@@ -101,7 +108,7 @@ def _seg_table(res: EvalResult, k: int) -> str:
         "refresh, 0 = chance. Random (hash of the user id) and demographic segments do not "
         "move by construction: stability says nothing about usefulness on its own.</p>"
     )
-    return f"<table>{head}{''.join(body)}</table>{note}"
+    return f"<div class=\"wide\"><table>{head}{''.join(body)}</table></div>{note}"
 
 
 def _significance(res: EvalResult) -> str:

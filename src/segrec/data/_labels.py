@@ -11,6 +11,7 @@ import html
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from segrec.data._dataset import Dataset
 
@@ -20,7 +21,8 @@ __all__ = ["item_labels"]
 def item_labels(ds: Dataset, n_words: int = 2) -> pd.Series:
     """One label per item of ``ds`` (index: item id as a string): the item's title; without
     one, the id followed by the ``n_words`` most distinctive words of the texts written about
-    it (TF-IDF over items, ties by vocabulary order, so the same data gives the same labels);
+    it (the words most of its texts use, weighted by how rare they are across all texts; ties
+    by vocabulary order, so the same data gives the same labels);
     without either, the id alone."""
     ids = pd.Index(ds.item_ids.astype(str), name="item_id")
     labels = pd.Series(ids.to_numpy(), index=ids, dtype="object")
@@ -34,36 +36,42 @@ def item_labels(ds: Dataset, n_words: int = 2) -> pd.Series:
     if n_words < 1 or len(ds.texts) == 0:
         return labels
     tx = ds.texts.dropna(subset=["item_id", "text"])
-    tx = tx[tx.item_id.astype(str).isin(ids.difference(titled)).to_numpy()]
-    if not len(tx):
+    if not tx.item_id.astype(str).isin(ids.difference(titled)).any():
         return labels
-    docs = tx.groupby(tx.item_id.astype(str), observed=True).text.agg(
-        lambda s: html.unescape(" ".join(s))  # '&oacute;' is a letter, not a word
-    )
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import CountVectorizer
 
-    # in a real catalogue a word must name 2+ items (no typos) and at most 30% of them (no
-    # "great"); a handful of items is too few for document frequencies to mean anything
-    big = len(docs) >= 50
-    vec = TfidfVectorizer(
+    vec = CountVectorizer(
         stop_words="english",
         token_pattern=r"(?u)\b[^\W\d_]{3,}\b",  # words of 3+ letters: no numbers, no 'll'
-        sublinear_tf=True,
-        min_df=2 if big else 1,
-        max_df=0.3 if big else 1.0,
+        min_df=2 if len(tx) >= 50 else 1,  # in a real corpus a word used once is likely a typo
     )
-    try:
-        x = vec.fit_transform(docs.to_numpy()).tocsr()
+    try:  # '&oacute;' is a letter, not a word
+        tf = vec.fit_transform(tx.text.astype(str).map(html.unescape).to_numpy()).tocsr()
     except ValueError:  # no word survives (few or tiny texts)
         return labels
+    # a word counts by how many texts use it, not by how often one of them repeats it
+    x = tf.copy()
+    x.data[:] = 1
+    # an item's score for a word: how many of its texts use it, times how rare the word is
+    # across all texts (so "stand" names a guitar stand, not the one review saying "tubular");
+    # equal scores go to the word repeated more
+    idf = np.log(x.shape[0] / np.asarray(x.sum(0)).ravel())
+    codes, items = pd.factorize(tx.item_id.astype(str))
+    of_item = sp.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))))
+    counts, repeats = (of_item @ x).tocsr(), (of_item @ tf).tocsr()
     vocab = vec.get_feature_names_out()
-    for row, item in enumerate(docs.index):
-        lo, hi = x.indptr[row], x.indptr[row + 1]
-        if lo == hi:
+    wanted = set(ids.difference(titled))
+    for row, item in enumerate(items):
+        lo, hi = counts.indptr[row], counts.indptr[row + 1]
+        if item not in wanted or lo == hi:
             continue
-        cols, w = x.indices[lo:hi], x.data[lo:hi]
+        cols, n = counts.indices[lo:hi], counts.data[lo:hi]
+        rep = repeats[row, cols].toarray().ravel()
+        keep = n >= min(2, n.max())  # a word two of its texts use, where there is one
+        cols, score, rep = cols[keep], n[keep] * idf[cols[keep]], rep[keep]
         words: list[str] = []
-        for c in cols[np.lexsort((cols, -w))]:  # highest weight first, then vocabulary order
+        # highest score first, then more repeats, then vocabulary order
+        for c in cols[np.lexsort((cols, -rep, -score))]:
             if vocab[c].removesuffix("s") not in {v.removesuffix("s") for v in words}:
                 words.append(str(vocab[c]))  # 'filter' and 'filters' once
             if len(words) == n_words:

@@ -77,7 +77,7 @@ def _methods_table(res: EvalResult, k: int) -> str:
         if params_rows
         else ""
     )
-    return f"<div class=\"wide\"><table>{head}{''.join(body)}</table></div>{chosen}"
+    return f'<div class="wide"><table>{head}{"".join(body)}</table></div>{chosen}'
 
 
 def _seg_table(res: EvalResult, k: int) -> str:
@@ -108,7 +108,7 @@ def _seg_table(res: EvalResult, k: int) -> str:
         "refresh, 0 = chance. Random (hash of the user id) and demographic segments do not "
         "move by construction: stability says nothing about usefulness on its own.</p>"
     )
-    return f"<div class=\"wide\"><table>{head}{''.join(body)}</table></div>{note}"
+    return f'<div class="wide"><table>{head}{"".join(body)}</table></div>{note}'
 
 
 def _significance(res: EvalResult) -> str:

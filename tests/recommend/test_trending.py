@@ -1,4 +1,5 @@
-"""Recency-weighted ("trending") popularity: the pop option, the hybrid component, the reason."""
+"""Recency-weighted ("trending") popularity: the pop option, the hybrid component, the reason;
+and popularity is never explained as similarity."""
 
 import numpy as np
 import pandas as pd
@@ -8,6 +9,7 @@ from segrec.data import Dataset
 from segrec.recommend import FitContext, HybridRecommender, get_recommender
 from segrec.recommend._reasons import reason_index
 from segrec.recommend._recency import recent_popularity
+from segrec.testing._recommenders import tiny_context
 
 DAY = 86400
 
@@ -57,6 +59,8 @@ def test_pop_half_life_option_ranks_by_trend():
     trending = get_recommender("pop", half_life=0.1).fit(ctx).recommend(["zz"], k=3)
     assert list(classic.items[0]) == ["old", "mid", "new"]
     assert list(trending.items[0]) == ["new", "mid", "old"]
+    assert classic.reasons[0][0] == "popular with shoppers overall (6 buyers)"
+    assert trending.reasons[0][0] == "trending: 3 buyers in the last 10 days"
 
 
 def test_trending_reason_counts_recent_buyers():
@@ -80,3 +84,25 @@ def test_hybrid_recent_component_moves_cold_users_to_trending_items():
     lists = h.recommend(["a0"], k=2)  # one old purchase: a cold user
     assert list(lists.items[0]) == ["new", "mid"]
     assert lists.reasons[0][0].startswith("trending: 3 buyers")
+
+
+def test_similar_never_names_an_item_nobody_chose_beside_it():
+    # in this shop nobody who bought 'old' bought anything else: a latent model's pick of
+    # 'new' for a0 has no history item to point at
+    idx = reason_index(_shop())
+    assert idx.explain("a0", "new", "similar") == "chosen by people with tastes like yours"
+    assert "you bought" not in idx.explain("a0", "mid", "similar")
+    # an unknown user has no history and no taste: the item's popularity is the reason
+    assert idx.explain("zz", "new", "similar").startswith("popular with shoppers overall")
+
+
+def test_a_popularity_base_is_explained_as_popularity():
+    ctx = tiny_context(n_users=60, seed=3)
+    users = [str(u) for u in ctx.train.user_ids[:20]]
+    pop = HybridRecommender(base="pop", w_segment=0.0, w_text=0.0, cold_shift=0.0)
+    knn = HybridRecommender(base="itemknn", w_segment=0.0, w_text=0.0, cold_shift=0.0)
+    pop_reasons = [r for rs in pop.fit(ctx).recommend(users, k=5).reasons for r in rs]
+    knn_reasons = [r for rs in knn.fit(ctx).recommend(users, k=5).reasons for r in rs]
+    assert not any("you bought" in r or "tastes like yours" in r for r in pop_reasons)
+    assert all(r.startswith("popular with shoppers overall") for r in pop_reasons)
+    assert sum("you bought" in r for r in knn_reasons) > len(knn_reasons) / 2

@@ -85,7 +85,8 @@ DEFAULT_COLD_GRID: dict[str, list[float]] = {
     "peers": [0.0, 1.0],
 }
 COLD_KEYS = tuple(DEFAULT_COLD_GRID)
-#: the reason kind each component's contribution stands for
+#: the reason kind each component's contribution stands for (personal and cold base: the
+#: default; :meth:`HybridRecommender.reasons` asks their fitted models)
 _REASON_OF = {
     "personal": "similar",
     "cold_base": "similar",
@@ -265,7 +266,8 @@ class HybridRecommender(ScoringRecommender):
 
     def reasons(self, user_ids: list[str], items: list[np.ndarray]) -> list[list[str]]:
         """Each item's reason is the kind of the component that contributed most to its score
-        (personal and cold base: "similar"; see :mod:`segrec.recommend._reasons`)."""
+        (personal and cold base: their model's kind, "similar" for the collaborative ones,
+        "popular" for popularity; see :mod:`segrec.recommend._reasons`)."""
         from segrec.recommend._reasons import reason_index
 
         assert self.ctx_ is not None
@@ -280,6 +282,14 @@ class HybridRecommender(ScoringRecommender):
             cold = parts.n <= self.config.cold_max  # type: ignore[attr-defined]
             for k in COLD_KEYS:
                 weights[k][cold] = cw.get(k, 0.0)
+        # the personal models speak for themselves: a popularity base is "popular", not
+        # "similar to something you bought"
+        cold_model = self.cold_model_ or self.personal_
+        kind_of = {
+            **_REASON_OF,
+            "personal": self.personal_.explained_as(),
+            "cold_base": cold_model.explained_as(),
+        }
         out = []
         for r, (u, its) in enumerate(zip(user_ids, items, strict=True)):
             cols = self.item_ids_.get_indexer(pd.Index(its, dtype="object"))
@@ -287,7 +297,7 @@ class HybridRecommender(ScoringRecommender):
             for k in COLD_KEYS:
                 z = parts.z[k]
                 c = weights[k][r] * z[0 if z.shape[0] == 1 else r, cols]
-                kind = _REASON_OF[k]
+                kind = kind_of[k]
                 contrib[kind] = contrib[kind] + c if kind in contrib else c
             kinds = list(contrib)
             table = np.stack([contrib[k] for k in kinds])

@@ -34,6 +34,9 @@ class PopRecommender(ScoringRecommender):
     config_class: ClassVar[type[BaseModel]] = PopConfig
     reason_kind: ClassVar[str] = "popular"
 
+    def explained_as(self) -> str:
+        return "popular" if self.config.half_life is None else "trending"  # type: ignore[attr-defined]
+
     def _fit(self, ctx: FitContext) -> None:
         hl = self.config.half_life  # type: ignore[attr-defined]
         counts = self.popularity_ if hl is None else recent_popularity(ctx, hl)

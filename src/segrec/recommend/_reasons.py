@@ -10,7 +10,8 @@ Seven kinds, each computed only for the items actually returned:
 * ``peers``: "chosen by N people who write like you" (the nearest writers of
   :class:`~segrec.recommend._textknn.TextKNNRecommender`, when one was fitted on the context);
 * ``similar``: "similar to <title> you bought" -- the history item whose co-consumption cosine
-  with the recommended item is highest;
+  with the recommended item is highest; "chosen by people with tastes like yours" when no
+  history item was ever chosen beside it (a latent-factor model's pick);
 * ``text``: "matches what you wrote about <keyword>" -- the term with the highest product of the
   user's and the item's TF-IDF weights among the terms both share (user texts vs the texts
   written about the item plus its title and categories).
@@ -21,6 +22,7 @@ one: text -> similar -> popular; segment, social, peers, trending -> popular.
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 
@@ -145,8 +147,9 @@ class ReasonIndex:
             return None
         c = self.item_ids.get_loc(item)
         sims = np.asarray((self.csc[:, hist].T @ self.csc[:, [c]]).todense()).ravel()
-        best = hist[int(np.argmax(sims))] if sims.max() > 0 else hist[-1]
-        return f"similar to {_short(self.titles[best])} you bought"
+        if sims.max() <= 0:  # a latent-factor pick: nobody chose it beside this user's items
+            return "chosen by people with tastes like yours"
+        return f"similar to {_short(self.titles[int(hist[int(np.argmax(sims))])])} you bought"
 
     def text(self, user: str, item: str) -> str | None:
         vec, users, items, vocab = self._text_index()
@@ -209,7 +212,8 @@ class ReasonIndex:
             max_df=0.5,
             max_features=30000,
             sublinear_tf=True,
-            token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b",
+            token_pattern=r"(?u)\b[^\W\d_]{3,}\b",  # words of 3+ letters: not 'sn' of 'SN-2'
+            preprocessor=lambda doc: html.unescape(doc).lower(),  # '&#34;' is no word
         )
         try:
             vec.fit(pd.concat([user_doc, item_doc[item_doc.str.len() > 0]]).to_numpy())

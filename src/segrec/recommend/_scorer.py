@@ -75,6 +75,11 @@ class ScoringRecommender:
     #: "peers", "similar" or "text"
     reason_kind: ClassVar[str] = "similar"
 
+    def explained_as(self) -> str:
+        """The reason kind of this fitted model's lists (:attr:`reason_kind` unless a setting
+        changes what the model is, such as popularity with a half-life being trending)."""
+        return self.reason_kind
+
     def __init__(self, config: BaseModel | None = None, **kwargs: Any) -> None:
         if config is not None and kwargs:
             raise UsageError(
@@ -187,7 +192,7 @@ class ScoringRecommender:
         assert self.ctx_ is not None
         idx = reason_index(self.ctx_)
         return [
-            [idx.explain(u, it, self.reason_kind) for it in its]
+            [idx.explain(u, it, self.explained_as()) for it in its]
             for u, its in zip(user_ids, items, strict=True)
         ]
 

@@ -142,7 +142,7 @@ class SegmentStrategyRecommender(ScoringRecommender):
         route = self._route(user_ids)
         out = []
         for u, its, sid in zip(user_ids, items, route, strict=True):
-            kind = self.models_[_key(rules[int(sid)])].reason_kind
+            kind = self.models_[_key(rules[int(sid)])].explained_as()
             out.append([idx.explain(u, it, kind) for it in its])
         return out
 

@@ -207,3 +207,16 @@ def test_deterministic_name_reads_like_a_segment():
     )
     assert name == "Budget guitar regulars"
     assert deterministic_name([], None, {}, pop, "drums") == "Drums shoppers"
+
+
+def test_rule_thresholds_read_as_plain_numbers():
+    from segrec.describe._rules import _fmt
+
+    # a tree cut at 1079.5 days used to print as 1.08e+03, which also moved the cut
+    assert [_fmt(v) for v in (1079.5, 4.40625, 0.00423, 2.0, -12345.6)] == [
+        "1079.5",
+        "4.41",
+        "0.00423",
+        "2",
+        "-12345.6",
+    ]

@@ -26,7 +26,10 @@ class RulesConfig(BaseModel):
 
 
 def _fmt(v: float) -> str:
-    return f"{v:.3g}"
+    """A threshold as a person writes it, never in exponent form: 3 significant digits, or one
+    decimal from 1000 up (1079.5, not 1.08e+03, which also moved the cut)."""
+    r = round(v, 1) if abs(v) >= 1000 else float(f"{v:.3g}")
+    return np.format_float_positional(r, trim="-")
 
 
 class SegmentRules:

@@ -12,6 +12,9 @@ Each window is then held out in turn and scored by a choice made on the other wi
 * ``logistic``: logistic regression on the components, one row per (user, unseen item);
 * ``boosting``: gradient-boosted trees on the components plus item popularity, trending
   popularity and age (fraction of the period since the item's first interaction);
+* ``grid + cohort popularity`` / ``grid with a cohort key``: the grid plus popularity around each
+  cold user's own training timestamps (a Gaussian kernel in time), weight and bandwidth chosen
+  on the other windows, or one more grid key at a fixed bandwidth;
 * ``grid on reciprocal ranks`` / ``grid on log ranks``: the grid on each component's per-user ranks
   (1/(60 + rank), or the z-score of -log(rank)) instead of its z-scores;
 * ``text-to-item ridge``: a model trained for the cold situation on each window's training
@@ -71,6 +74,9 @@ RIDGE_SETTINGS = [
     for horizon in (3, 5)
 ]
 RIDGE_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0)  # of the ridge's z-score next to popularity's
+#: cohort popularity: kernel bandwidths (fractions of the period) and weights in the blend
+COHORT_BANDWIDTHS = (0.02, 0.05, 0.1)
+COHORT_WEIGHTS = (0.5, 1.0)
 
 
 def ridge_scores(tr: Any, h: Any, users: list[str], vectors: np.ndarray) -> list[np.ndarray]:
@@ -125,6 +131,31 @@ def ridge_scores(tr: Any, h: Any, users: list[str], vectors: np.ndarray) -> list
     return out
 
 
+def cohort_scores(tr: Any, h: Any, users: list[str]) -> dict[float, np.ndarray]:
+    """Cohort popularity of ``users`` for each of :data:`COHORT_BANDWIDTHS`: log(1 + item
+    counts over ``tr``'s interactions, each weighted by a Gaussian kernel in time around each
+    of the user's own training timestamps, averaged over those)."""
+    it = tr.interactions
+    ts = pd.to_datetime(it.timestamp).astype("int64").to_numpy() / 1e9
+    span = max(float(ts.max() - ts.min()), 1.0)
+    col = h.item_ids_.get_indexer(it.item_id.astype(str))
+    ok = col >= 0
+    ts, col = ts[ok], col[ok]
+    user = it.user_id.astype(str).to_numpy()[ok]
+    out = {}
+    for b in COHORT_BANDWIDTHS:
+        rows = []
+        for u in users:
+            own = ts[user == u]
+            w = np.zeros(len(ts))
+            for t in own:
+                w += np.exp(-0.5 * ((ts - t) / (b * span)) ** 2)
+            w /= max(len(own), 1)
+            rows.append(np.log1p(np.bincount(col, weights=w, minlength=len(h.item_ids_))))
+        out[b] = np.array(rows).reshape(len(users), len(h.item_ids_))
+    return out
+
+
 def build_windows(
     kind: str, seg: str, base: str, cold_base: str, n: int, config: str | None = None
 ) -> list[Window]:
@@ -163,8 +194,10 @@ def build_windows(
             "log_trending": np.log1p(h.recent_),
             "age": age.to_numpy(),
         }
+        cohort = cohort_scores(tr, h, [ids[c] for c in cold])
         out.append(
             {
+                "cohort": {b: _z(v, h.candidates_) for b, v in cohort.items()},
                 "z": {k: np.broadcast_to(v, mask.shape) for k, v in parts.z.items()},
                 "item": {k: np.broadcast_to(v, mask.shape) for k, v in item.items()},
                 "mask": mask,
@@ -183,15 +216,20 @@ def ndcg(w: Window, s: np.ndarray) -> np.ndarray:
     return _ndcg(s + w["mask"], w["rel"], K)
 
 
-def grid_choice(frac: float = 0.0) -> Callable[[list[Window]], Scorer]:
+def grid_choice(
+    frac: float = 0.0, grid: dict[str, list[float]] | None = None
+) -> Callable[[list[Window]], Scorer]:
     """The grid's best combination (``frac`` 0), or the mean of the sum-normalised weights of
-    its best ``frac`` share of combinations."""
-    from segrec.recommend._hybrid import COLD_KEYS, DEFAULT_COLD_GRID
+    its best ``frac`` share of combinations. ``grid``: the product's cold grid unless given."""
+    from segrec.recommend._hybrid import DEFAULT_COLD_GRID
+
+    grid = grid or DEFAULT_COLD_GRID
+    COLD_KEYS = tuple(grid)
 
     def blend(w: Window, wt: np.ndarray) -> np.ndarray:
         return sum((c * w["z"][k] for k, c in zip(COLD_KEYS, wt, strict=True) if c), 0.0)
 
-    combos = [np.array(c) for c in itertools.product(*DEFAULT_COLD_GRID.values()) if any(c)]
+    combos = [np.array(c) for c in itertools.product(*grid.values()) if any(c)]
 
     def fit(train: list[Window]) -> Scorer:
         # as in the product, a component that is zero everywhere (no ties, no text) is left out
@@ -234,6 +272,57 @@ def on_ranks(kind: str, fit: Callable[[list[Window]], Scorer]) -> Callable[[list
         return lambda w: scorer(transform(w))
 
     return wrapped
+
+
+def cohort_choice(train: list[Window]) -> Scorer:
+    """The grid plus cohort popularity: every grid combination with no cohort term or with one
+    of :data:`COHORT_WEIGHTS` x :data:`COHORT_BANDWIDTHS`, best pooled NDCG@10."""
+    from segrec.recommend._hybrid import COLD_KEYS, DEFAULT_COLD_GRID
+
+    def blend(w: Window, wt: np.ndarray) -> np.ndarray:
+        return sum((c * w["z"][k] for k, c in zip(COLD_KEYS, wt, strict=True) if c), 0.0)
+
+    dead = np.array([not any(np.any(w["z"][k]) for w in train) for k in COLD_KEYS])
+    combos = [
+        np.array(c)
+        for c in itertools.product(*DEFAULT_COLD_GRID.values())
+        if any(c) and not np.array(c)[dead].any()
+    ]
+    extras = [(None, 0.0)] + [(b, a) for b in COHORT_BANDWIDTHS for a in COHORT_WEIGHTS]
+    best, best_nd = (combos[0], extras[0]), -1.0
+    for c in combos:
+        base = [blend(w, c) for w in train]
+        for b, a in extras:
+            s = [
+                x + a * w["cohort"][b] if b is not None else x
+                for x, w in zip(base, train, strict=True)
+            ]
+            nd = np.concatenate([ndcg(w, x) for w, x in zip(train, s, strict=True)]).mean()
+            if nd > best_nd:
+                best, best_nd = (c, (b, a)), nd
+    (c, (b, a)) = best
+    print(f"  cohort pick: bandwidth {b}, weight {a}", file=sys.stderr)
+    return lambda w: blend(w, c) + (a * w["cohort"][b] if b is not None else 0.0)
+
+
+def cohort_key(bandwidth: float) -> Callable[[list[Window]], Scorer]:
+    """The grid with cohort popularity (fixed ``bandwidth``) as one more key, weights {0, 1}."""
+
+    def with_key(w: Window) -> Window:
+        key = f"cohort key {bandwidth}"
+        if key not in w:
+            w[key] = {**w, "z": {**w["z"], "cohort": w["cohort"][bandwidth]}}
+        return w[key]  # type: ignore[no-any-return]
+
+    def fit(train: list[Window]) -> Scorer:
+        from segrec.recommend._hybrid import DEFAULT_COLD_GRID
+
+        scorer = grid_choice(grid={**DEFAULT_COLD_GRID, "cohort": [0.0, 1.0]})(
+            [with_key(w) for w in train]
+        )
+        return lambda w: scorer(with_key(w))
+
+    return fit
 
 
 def ridge_choice(train: list[Window]) -> Scorer:
@@ -313,6 +402,8 @@ def main() -> int:
         "text-to-item ridge": ridge_choice,
         "grid on reciprocal ranks": on_ranks("rrf", grid_choice()),
         "grid on log ranks": on_ranks("log", grid_choice()),
+        "grid + cohort popularity": cohort_choice,
+        "grid with a cohort key (bandwidth 0.02)": cohort_key(0.02),
     }
     n = args.windows + 1  # the windows that are held out in turn
     if len(wins) > n:  # --extra: the grid again, choosing on the extra windows too

@@ -357,6 +357,44 @@ def learned(make: Callable[[], Any], with_items: bool) -> Callable[[list[Window]
     return fit
 
 
+def nested_cohort(wins: list[Window], n: int) -> None:
+    """Session 10's confirmation on fresh cold users: the windows after the first ``n`` (those
+    further back, ``--extra``) are only ever scored. On the first ``n``, leave-one-window-out
+    decides whether the cohort key (bandwidth 0.02) enters the grid; the grid is then chosen on
+    all ``n`` and scored on each extra window, against the plain grid chosen the same way."""
+    product, extra = wins[:n], wins[n:]
+    plain, keyed = grid_choice(), cohort_key(0.02)
+
+    def loo(fit: Callable[[list[Window]], Scorer]) -> float:
+        nd = [ndcg(w, fit(product[:i] + product[i + 1 :])(w)) for i, w in enumerate(product)]
+        return float(np.concatenate(nd).mean())
+
+    with_key, without = loo(keyed), loo(plain)
+    take = with_key > without
+    print(
+        f"\nnested decision on the {n} product windows: grid {without:.4f}, with the cohort key "
+        f"{with_key:.4f} -> {'with' if take else 'without'} the key\n"
+    )
+    chosen, ref = (keyed if take else plain)(product), plain(product)
+    print("| extra window (scored only) | popularity | plain grid | nested cohort |")
+    print("|---|---|---|---|")
+    pooled: dict[str, list[np.ndarray]] = {"pop": [], "plain": [], "nested": []}
+    for j, w in enumerate(extra):
+        row = {
+            "pop": ndcg(w, w["z"]["pop"]),
+            "plain": ndcg(w, ref(w)),
+            "nested": ndcg(w, chosen(w)),
+        }
+        for k, v in row.items():
+            pooled[k].append(v)
+        cells = " | ".join(f"{v.mean():.4f}" for v in row.values())
+        print(f"| further back {j + 1} ({len(w['mask'])} users) | {cells} |")
+    means = {k: float(np.concatenate(v).mean()) for k, v in pooled.items()}
+    cells = " | ".join(f"{m:.4f} ({m / means['pop']:.2f}x)" for m in means.values())
+    print(f"| pooled | {cells} |")
+    print(f"gain in ratio units: {(means['nested'] - means['plain']) / means['pop']:+.4f}")
+
+
 def main() -> int:
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
@@ -375,6 +413,12 @@ def main() -> int:
         "on more cold users carry over better to the same held-out windows?",
     )
     ap.add_argument("--config", help="evaluation settings (TOML), as for segrec evaluate")
+    ap.add_argument(
+        "--nested-cohort",
+        action="store_true",
+        help="with --extra: only the session-10 confirmation of the nested cohort decision, "
+        "scored on the extra windows",
+    )
     args = ap.parse_args()
     if args.dataset != "synthetic" and not (SHARED / "datasets").is_dir():
         print(f"skipped: no shared datasets at {SHARED / 'datasets'}", file=sys.stderr)
@@ -387,6 +431,11 @@ def main() -> int:
         args.windows + args.extra,
         args.config,
     )
+    if args.nested_cohort:
+        if not args.extra:
+            ap.error("--nested-cohort needs --extra N (the windows it is scored on)")
+        nested_cohort(wins, args.windows + 1)
+        return 0
     methods: dict[str, Callable[[list[Window]], Scorer]] = {
         "popularity": lambda train: lambda w: w["z"]["pop"],
         "grid": grid_choice(),

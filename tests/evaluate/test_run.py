@@ -127,6 +127,13 @@ def test_segment_fairness_is_max_minus_min(result: EvalResult) -> None:
         lo <= p["ndcg@10"] <= hi for p, (lo, hi) in zip(row["per_segment"], cis, strict=True)
     )
     assert any(hi > lo for lo, hi in cis)
+    # every method also carries its gap over the hybrid's segments (big enough ones only)
+    floor = result.config.min_segment_users if result.config else 1
+    for name, m in result.methods.items():
+        ps = m["per_segment"]
+        vals = [p["ndcg@10"] for p in ps["segments"] if p["segment"] >= 0 and p["n"] >= floor]
+        assert len(vals) >= 2, name
+        assert ps["fairness"]["gap"] == pytest.approx(max(vals) - min(vals)), name
 
 
 def test_features_come_from_training_period_only(result: EvalResult) -> None:

@@ -54,6 +54,13 @@ def test_report_is_self_contained_and_complete(result: EvalResult, tmp_path) -> 
     assert 'class="warn"' in html and "&lt; 100" in html
     md = (tmp_path / "summary.md").read_text()
     assert "| hybrid |" in md and "> **Warning:**" in md
+    # fairness for every method, on the hybrid's segments, most even first
+    fair = html[html.index("Fairness across segments") : html.index("Map of users")]
+    rows = re.findall(r"<tr><td>([^<]+)</td>", fair)
+    assert set(rows) == set(result.methods)
+    gaps = [result.methods[r]["per_segment"]["fairness"]["gap"] for r in rows]
+    assert gaps == sorted(gaps)
+    assert "gap across behavior segments" in md
 
 
 def test_segment_cards_use_profiles_when_given(result: EvalResult) -> None:

@@ -454,14 +454,16 @@ def _untimed_warning(dataset: Dataset, cfg: EvalConfig) -> str | None:
 def _add_per_segment(
     runs: Mapping[str, MethodRun], seg: Segmentation, seg_name: str, cfg: EvalConfig
 ) -> None:
-    """Every method's NDCG@k per segment of the report's segmentation (``per_segment``)."""
-    from segrec.evaluate._compare import per_segment
+    """Every method's NDCG@k per segment of the report's segmentation (``per_segment``), and
+    its fairness gap over the segments with at least ``min_segment_users`` test users."""
+    from segrec.evaluate._compare import fairness, per_segment
 
     metric = f"ndcg@{cfg.k}"
     for run in runs.values():
         table = per_segment(run.per_user, seg, metric)
         run.summary["per_segment"] = {
             "segmentation": seg_name,
+            "fairness": fairness(table[table.n >= cfg.min_segment_users]),
             "segments": [
                 {
                     "segment": int(r["segment"]),

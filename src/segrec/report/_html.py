@@ -111,6 +111,36 @@ def _seg_table(res: EvalResult, k: int) -> str:
     return f'<div class="wide"><table>{head}{"".join(body)}</table></div>{note}'
 
 
+def _fairness_table(res: EvalResult, k: int, names: Mapping[int, str]) -> str:
+    """Every method's NDCG gap over the hybrid's segments, most even first."""
+    m = f"ndcg@{k}"
+    rows = []
+    for name, v in res.methods.items():
+        f = (v.get("per_segment") or {}).get("fairness") or {}
+        if f.get("gap") is None:
+            continue
+        seg_names = {
+            p["name"]: names.get(p["segment"], p["name"]) for p in v["per_segment"]["segments"]
+        }
+        rows.append((f["gap"], name, f, seg_names))
+    if not rows:
+        return ""
+    body = "".join(
+        f"<tr><td>{escape(name)}</td><td>{_f(res.methods[name].get(m))}</td>"
+        f"<td>{_f(f['min'])} ({escape(seg_names.get(f['worst'], f['worst']))})</td>"
+        f"<td>{_f(f['max'])} ({escape(seg_names.get(f['best'], f['best']))})</td>"
+        f"<td>{_f(gap)}</td><td>{_f(f['ratio'], 3)}</td></tr>"
+        for gap, name, f, seg_names in sorted(rows, key=lambda r: r[0])
+    )
+    return (
+        f'<p class="muted">Every method on the same segments ({escape(str(res.protocol.get("hybrid_segmentation")))}'
+        f"; segments with at least {res.config.min_segment_users if res.config else 1} test users), "
+        "the most even first:</p>"
+        f'<div class="wide"><table><tr><th>method</th><th>{m}</th><th>worst segment</th>'
+        f"<th>best segment</th><th>gap (max-min)</th><th>min/max</th></tr>{body}</table></div>"
+    )
+
+
 def _significance(res: EvalResult) -> str:
     items = []
     for key, v in res.significance.items():
@@ -209,6 +239,7 @@ def render_html(
                 [p.get(f"{m}_ci") for p in ps],
                 title=f"hybrid {m} per {hseg} segment, 95% CI (test users in brackets)",
             )
+        fair_html += _fairness_table(res, k, names)
         um = user_map(res, seg)
         if um is not None:
             map_html = scatter(um[0], um[1], names, f"Users (PCA of features) by {hseg} segment")
@@ -261,14 +292,16 @@ def render_markdown(res: EvalResult) -> str:
     lines += [f"> **Warning:** {w}" for w in res.warnings]
     lines += [
         "",
-        f"| method | {m} | 95% CI | cold | warm | recall@{k} | coverage@{k} |",
-        "|---|---|---|---|---|---|---|",
+        f"| method | {m} | 95% CI | cold | warm | recall@{k} | coverage@{k} | "
+        f"gap across {res.protocol.get('hybrid_segmentation')} segments |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for n, v in sorted(res.methods.items(), key=lambda kv: -(kv[1].get(m) or 0.0)):
+        gap = ((v.get("per_segment") or {}).get("fairness") or {}).get("gap")
         lines.append(
             f"| {n} | {_f(v.get(m))} | {_ci(v.get(m + '_ci'))} | "
             f"{_f(v.get(m + '_cold'))} | {_f(v.get(m + '_warm'))} | "
-            f"{_f(v.get(f'recall@{k}'))} | {_f(v.get(f'coverage@{k}'))} |"
+            f"{_f(v.get(f'recall@{k}'))} | {_f(v.get(f'coverage@{k}'))} | {_f(gap)} |"
         )
     lines += [
         "",

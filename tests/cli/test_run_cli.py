@@ -135,6 +135,9 @@ def test_method_lines_say_na_where_no_user_is_behind_a_figure() -> None:
     lines = method_lines(methods, 10)
     assert len(lines) == 2 and "ease" in lines[0]  # best first, variants left out
     assert lines[0].endswith("cold    n/a") and lines[1].endswith("cold 0.0000")
+    # a long name does not push its figures out of line
+    lines = method_lines({**methods, "segment_strategy": {"ndcg@10": 0.12}}, 10)
+    assert len({line.index("ndcg@10") for line in lines}) == 1
 
 
 def test_segrec_warnings_print_once_as_one_line(

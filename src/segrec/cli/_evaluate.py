@@ -59,11 +59,14 @@ def method_lines(methods: dict[str, dict[str, Any]], k: int) -> list[str]:
     def f(v: Any) -> str:
         return "   n/a" if v is None else f"{v:.4f}"
 
-    rows = sorted(methods.items(), key=lambda kv: -(kv[1].get(m) or 0.0))
-    return [
-        f"  {name:12s} {m} {f(v.get(m))}  cold {f(v.get(m + '_cold'))}"
-        for name, v in rows
+    rows = [
+        (name, v)
+        for name, v in sorted(methods.items(), key=lambda kv: -(kv[1].get(m) or 0.0))
         if ":" not in name
+    ]
+    width = max((len(name) for name, _ in rows), default=0)
+    return [
+        f"  {name:{width}s}  {m} {f(v.get(m))}  cold {f(v.get(m + '_cold'))}" for name, v in rows
     ]
 
 

@@ -13,10 +13,12 @@ from segrec.data._registry import (
 )
 from segrec.data._schema import EVENT_TYPES, SCHEMAS, TABLES, TEXT_KINDS
 from segrec.data._split import Split, leave_last_out, temporal_split
+from segrec.data._wording import SHOP, Wording, wording
 
 __all__ = [
     "EVENT_TYPES",
     "SCHEMAS",
+    "SHOP",
     "TABLES",
     "TEXT_KINDS",
     "BotConfig",
@@ -27,6 +29,7 @@ __all__ = [
     "LoadReport",
     "Split",
     "TableCounts",
+    "Wording",
     "available_loaders",
     "clean",
     "empty_table",
@@ -36,4 +39,5 @@ __all__ = [
     "parse_spec",
     "register_loader",
     "temporal_split",
+    "wording",
 ]

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from segrec.data import item_labels
+from segrec.data import item_labels, wording
 from segrec.describe._artifact import SegmentProfiles
 from segrec.describe._behavior import interpretable_table, item_categories
 from segrec.describe._keywords import top_keywords
@@ -100,6 +100,7 @@ class SegmentDescriber:
             else None
         )
         vocab = self._product_vocabulary(dataset)
+        words = wording(dataset)
         labels = item_labels(dataset)
         profiles = []
         for j, s in enumerate(seg_ids):
@@ -132,7 +133,7 @@ class SegmentDescriber:
             top_cat = p["top_categories"][0]["category"] if p["top_categories"] else None
             top_lift = p["top_categories"][0]["lift"] if p["top_categories"] else 0.0
             p["name"] = segmentation.names.get(s) or deterministic_name(
-                p["keywords"], p["price_tier"], p["rfm"], pop, top_cat, vocab, top_lift
+                p["keywords"], p["price_tier"], p["rfm"], pop, top_cat, vocab, top_lift, words
             )
             p["name_source"] = "previous" if s in segmentation.names else "deterministic"
             profiles.append(p)

@@ -9,13 +9,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from segrec.data import SHOP, Wording
+
 __all__ = ["behaviour_noun", "deterministic_name", "unique_names"]
 
 _PRICE_WORD = {"budget": "Budget", "mid": "Mid-range", "premium": "Premium"}
 
 
-def behaviour_noun(rfm: Mapping[str, float], population: Mapping[str, float]) -> str:
-    """A noun for how a segment buys, relative to the population medians."""
+def behaviour_noun(
+    rfm: Mapping[str, float], population: Mapping[str, float], words: Wording = SHOP
+) -> str:
+    """A noun for how a segment acts, relative to the population medians, in the dataset's
+    ``words`` ("lapsed buyers" in a shop, "lapsed taggers" on Last.fm tag events)."""
     f = rfm.get("frequency", float("nan"))
     r = rfm.get("recency_days", float("nan"))
     m = rfm.get("monetary", float("nan"))
@@ -23,14 +28,14 @@ def behaviour_noun(rfm: Mapping[str, float], population: Mapping[str, float]) ->
         population.get(k, float("nan")) for k in ("frequency", "recency_days", "monetary")
     )
     if r == r and pr == pr and r > 1.5 * pr:
-        return "lapsed buyers"
+        return f"lapsed {words.actor}s"
     if m == m and pm == pm and pm > 0 and m > 1.6 * pm:
         return "big spenders"
     if f == f and pf == pf and f > 1.3 * pf:
         return "regulars"
     if f == f and pf == pf and f < 0.75 * pf:
-        return "occasional buyers"
-    return "shoppers"
+        return f"occasional {words.actor}s"
+    return words.people
 
 
 def deterministic_name(
@@ -41,6 +46,7 @@ def deterministic_name(
     top_category: str | None = None,
     vocabulary: set[str] | None = None,
     category_lift: float = 0.0,
+    words: Wording = SHOP,
 ) -> str:
     """``<Price> <topic> <behaviour>``.
 
@@ -53,7 +59,7 @@ def deterministic_name(
     if top_category and category_lift >= 3.0:  # a clearly over-bought category says more
         topic = top_category
     parts = [_PRICE_WORD[price_tier]] if price_tier in _PRICE_WORD else []
-    parts += [topic, behaviour_noun(rfm, population)]
+    parts += [topic, behaviour_noun(rfm, population, words)]
     name = " ".join(parts)
     return name[0].upper() + name[1:]
 

@@ -16,6 +16,10 @@ Seven kinds, each computed only for the items actually returned:
   user's and the item's TF-IDF weights among the terms both share (user texts vs the texts
   written about the item plus its title and categories).
 
+The verbs and nouns are a shop's only where the data is one: on tag events an item is
+"similar to <title> you tagged" and "popular with taggers overall (N taggers)"
+(:func:`segrec.data.wording`).
+
 A kind that cannot be explained for a pair (no shared term, no segment) falls back to the next
 one: text -> similar -> popular; segment, social, peers, trending -> popular.
 """
@@ -30,7 +34,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from segrec.data import item_labels
+from segrec.data import item_labels, wording
 from segrec.recommend._base import FitContext
 
 __all__ = ["ReasonIndex", "reason_index"]
@@ -67,6 +71,7 @@ class ReasonIndex:
         norms[norms == 0] = 1.0
         self.csc = sp.csc_matrix(m @ sp.diags(1.0 / norms).astype(np.float32))
         self.popularity = np.asarray(m.sum(axis=0)).ravel()
+        self.words = wording(ds)
         # titles, or "B0018TIADQ (strings, elixir)" where an item has none
         self.titles = item_labels(ds).reindex(self.item_ids.astype(str)).to_numpy()
         self.segments: pd.Series | None = None
@@ -81,17 +86,18 @@ class ReasonIndex:
     # -- individual reasons -----------------------------------------------------------------
     def popular(self, item: str) -> str:
         c = self.item_ids.get_loc(item)
-        return f"popular with shoppers overall ({int(self.popularity[c])} buyers)"
+        w = self.words
+        return f"popular with {w.people} overall ({w.actors(int(self.popularity[c]))})"
 
     def trending(self, item: str) -> str | None:
         counts, days = self._recent_counts()
         n = int(counts[self.item_ids.get_loc(item)])
         if n == 0 or days == 0:
             return None
-        return f"trending: {n} buyer{'s' if n != 1 else ''} in the last {days} days"
+        return f"trending: {self.words.actors(n)} in the last {days} days"
 
     def _recent_counts(self) -> tuple[np.ndarray, int]:
-        """Distinct buyers per item in the last tenth of the training period, and its days."""
+        """Distinct users per item in the last tenth of the training period, and its days."""
         if self._recent is None:
             df = self.ctx.train.interactions
             ts = df.timestamp.to_numpy(np.float64)
@@ -149,7 +155,8 @@ class ReasonIndex:
         sims = np.asarray((self.csc[:, hist].T @ self.csc[:, [c]]).todense()).ravel()
         if sims.max() <= 0:  # a latent-factor pick: nobody chose it beside this user's items
             return "chosen by people with tastes like yours"
-        return f"similar to {_short(self.titles[int(hist[int(np.argmax(sims))])])} you bought"
+        title = _short(self.titles[int(hist[int(np.argmax(sims))])])
+        return f"similar to {title} you {self.words.verb}"
 
     def text(self, user: str, item: str) -> str | None:
         vec, users, items, vocab = self._text_index()

@@ -1,0 +1,63 @@
+"""Words for what users did, from the dataset's events.
+
+Reasons and segment names speak of what users did with items. On a shop that is buying
+("similar to X you bought", "Budget guitar lapsed buyers"); on Last.fm tag events it is tagging,
+on MovieLens rating, on Yelp reviewing. Saying "bought" of a film someone rated is wrong, so
+the words come from the events of the data at hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from segrec.data._dataset import Dataset
+
+__all__ = ["Wording", "wording"]
+
+
+@dataclass(frozen=True)
+class Wording:
+    """``verb``: past tense of the action ("bought"); ``people``: those who do it, as a group
+    ("shoppers"); ``actor``: one who did it to an item ("buyer")."""
+
+    verb: str
+    people: str
+    actor: str
+
+    def actors(self, n: int) -> str:
+        """'1 buyer', '3 buyers'."""
+        return f"{n} {self.actor}{'' if n == 1 else 's'}"
+
+
+SHOP = Wording("bought", "shoppers", "buyer")
+#: event name prefixes -> wording, first match wins; a log with any purchase-like event is a shop
+_BY_EVENT = (
+    (("purchase", "order", "cart", "checkout", "buy", "transaction"), SHOP),
+    (("review",), Wording("reviewed", "reviewers", "reviewer")),
+    (("rating", "rate", "rated"), Wording("rated", "raters", "rater")),
+    (("play", "listen", "scrobble"), Wording("played", "listeners", "listener")),
+    (("tag",), Wording("tagged", "taggers", "tagger")),
+    (("view", "click", "visit"), Wording("viewed", "visitors", "viewer")),
+)
+_ANY = Wording("chose", "users", "user")
+
+
+def _match(event: str) -> Wording | None:
+    e = event.strip().lower()
+    for prefixes, w in _BY_EVENT:
+        if e.startswith(prefixes):
+            return w
+    return None
+
+
+def wording(ds: Dataset) -> Wording:
+    """The wording of ``ds``: a shop's when any interaction is purchase-like, else that of its
+    most frequent event ("review", "rating", "play", "tag", "view", ...), else neutral
+    ("chose", "users"). A dataset without an event column is taken for a shop."""
+    it = ds.interactions
+    if "event" not in it or not len(it):
+        return SHOP
+    counts = it["event"].astype("string").fillna("").value_counts()
+    if any(_match(str(e)) is SHOP for e in counts.index):
+        return SHOP
+    return _match(str(counts.index[0])) or _ANY

@@ -58,7 +58,7 @@ def test_reasons_and_names_speak_of_tagging_on_tag_events() -> None:
     )
     idx = reason_index(FitContext(train=ds))
     assert idx.explain("u0", "i1", "similar") == "similar to Abba you tagged"
-    assert idx.explain("u2", "i0", "popular") == "popular with taggers overall (2 taggers)"
+    assert idx.explain("u2", "i0", "popular") == "popular overall (2 taggers)"
     assert idx.explain("u2", "i2", "popular").endswith("(1 tagger)")
     pop, lapsed = {"recency_days": 10.0, "frequency": 5.0}, {"recency_days": 40.0, "frequency": 5}
     words = wording(ds)

@@ -17,7 +17,7 @@ Seven kinds, each computed only for the items actually returned:
   written about the item plus its title and categories).
 
 The verbs and nouns are a shop's only where the data is one: on tag events an item is
-"similar to <title> you tagged" and "popular with taggers overall (N taggers)"
+"similar to <title> you tagged" and "popular overall (N taggers)"
 (:func:`segrec.data.wording`).
 
 A kind that cannot be explained for a pair (no shared term, no segment) falls back to the next
@@ -86,8 +86,10 @@ class ReasonIndex:
     # -- individual reasons -----------------------------------------------------------------
     def popular(self, item: str) -> str:
         c = self.item_ids.get_loc(item)
-        w = self.words
-        return f"popular with {w.people} overall ({w.actors(int(self.popularity[c]))})"
+        w, n = self.words, int(self.popularity[c])
+        if w.people == f"{w.actor}s":  # not "popular with reviewers overall (9 reviewers)"
+            return f"popular overall ({w.actors(n)})"
+        return f"popular with {w.people} overall ({w.actors(n)})"
 
     def trending(self, item: str) -> str | None:
         counts, days = self._recent_counts()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
@@ -44,8 +46,18 @@ def test_rfm_names_cells(planted) -> None:
 def test_demographic_from_user_attributes(planted) -> None:
     seg = demographic(planted)
     assert seg is not None
-    # gender (2 values) x age terciles (3) = 6 groups
-    assert seg.k == 6 and all("|" in n for n in seg.names.values())
+    # gender (2 values) x age terciles (3) = 6 groups, named so a person can read them:
+    # "gender F, age 18-33", in the attributes' order (youngest first within a gender)
+    assert seg.k == 6
+    names = [seg.names[i] for i in range(6)]
+    assert all(re.fullmatch(r"gender [FM], age \d+-\d+", n) for n in names), names
+    lows = [int(re.search(r"age (\d+)", n).group(1)) for n in names]  # type: ignore[union-attr]
+    assert lows[:3] == sorted(lows[:3]) and lows[:3] == lows[3:]
+    ages = planted.users.set_index("user_id").age
+    for i, n in enumerate(names):  # each name's range holds its members' ages
+        lo, hi = map(int, re.search(r"age (\d+)-(\d+)", n).groups())  # type: ignore[union-attr]
+        members = ages.reindex(seg.user_ids[seg.labels == i])
+        assert members.between(lo, hi).all() and members.min() >= lo
     no_attrs = planted.replace(users=planted.users[["user_id"]])
     art = PhaseArtifacts(no_attrs)
     assert build_segmentation("demographic", art) is None

@@ -123,22 +123,29 @@ def demographic(ds: Dataset, max_groups: int = 12) -> Segmentation | None:
     if not attrs or len(ds.users) == 0:
         return None
     t = ds.users.set_index(ds.users.user_id.astype(str))[attrs]
-    parts = []
+    sort_parts, parts = [], []  # per attribute: an order and a readable value per user
     for c in attrs:
         s = t[c]
         if pd.api.types.is_numeric_dtype(s) and s.nunique() > 6:
-            parts.append(pd.qcut(s, 3, labels=False, duplicates="drop").astype("string"))
+            tier = pd.qcut(s, 3, labels=False, duplicates="drop")
+            span = s.groupby(tier).agg(["min", "max"])
+            text = {b: f"{c} {_num(r['min'])}-{_num(r['max'])}" for b, r in span.iterrows()}
+            sort_parts.append(tier.astype("string"))
+            parts.append(tier.map(text).astype("string"))
         elif s.nunique() <= 6:
-            parts.append(s.astype("string"))
+            sort_parts.append(s.astype("string"))
+            parts.append((c + " " + s.astype("string")).astype("string"))
     if not parts:
         return None
-    key = parts[0].fillna("?")
-    for p in parts[1:]:
-        key = key + "|" + p.fillna("?")
+    key, order = parts[0].fillna("?"), sort_parts[0].fillna("~")
+    for p, o in zip(parts[1:], sort_parts[1:], strict=True):
+        key, order = key + ", " + p.fillna("?"), order + "|" + o.fillna("~")
     counts = key.value_counts()
     keep = set(counts.index[: max_groups - 1])
-    key = key.where(key.isin(keep), "other")
-    cats = sorted(key.unique())
+    kept = key.isin(keep)
+    key, order = key.where(kept, "other"), order.where(kept, "~other")
+    # groups in attribute order (youngest first), the lumped rest last
+    cats = list(pd.DataFrame({"k": key, "o": order}).drop_duplicates("k").sort_values("o").k)
     labels = pd.Categorical(key, categories=cats).codes.astype(np.int64)
     return Segmentation(
         pd.Index(t.index, name="user_id"),
@@ -147,6 +154,10 @@ def demographic(ds: Dataset, max_groups: int = 12) -> Segmentation | None:
         "demographic",
         names=dict(enumerate(cats)),
     )
+
+
+def _num(v: float) -> str:
+    return f"{v:g}" if abs(v) < 1e6 else f"{v:.0f}"
 
 
 class _Skip(Exception):

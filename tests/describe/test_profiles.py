@@ -220,3 +220,31 @@ def test_rule_thresholds_read_as_plain_numbers():
         "2",
         "-12345.6",
     ]
+
+
+def test_without_text_a_segment_is_named_by_the_item_that_sets_it_apart():
+    # three groups of 12 raters, each with its own film besides one everybody rated; no
+    # reviews, no categories: the films' titles (or ids) are all there is to name them by
+    from segrec.data import Dataset
+
+    films = {0: "Alien", 1: "Babe", 2: None}  # the third film has no title
+    rows = []
+    for g in range(3):
+        for u in range(12):
+            rows += [(f"g{g}u{u}", "100", 0), (f"g{g}u{u}", str(200 + g), 1)]
+    inter = pd.DataFrame(rows, columns=["user_id", "item_id", "timestamp"])
+    inter["event"] = "rating"
+    items = pd.DataFrame(
+        {"item_id": ["100", "200", "201", "202"], "title": ["Everyone's film", *films.values()]}
+    )
+    ds = Dataset(interactions=inter, items=items)
+    users = ds.user_ids
+    seg = Segmentation(
+        users, np.array([int(u[1]) for u in users], np.int64), np.ones(len(users)), "groups"
+    )
+    names = {
+        p["segment_id"]: p["name"] for p in SegmentDescriber(min_size=5).describe(ds, seg).profiles
+    }
+    assert names[0].startswith("Alien ") and names[1].startswith("Babe ")
+    assert names[2].startswith("Item 202 ")  # a bare number reads as an item
+    assert all("raters" in n or "regulars" in n for n in names.values())

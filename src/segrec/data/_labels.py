@@ -23,9 +23,10 @@ def item_labels(ds: Dataset, n_words: int = 2) -> pd.Series:
     one, the id followed by the ``n_words`` most distinctive words of the texts written about
     it (the words most of its texts use, weighted by how rare they are across all texts; ties
     by vocabulary order, so the same data gives the same labels);
-    without either, the id alone."""
+    without either, the id alone ("item 286" for a bare number)."""
     ids = pd.Index(ds.item_ids.astype(str), name="item_id")
-    labels = pd.Series(ids.to_numpy(), index=ids, dtype="object")
+    # a bare number says nothing on its own: "similar to item 286 you rated", not "to 286"
+    labels = pd.Series([f"item {i}" if i.isdigit() else i for i in ids], index=ids, dtype="object")
     titled = pd.Index([], dtype="object")
     if len(ds.items) and "title" in ds.items:
         t = ds.items.dropna(subset=["title"])
@@ -76,5 +77,5 @@ def item_labels(ds: Dataset, n_words: int = 2) -> pd.Series:
                 words.append(str(vocab[c]))  # 'filter' and 'filters' once
             if len(words) == n_words:
                 break
-        labels[item] = f"{item} ({', '.join(words)})"
+        labels[item] = f"{labels[item]} ({', '.join(words)})"
     return labels

@@ -102,6 +102,8 @@ class SegmentDescriber:
         vocab = self._product_vocabulary(dataset)
         words = wording(dataset)
         labels = item_labels(dataset)
+        pairs = dataset.interactions[["user_id", "item_id"]].astype(str).drop_duplicates()
+        item_users = pairs["item_id"].value_counts()
         profiles = []
         for j, s in enumerate(seg_ids):
             members = pub.index[pub.to_numpy() == s]
@@ -133,7 +135,15 @@ class SegmentDescriber:
             top_cat = p["top_categories"][0]["category"] if p["top_categories"] else None
             top_lift = p["top_categories"][0]["lift"] if p["top_categories"] else 0.0
             p["name"] = segmentation.names.get(s) or deterministic_name(
-                p["keywords"], p["price_tier"], p["rfm"], pop, top_cat, vocab, top_lift, words
+                p["keywords"],
+                p["price_tier"],
+                p["rfm"],
+                pop,
+                top_cat,
+                vocab,
+                top_lift,
+                words,
+                signature=self._signature(pairs, item_users, members, labels),
             )
             p["name_source"] = "previous" if s in segmentation.names else "deterministic"
             profiles.append(p)
@@ -224,6 +234,31 @@ class SegmentDescriber:
             }
             for i in counts.index
         ]
+
+    @staticmethod
+    def _signature(
+        pairs: pd.DataFrame, item_users: pd.Series, members: pd.Index, labels: pd.Series
+    ) -> str | None:
+        """The label of the item that sets the segment apart most: the highest lift (share of
+        members who chose it over share of all users who did) among items at least 10% of
+        the members (and 3 of them) chose; None when no item has that much support. ``pairs``:
+        distinct (user_id, item_id) strings of the whole dataset; ``item_users``: users per
+        item among them."""
+        mine = pairs["user_id"].isin(members)
+        n_mine = int(pairs.loc[mine, "user_id"].nunique())
+        if not n_mine:
+            return None
+        here = pairs.loc[mine, "item_id"].value_counts()
+        here = here[here >= max(3, 0.1 * n_mine)]
+        if not len(here):
+            return None
+        n_all = pairs["user_id"].nunique()
+        lift = (here / n_mine) / (item_users.reindex(here.index) / n_all)
+        order = pd.DataFrame({"lift": lift, "n": here, "id": here.index}).sort_values(
+            ["lift", "n", "id"], ascending=[False, False, True]
+        )
+        label = str(labels.get(order.index[0], order.index[0]))
+        return label if len(label) <= 40 else label[:39].rstrip() + "…"
 
     def _reviews(
         self, texts: pd.DataFrame, members: pd.Index, seg: Any, features: Any, keywords: list[str]

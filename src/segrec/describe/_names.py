@@ -47,15 +47,18 @@ def deterministic_name(
     vocabulary: set[str] | None = None,
     category_lift: float = 0.0,
     words: Wording = SHOP,
+    signature: str | None = None,
 ) -> str:
     """``<Price> <topic> <behaviour>``.
 
     The topic is the top category when the segment buys it at least 3x as often as everyone
     (``category_lift``), else the first keyword that names a product (appears in item
-    titles/categories, ``vocabulary``), else the first keyword, else the top category.
+    titles/categories, ``vocabulary``), else the first keyword, else the top category, else
+    the ``signature`` item that sets the segment apart (data without text or categories:
+    "Star Wars (1977) regulars"), else "general".
     """
     product = [k for k in keywords if vocabulary and all(w in vocabulary for w in k.split())]
-    topic = (product or keywords or [top_category or "general"])[0]
+    topic = (product or keywords or [top_category or signature or "general"])[0]
     if top_category and category_lift >= 3.0:  # a clearly over-bought category says more
         topic = top_category
     parts = [_PRICE_WORD[price_tier]] if price_tier in _PRICE_WORD else []

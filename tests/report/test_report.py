@@ -86,7 +86,14 @@ def test_segment_without_rule_says_so(result: EvalResult, tmp_path) -> None:
     profiles = SegmentProfiles(
         [
             {"segment_id": 0, "name": "Regulars", "rules": {"rules": [rule]}, **size},
-            {"segment_id": 1, "name": "Writers", "rules": {"rules": []}, **size},
+            {
+                "segment_id": 1,
+                "name": "Writers",
+                "rules": {"rules": []},
+                "keywords": ["tone"],
+                **size,
+            },
+            {"segment_id": 3, "name": "Silent", "rules": {"rules": []}, **size},
             {"segment_id": 2, "name": "Unexplained", "rules": {}, **size},  # no tree fitted
         ],
         {"explanations": {"fidelity": 0.57}},
@@ -96,6 +103,9 @@ def test_segment_without_rule_says_so(result: EvalResult, tmp_path) -> None:
     assert "if frequency > 3 (precision 90%, coverage 60%)" in section["0. Regulars"]
     assert "- rules: none: no branch of the rule tree" in section["1. Writers"]
     assert "57% of held-out users" in section["1. Writers"]
+    # it points to what else says who is in the segment, and only to what is there
+    assert "Its keywords describe it better" in section["1. Writers"]
+    assert "Its top items describe it better" in section["3. Silent"]
     assert "rules" not in section["2. Unexplained"]
 
     prof_map = _profiles_for_report(profiles)

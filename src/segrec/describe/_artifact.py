@@ -57,7 +57,7 @@ class SegmentProfiles:
                 if known
                 else ""
             )
-            + ". Its keywords and reviews describe it better"
+            + f". {_better(profile)} describe it better"
         )
 
     @property
@@ -158,3 +158,13 @@ class SegmentProfiles:
         (d / "profiles.json").write_text(self.to_json())
         (d / "segments.md").write_text(self.to_markdown())
         return d / "profiles.json", d / "segments.md"
+
+
+def _better(profile: dict[str, Any]) -> str:
+    """What else in ``profile`` says who is in the segment ("Its keywords and reviews")."""
+    have = [
+        name
+        for name, key in (("keywords", "keywords"), ("reviews", "representative_reviews"))
+        if profile.get(key)
+    ]
+    return "Its " + (" and ".join(have) if have else "top items")

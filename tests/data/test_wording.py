@@ -66,3 +66,24 @@ def test_reasons_and_names_speak_of_tagging_on_tag_events() -> None:
     assert behaviour_noun(pop, pop, words) == "taggers"
     assert behaviour_noun(lapsed, pop) == "lapsed buyers"  # a shop's words by default
     assert words is not SHOP
+
+
+def test_a_shop_stays_a_shop_after_its_funnel_is_deduplicated() -> None:
+    # each user views an item, then buys it: deduplication keeps the view, the earliest row
+    from segrec.evaluate import make_split
+
+    rows = [
+        (f"u{u}", f"i{(u + j) % 7}", 10 * u + 2 * j + e, ev)
+        for u in range(30)
+        for j in range(4)
+        for e, ev in enumerate(("view", "purchase"))
+    ]
+    ds = Dataset(
+        interactions=pd.DataFrame(rows, columns=["user_id", "item_id", "timestamp", "event"])
+    )
+    train = make_split(ds).train_dataset()
+    assert set(train.interactions["event"].astype(str)) == {"view"}
+    assert wording(train) is SHOP
+    # a log of views alone is not a shop
+    views = ds.replace(interactions=ds.interactions[ds.interactions.event == "view"])
+    assert wording(make_split(views).train_dataset()).verb == "viewed"

@@ -53,7 +53,13 @@ def _match(event: str) -> Wording | None:
 def wording(ds: Dataset) -> Wording:
     """The wording of ``ds``: a shop's when any interaction is purchase-like, else that of its
     most frequent event ("review", "rating", "play", "tag", "view", ...), else neutral
-    ("chose", "users"). A dataset without an event column is taken for a shop."""
+    ("chose", "users"). A dataset without an event column is taken for a shop.
+
+    ``ds.meta["event_types"]``, where a derived dataset records them, lists the event types
+    of the data it came from: deduplicating (user, item) pairs keeps a shop's views and
+    drops its purchases, and that is still a shop."""
+    if any(_match(str(e)) is SHOP for e in ds.meta.get("event_types", ())):
+        return SHOP
     it = ds.interactions
     if "event" not in it or not len(it):
         return SHOP

@@ -256,4 +256,13 @@ def _period_dataset(ds: Dataset, inter: pd.DataFrame, cutoff: pd.Series) -> Data
     has_item = texts.item_id.notna().to_numpy()
     texts = texts[~has_item | texts.item_id.astype(str).isin(train_items).to_numpy()]
     items = ds.items[ds.items.item_id.astype(str).isin(train_items).to_numpy()]
-    return ds.replace(interactions=inter, texts=texts, items=items)
+    # deduplication keeps a pair's first event, so a shop's funnel leaves only views: remember
+    # every event type the data had (for the words of reasons and names, segrec.data.wording)
+    events = ds.meta.get("event_types") or sorted(
+        ds.interactions["event"].astype("string").dropna().unique().tolist()
+        if "event" in ds.interactions
+        else []
+    )
+    return ds.replace(
+        interactions=inter, texts=texts, items=items, meta={**ds.meta, "event_types": events}
+    )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from segrec.data._dataset import Dataset
 
-__all__ = ["Wording", "wording"]
+__all__ = ["SHOP", "Wording", "wording"]
 
 
 @dataclass(frozen=True)

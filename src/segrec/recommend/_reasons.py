@@ -14,14 +14,16 @@ Seven kinds, each computed only for the items actually returned:
   history item was ever chosen beside it (a latent-factor model's pick);
 * ``text``: "matches what you wrote about <keyword>" -- the term with the highest product of the
   user's and the item's TF-IDF weights among the terms both share (user texts vs the texts
-  written about the item plus its title and categories).
+  written about the item plus its title and categories); without a shared term, "similar to
+  <title> you bought" when co-consumption links them, else "close to what you wrote".
 
 The verbs and nouns are a shop's only where the data is one: on tag events an item is
 "similar to <title> you tagged" and "popular overall (N taggers)"
 (:func:`segrec.data.wording`).
 
 A kind that cannot be explained for a pair (no shared term, no segment) falls back to the next
-one: text -> similar -> popular; segment, social, peers, trending -> popular.
+one: text -> similar -> "close to what you wrote" -> popular; similar -> "chosen by people with
+tastes like yours" -> popular; segment, social, peers, trending -> popular.
 """
 
 from __future__ import annotations
@@ -146,7 +148,7 @@ class ReasonIndex:
         name = self.segment_names.get(sid) or f"segment {sid}"
         return f"popular with {name}"
 
-    def similar(self, user: str, item: str) -> str | None:
+    def similar(self, user: str, item: str, latent: bool = True) -> str | None:
         u = self.user_ids.get_indexer([user])[0]
         if u < 0:
             return None
@@ -156,7 +158,7 @@ class ReasonIndex:
         c = self.item_ids.get_loc(item)
         sims = np.asarray((self.csc[:, hist].T @ self.csc[:, [c]]).todense()).ravel()
         if sims.max() <= 0:  # a latent-factor pick: nobody chose it beside this user's items
-            return "chosen by people with tastes like yours"
+            return "chosen by people with tastes like yours" if latent else None
         title = _short(self.titles[int(hist[int(np.argmax(sims))])])
         return f"similar to {title} you {self.words.verb}"
 
@@ -172,11 +174,22 @@ class ReasonIndex:
         term = vocab[prod.indices[int(np.argmax(prod.data))]]
         return f"matches what you wrote about {term}"
 
+    def wrote(self, user: str) -> str | None:
+        """A text model's pick that shares no term with what the user wrote: its meaning
+        (sentence vectors) is close; None for a user who wrote nothing."""
+        _, users, _, _ = self._text_index()
+        u = self.user_ids.get_indexer([user])[0]
+        if u < 0 or users.shape[0] == 0 or users[u].nnz == 0:
+            return None
+        return "close to what you wrote"
+
     def explain(self, user: str, item: str, kind: str) -> str:
         """A reason of ``kind`` for (user, item), falling back as described in the module."""
         out: str | None = None
         if kind == "text":
-            out = self.text(user, item) or self.similar(user, item)
+            out = (
+                self.text(user, item) or self.similar(user, item, latent=False) or self.wrote(user)
+            )
         elif kind == "segment":
             out = self.segment(user)
         elif kind == "similar":

@@ -554,6 +554,7 @@ def _try_run(
             runs[key] = ev.run(method, factory, seg, grid)
         runs[key].name = key
     except (ImportError, UsageError) as exc:
-        skipped[key] = f"{type(exc).__name__}: {exc}"
+        # a data condition reads as itself; a missing package says it is one
+        skipped[key] = str(exc) if isinstance(exc, UsageError) else f"{type(exc).__name__}: {exc}"
         quiet = isinstance(exc, UsageError) and method in DATA_DEPENDENT
         (_log.info if quiet else _log.warning)("method %r skipped: %s", key, exc)

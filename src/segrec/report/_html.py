@@ -244,7 +244,11 @@ def render_html(
         if um is not None:
             map_html = scatter(um[0], um[1], names, f"Users (PCA of features) by {hseg} segment")
         cards_html = _cards_html(segment_cards(res, seg, profiles))
-    counts = ", ".join(f"{escape(a)}: {b}" for a, b in d.items() if isinstance(b, int | str))
+    counts = "".join(
+        f"<tr><td>{escape(a)}</td><td>{b:,}</td></tr>"
+        for a, b in d.items()
+        if isinstance(b, int) and not isinstance(b, bool)
+    )
     skipped = "".join(
         f"<li>{escape(a)}: {escape(b)}</li>" for a, b in res.protocol.get("skipped", {}).items()
     )
@@ -264,10 +268,13 @@ hybrid segmentation: {escape(str(hseg))}{enc}</p>{warns}
 <h2>Fairness across segments</h2>{fair_html or "<p class='muted'>n/a</p>"}
 <h2>Map of users</h2>{map_html or "<p class='muted'>n/a</p>"}
 <h2>Segments</h2>{seg_note}{cards_html or "<p class='muted'>n/a</p>"}
-<h2>Data and run</h2><p class="muted">{counts}</p>
+<h2>Data and run</h2><p class="muted">{escape(str(d.get("name", "")))}: counts after
+deduplication and the split (keys as in results.json)</p><table>{counts}</table>
 {f'<p class="muted">text encoder: {escape(fallback)}</p>' if fallback else ""}
 {f"<p>Skipped:</p><ul>{skipped}</ul>" if skipped else ""}
-<p class="muted">timings (s): {escape(str(res.protocol.get("timings_s")))}</p>
+<p class="muted">seconds: {
+        escape(", ".join(f"{a} {b:.1f}" for a, b in (res.protocol.get("timings_s") or {}).items()))
+    }</p>
 </body></html>"""
 
 

@@ -89,18 +89,17 @@ def run_pipeline(
     served = refit_on_all(res) if seg_name is not None or "hybrid" in res.runs else None
     seconds["refit_on_all"] = time.perf_counter() - t
     note: str | None = None
-    names: dict[int, str] = {}
     published: dict[str, int] = {}
     if served is not None and served.segmentation is not None:
         sv = served.segmentation
         published.update(segmented_users=len(sv.user_ids), segments=sv.k)
         files["segments"] = sv.to_parquet(out / "segments.parquet")
-        profiles = describe_segments(served.dataset, sv, served.artifacts.features)
+        profiles = served.profiles
+        assert profiles is not None  # refit_on_all describes the segments it builds
         (out / "profiles.json").write_text(profiles.to_json(), encoding="utf-8")
         (out / "segments.md").write_text(profiles.to_markdown(), encoding="utf-8")
         files["profiles"] = out / "profiles.json"
         files["segments_md"] = out / "segments.md"
-        names = {int(p["segment_id"]): str(p["name"]) for p in profiles.profiles if p.get("name")}
         note = (
             f"These are the segments the evaluation measured, built on the training period. "
             f"segments.parquet, profiles.json, segments.md and recommendations.parquet hold "
@@ -111,7 +110,7 @@ def run_pipeline(
         )
     if served is not None and served.model is not None:
         k = int(res.protocol.get("k", 10))
-        published.update(list_users=_publish_recommendations(served, names, k, out), k=k)
+        published.update(list_users=_publish_recommendations(served, k, out), k=k)
         files["recommendations"] = out / "recommendations.parquet"
     report = write_report(res, out, report_profiles, segments_note=note)
     files["report"] = report
@@ -126,15 +125,10 @@ def run_pipeline(
     return PipelineResult(out, report, files, res, seg_name, published)
 
 
-def _publish_recommendations(served: Any, names: dict[int, str], k: int, out: Path) -> int:
+def _publish_recommendations(served: Any, k: int, out: Path) -> int:
     """Top ``k`` of the served model for every user, with reasons that name the segments as
-    their profiles do. (The evaluation scores lists without reasons, for speed.)"""
-    ctx = getattr(served.model, "ctx_", None)
-    if ctx is not None and names:
-        from segrec.recommend._reasons import reason_index
-
-        ctx.segment_names.update(names)
-        reason_index(ctx).segment_names.update(names)
+    their profiles do (:func:`refit_on_all`). (The evaluation scores lists without reasons,
+    for speed.)"""
     lists = served.model.recommend(list(served.dataset.user_ids), k)
     lists.frame().to_parquet(out / "recommendations.parquet", index=False)
     return sum(len(i) > 0 for i in lists.items)

@@ -186,6 +186,22 @@ def test_refit_on_all_serves_every_user_with_what_validation_chose(planted) -> N
         assert len(items) > 0 and not set(items) & history[u]
     old = evaluated.recommend(users, 10)
     assert any(set(i) & history[u] for u, i in zip(old.user_ids, old.items, strict=True))
+    # the new segments come described and named
+    assert served.profiles is not None
+    assert set(served.profiles.names) == set(np.unique(seg.labels))
+
+
+def test_served_reasons_use_the_profiles_names() -> None:
+    from segrec.evaluate._serve import _name_segments
+    from segrec.recommend import get_recommender
+    from segrec.testing._recommenders import tiny_context
+
+    model = get_recommender("segment_pop").fit(tiny_context(n_users=60, seed=2))
+    user = str(model.ctx_.train.user_ids[0])
+    before = model.recommend([user], 2).reasons[0]
+    assert before[0].startswith("popular with ") and "Budget tone chasers" not in before[0]
+    _name_segments(model, {s: "Budget tone chasers" for s in range(3)})
+    assert model.recommend([user], 2).reasons[0] == ["popular with Budget tone chasers"] * 2
 
 
 def test_llo_protocol_runs(planted) -> None:

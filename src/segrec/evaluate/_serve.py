@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from segrec._progress import stage
 from segrec.data import Dataset
+from segrec.describe import SegmentProfiles
 from segrec.diagnostics import UsageError
 from segrec.evaluate._result import EvalResult
 from segrec.evaluate._run import _build_phase, _context
@@ -28,7 +29,8 @@ _log = logging.getLogger(__name__)
 
 @dataclass
 class Served:
-    """``method`` and its segmentation refit on the whole (deduplicated) dataset."""
+    """``method`` and its segmentation refit on the whole (deduplicated) dataset, with the
+    segments' profiles (``None`` without a segmentation or with ``describe=False``)."""
 
     method: str
     dataset: Dataset
@@ -36,14 +38,17 @@ class Served:
     segmentation_name: str | None
     segmentation: Segmentation | None
     model: Recommender | None  # None when the evaluation did not run ``method``
+    profiles: SegmentProfiles | None = None
 
 
-def refit_on_all(result: EvalResult, method: str = "hybrid") -> Served:
+def refit_on_all(result: EvalResult, method: str = "hybrid", describe: bool = True) -> Served:
     """Refit ``method`` of ``result`` (from :func:`run_evaluation`) on the whole dataset.
 
     Nothing is re-tuned: the parameters, blend weights and segment count are those validation
     chose. The segmentation is the one ``method`` ran on (the hybrid's, chosen on validation);
-    without a run of ``method`` only that segmentation is rebuilt.
+    without a run of ``method`` only that segmentation is rebuilt. With ``describe`` the new
+    segments are profiled and named, and the model's reasons use those names ("popular with
+    Budget guitar shoppers", not "popular with segment 3").
 
         >>> # served = refit_on_all(run_evaluation(ds)); served.model.recommend(["u1"], 10)
     """
@@ -64,4 +69,22 @@ def refit_on_all(result: EvalResult, method: str = "hybrid") -> Served:
         model = copy.copy(run.model)
         with stage(f"all data · {method}"):
             model.fit(_context(art, seg, cfg))
-    return Served(method, ds, art, seg_name if seg is not None else None, seg, model)
+    profiles = None
+    if describe and seg is not None:
+        from segrec.describe import describe_segments
+
+        profiles = describe_segments(ds, seg, art.features)
+        if model is not None:
+            _name_segments(model, profiles.names)
+    return Served(method, ds, art, seg_name if seg is not None else None, seg, model, profiles)
+
+
+def _name_segments(model: Recommender, names: dict[int, str]) -> None:
+    """Reasons of ``model`` name its segments as their profiles do."""
+    ctx = getattr(model, "ctx_", None)
+    if ctx is None or not names:
+        return
+    from segrec.recommend._reasons import reason_index
+
+    ctx.segment_names.update(names)
+    reason_index(ctx).segment_names.update(names)

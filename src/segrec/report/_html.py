@@ -252,6 +252,7 @@ def render_html(
     skipped = "".join(
         f"<li>{escape(a)}: {escape(b)}</li>" for a, b in res.protocol.get("skipped", {}).items()
     )
+    timings = ", ".join(f"{a} {b:.1f}" for a, b in (res.protocol.get("timings_s") or {}).items())
     enc = f" · text encoder: {escape(res.encoder_line)}" if res.encoder_line else ""
     seg_note = f'<p class="muted">{escape(segments_note)}</p>' if segments_note else ""
     fallback = res.encoder_fallback
@@ -272,9 +273,7 @@ hybrid segmentation: {escape(str(hseg))}{enc}</p>{warns}
 deduplication and the split (keys as in results.json)</p><table>{counts}</table>
 {f'<p class="muted">text encoder: {escape(fallback)}</p>' if fallback else ""}
 {f"<p>Skipped:</p><ul>{skipped}</ul>" if skipped else ""}
-<p class="muted">seconds: {
-        escape(", ".join(f"{a} {b:.1f}" for a, b in (res.protocol.get("timings_s") or {}).items()))
-    }</p>
+<p class="muted">seconds: {escape(timings)}</p>
 </body></html>"""
 
 

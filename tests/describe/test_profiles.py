@@ -248,3 +248,23 @@ def test_without_text_a_segment_is_named_by_the_item_that_sets_it_apart():
     assert names[0].startswith("Alien ") and names[1].startswith("Babe ")
     assert names[2].startswith("Item 202 ")  # a bare number reads as an item
     assert all("raters" in n or "regulars" in n for n in names.values())
+
+
+def test_representative_texts_are_not_repeated_and_the_sentence_uses_the_datas_verb():
+    # Last.fm-like tags: short texts that many users write word for word
+    from segrec.data import Dataset
+
+    users = [f"u{i}" for i in range(12)]
+    tags = ["alternative rock"] * 8 + ["indie rock", "post punk", "shoegaze", "dream pop"]
+    inter = pd.DataFrame(
+        {"user_id": users, "item_id": [f"a{i % 3}" for i in range(12)], "timestamp": 0}
+    )
+    inter["event"] = "tag"
+    texts = pd.DataFrame({"user_id": users, "item_id": inter.item_id, "text": tags})
+    items = pd.DataFrame({"item_id": ["a0", "a1", "a2"], "categories": ["rock"] * 3})
+    ds = Dataset(interactions=inter, texts=texts, items=items)
+    seg = Segmentation(ds.user_ids, np.zeros(12, np.int64), np.ones(12), "one")
+    p = SegmentDescriber(min_size=5, n_reviews=3).describe(ds, seg).profiles[0]
+    reviews = p["representative_reviews"]
+    assert len(reviews) == 3 and len(set(reviews)) == 3
+    assert "tagging mostly rock" in p["description"] and "buying" not in p["description"]

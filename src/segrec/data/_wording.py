@@ -18,28 +18,30 @@ __all__ = ["SHOP", "Wording", "wording"]
 @dataclass(frozen=True)
 class Wording:
     """``verb``: past tense of the action ("bought"); ``people``: those who do it, as a group
-    ("shoppers"); ``actor``: one who did it to an item ("buyer")."""
+    ("shoppers"); ``actor``: one who did it to an item ("buyer"); ``gerund``: the action going
+    on ("buying")."""
 
     verb: str
     people: str
     actor: str
+    gerund: str
 
     def actors(self, n: int) -> str:
         """'1 buyer', '3 buyers'."""
         return f"{n} {self.actor}{'' if n == 1 else 's'}"
 
 
-SHOP = Wording("bought", "shoppers", "buyer")
+SHOP = Wording("bought", "shoppers", "buyer", "buying")
 #: event name prefixes -> wording, first match wins; a log with any purchase-like event is a shop
 _BY_EVENT = (
     (("purchase", "order", "cart", "checkout", "buy", "transaction"), SHOP),
-    (("review",), Wording("reviewed", "reviewers", "reviewer")),
-    (("rating", "rate", "rated"), Wording("rated", "raters", "rater")),
-    (("play", "listen", "scrobble"), Wording("played", "listeners", "listener")),
-    (("tag",), Wording("tagged", "taggers", "tagger")),
-    (("view", "click", "visit"), Wording("viewed", "visitors", "viewer")),
+    (("review",), Wording("reviewed", "reviewers", "reviewer", "reviewing")),
+    (("rating", "rate", "rated"), Wording("rated", "raters", "rater", "rating")),
+    (("play", "listen", "scrobble"), Wording("played", "listeners", "listener", "playing")),
+    (("tag",), Wording("tagged", "taggers", "tagger", "tagging")),
+    (("view", "click", "visit"), Wording("viewed", "visitors", "viewer", "viewing")),
 )
-_ANY = Wording("chose", "users", "user")
+_ANY = Wording("chose", "users", "user", "choosing")
 
 
 def _match(event: str) -> Wording | None:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from segrec.data import item_labels, wording
+from segrec.data import SHOP, Wording, item_labels, wording
 from segrec.describe._artifact import SegmentProfiles
 from segrec.describe._behavior import interpretable_table, item_categories
 from segrec.describe._keywords import top_keywords
@@ -149,7 +149,7 @@ class SegmentDescriber:
             profiles.append(p)
         unique_names(profiles)
         for p in profiles:
-            p["description"] = self._sentence(p)
+            p["description"] = self._sentence(p, words)
         if cfg.llm:
             namer = LLMNamer(cfg.llm_config)
             for p in profiles:
@@ -281,13 +281,17 @@ class SegmentDescriber:
         else:  # closest to the centre in the segmentation's own space = strongest members
             strength = pd.Series(seg.strength, index=seg.user_ids.astype(str)).reindex(authors)
             order = np.argsort(-strength.fillna(0).to_numpy(), kind="stable")
-        picked = []
+        picked: list[str] = []
+        seen: set[str] = set()
         kw = [k.lower() for k in keywords]
         for a in authors[order]:
             cand = mine.loc[mine["user_id"] == a, "text"].astype(str)
             score = cand.str.lower().apply(lambda t: sum(k in t for k in kw))
             # sources such as Amazon's keep HTML entities (&#34;) in the text: show characters
             best = html.unescape(cand.iloc[int(np.argmax(score.to_numpy()))])
+            if best.strip().lower() in seen:  # short texts (tags) repeat: show each once
+                continue
+            seen.add(best.strip().lower())
             picked.append(
                 best
                 if len(best) <= self.config.review_chars
@@ -298,10 +302,12 @@ class SegmentDescriber:
         return _scrub(picked)
 
     @staticmethod
-    def _sentence(p: dict[str, Any]) -> str:
+    def _sentence(p: dict[str, Any], words: Wording = SHOP) -> str:
         bits = [f"{p['size']:,} users ({p['share']:.0%} of the published total)"]
         if p["top_categories"]:
-            bits.append("buying mostly " + ", ".join(c["category"] for c in p["top_categories"]))
+            bits.append(
+                f"{words.gerund} mostly " + ", ".join(c["category"] for c in p["top_categories"])
+            )
         if p["keywords"]:
             bits.append("writing about " + ", ".join(p["keywords"][:4]))
         rfm = p["rfm"]

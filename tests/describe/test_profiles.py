@@ -268,3 +268,25 @@ def test_representative_texts_are_not_repeated_and_the_sentence_uses_the_datas_v
     reviews = p["representative_reviews"]
     assert len(reviews) == 3 and len(set(reviews)) == 3
     assert "tagging mostly rock" in p["description"] and "buying" not in p["description"]
+
+
+def test_segments_md_leaves_out_what_the_data_does_not_have():
+    from segrec.describe import SegmentProfiles
+
+    base = {"segment_id": 0, "name": "Taggers", "size": 10, "share": 1.0}
+    bare = SegmentProfiles(
+        [{**base, "rfm": {"recency_days": 3.0, "frequency": 2.0, "monetary": None}}], {}
+    ).to_markdown()
+    assert "monetary" not in bare and "price tier" not in bare and "rating" not in bare
+    shop = SegmentProfiles(
+        [
+            {
+                **base,
+                "rfm": {"recency_days": 3.0, "frequency": 2.0, "monetary": 12.5},
+                "price_tier": "budget",
+                "rating": {"mean": 4.25},
+            }
+        ],
+        {},
+    ).to_markdown()
+    assert "monetary 12.50" in shop and "price tier: budget; rating 4.25" in shop

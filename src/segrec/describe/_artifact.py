@@ -118,11 +118,23 @@ class SegmentProfiles:
             f"{p.get('description') or ''}".strip(),
             "",
             f"- size: {p['size']:,} users ({p['share']:.1%})",
-            f"- recency {_num(rfm.get('recency_days'))} days, frequency "
-            f"{_num(rfm.get('frequency'))}, monetary {_num(rfm.get('monetary'), '{:.2f}')}",
-            f"- price tier: {p.get('price_tier') or 'n/a'}; rating "
-            f"{_num(p.get('rating', {}).get('mean'), '{:.2f}')}",
         ]
+        # what the data has: no "monetary n/a" for a log without amounts or prices
+        activity = [
+            f"recency {_num(rfm.get('recency_days'))} days",
+            f"frequency {_num(rfm.get('frequency'))}",
+        ]
+        if _known(rfm.get("monetary")):
+            activity.append(f"monetary {_num(rfm['monetary'], '{:.2f}')}")
+        out.append(f"- {', '.join(activity)}")
+        level = []
+        if p.get("price_tier"):
+            level.append(f"price tier: {p['price_tier']}")
+        rating = (p.get("rating") or {}).get("mean")
+        if _known(rating):
+            level.append(f"rating {_num(rating, '{:.2f}')}")
+        if level:
+            out.append(f"- {'; '.join(level)}")
         if p.get("keywords"):
             out.append(f"- keywords: {', '.join(p['keywords'])}")
         if p.get("top_categories"):
@@ -168,3 +180,8 @@ def _better(profile: dict[str, Any]) -> str:
         if profile.get(key)
     ]
     return "Its " + (" and ".join(have) if have else "top items")
+
+
+def _known(v: Any) -> bool:
+    """A figure the data has: not None, not NaN."""
+    return v is not None and v == v

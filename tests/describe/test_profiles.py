@@ -290,3 +290,19 @@ def test_segments_md_leaves_out_what_the_data_does_not_have():
         {},
     ).to_markdown()
     assert "monetary 12.50" in shop and "price tier: budget; rating 4.25" in shop
+
+
+def test_duplicate_names_without_keywords_take_their_signature_item():
+    from segrec.describe import unique_names
+
+    profiles = [
+        {"segment_id": 2, "name": "Thriller regulars", "keywords": [], "signature_item": "Heat"},
+        {"segment_id": 4, "name": "Thriller regulars", "keywords": [], "signature_item": "Se7en"},
+        {"segment_id": 5, "name": "Thriller regulars", "keywords": []},
+    ]
+    unique_names(profiles)
+    assert [p["name"] for p in profiles] == [
+        "Thriller regulars (Heat)",
+        "Thriller regulars (Se7en)",
+        "Thriller regulars #5",
+    ]

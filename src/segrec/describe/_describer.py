@@ -134,6 +134,7 @@ class SegmentDescriber:
             p["rules"] = self.rules_.rules_.get(s, {}) if self.rules_ else {}
             top_cat = p["top_categories"][0]["category"] if p["top_categories"] else None
             top_lift = p["top_categories"][0]["lift"] if p["top_categories"] else 0.0
+            p["signature_item"] = self._signature(pairs, item_users, members, labels)
             p["name"] = segmentation.names.get(s) or deterministic_name(
                 p["keywords"],
                 p["price_tier"],
@@ -143,7 +144,7 @@ class SegmentDescriber:
                 vocab,
                 top_lift,
                 words,
-                signature=self._signature(pairs, item_users, members, labels),
+                signature=p["signature_item"],
             )
             p["name_source"] = "previous" if s in segmentation.names else "deterministic"
             profiles.append(p)

@@ -69,7 +69,8 @@ def deterministic_name(
 
 def unique_names(profiles: list[dict[str, Any]]) -> None:
     """Make names unique in place: each duplicate gets its next keyword that no other segment
-    of the same name has already taken; the segment id only when keywords run out."""
+    of the same name has already taken, else the item that sets it apart
+    (``signature_item``), and the segment id only when both run out."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for p in profiles:
         groups.setdefault(p["name"], []).append(p)
@@ -79,6 +80,9 @@ def unique_names(profiles: list[dict[str, Any]]) -> None:
         taken: set[str] = set()
         for p in group:
             extra = [k for k in p.get("keywords", []) if k not in taken and k not in name.lower()]
+            extra += [
+                k for k in [p.get("signature_item")] if k and k not in taken and k not in name
+            ]
             if extra:
                 taken.add(extra[0])
                 p["name"] = f"{name} ({extra[0]})"

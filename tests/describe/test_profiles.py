@@ -261,13 +261,18 @@ def test_representative_texts_are_not_repeated_and_the_sentence_uses_the_datas_v
     )
     inter["event"] = "tag"
     texts = pd.DataFrame({"user_id": users, "item_id": inter.item_id, "text": tags})
+    texts["kind"] = "tag"
     items = pd.DataFrame({"item_id": ["a0", "a1", "a2"], "categories": ["rock"] * 3})
     ds = Dataset(interactions=inter, texts=texts, items=items)
     seg = Segmentation(ds.user_ids, np.zeros(12, np.int64), np.ones(12), "one")
-    p = SegmentDescriber(min_size=5, n_reviews=3).describe(ds, seg).profiles[0]
+    prof = SegmentDescriber(min_size=5, n_reviews=3).describe(ds, seg)
+    p = prof.profiles[0]
     reviews = p["representative_reviews"]
     assert len(reviews) == 3 and len(set(reviews)) == 3
     assert "tagging mostly rock" in p["description"] and "buying" not in p["description"]
+    # tags are called tags, not reviews
+    assert p["representative_kind"] == "tags"
+    assert "- representative tags:" in prof.to_markdown()
 
 
 def test_segments_md_leaves_out_what_the_data_does_not_have():

@@ -13,7 +13,7 @@ from segrec.data._registry import (
 )
 from segrec.data._schema import EVENT_TYPES, SCHEMAS, TABLES, TEXT_KINDS
 from segrec.data._split import Split, leave_last_out, temporal_split
-from segrec.data._wording import SHOP, Wording, wording
+from segrec.data._wording import SHOP, Wording, text_noun, wording
 
 __all__ = [
     "EVENT_TYPES",
@@ -39,5 +39,6 @@ __all__ = [
     "parse_spec",
     "register_loader",
     "temporal_split",
+    "text_noun",
     "wording",
 ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from segrec.data._dataset import Dataset
 
-__all__ = ["SHOP", "Wording", "wording"]
+__all__ = ["SHOP", "Wording", "text_noun", "wording"]
 
 
 @dataclass(frozen=True)
@@ -69,3 +69,18 @@ def wording(ds: Dataset) -> Wording:
     if any(_match(str(e)) is SHOP for e in counts.index):
         return SHOP
     return _match(str(counts.index[0])) or _ANY
+
+
+_TEXT_PLURAL = {"review": "reviews", "summary": "summaries", "tag": "tags", "comment": "comments"}
+
+
+def text_noun(ds: Dataset) -> str:
+    """What the dataset's texts are, in the plural, by their most frequent ``kind``: "reviews"
+    (Amazon), "tags" (Last.fm, MovieLens), "comments"; "texts" when the kind says nothing."""
+    t = ds.texts
+    if "kind" not in t or not len(t):
+        return "texts"
+    kinds = t["kind"].astype("string").dropna()
+    if not len(kinds):
+        return "texts"
+    return _TEXT_PLURAL.get(str(kinds.value_counts().index[0]).strip().lower(), "texts")

@@ -159,7 +159,7 @@ class SegmentProfiles:
         elif rules_note:
             out.append(f"- rules: {rules_note}")
         if p.get("representative_reviews"):
-            out.append("- representative reviews:")
+            out.append(f"- representative {p.get('representative_kind') or 'reviews'}:")
             out += [f"  > {t}" for t in p["representative_reviews"]]
         return out
 
@@ -176,7 +176,10 @@ def _better(profile: dict[str, Any]) -> str:
     """What else in ``profile`` says who is in the segment ("Its keywords and reviews")."""
     have = [
         name
-        for name, key in (("keywords", "keywords"), ("reviews", "representative_reviews"))
+        for name, key in (
+            ("keywords", "keywords"),
+            (profile.get("representative_kind") or "reviews", "representative_reviews"),
+        )
         if profile.get(key)
     ]
     return "Its " + (" and ".join(have) if have else "top items")

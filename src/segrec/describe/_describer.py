@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from segrec.data import SHOP, Wording, item_labels, wording
+from segrec.data import SHOP, Wording, item_labels, text_noun, wording
 from segrec.describe._artifact import SegmentProfiles
 from segrec.describe._behavior import interpretable_table, item_categories
 from segrec.describe._keywords import top_keywords
@@ -101,6 +101,7 @@ class SegmentDescriber:
         )
         vocab = self._product_vocabulary(dataset)
         words = wording(dataset)
+        texts_are = text_noun(dataset)
         labels = item_labels(dataset)
         pairs = dataset.interactions[["user_id", "item_id"]].astype(str).drop_duplicates()
         item_users = pairs["item_id"].value_counts()
@@ -128,6 +129,7 @@ class SegmentDescriber:
             p["top_categories"] = self._categories(dataset, members)
             p["top_items"] = self._items(dataset, members, labels)
             p["keywords"] = self.keywords_.get(s, [])
+            p["representative_kind"] = texts_are  # "reviews", "tags", ...
             p["representative_reviews"] = self._reviews(
                 texts, members, segmentation, features, p["keywords"]
             )

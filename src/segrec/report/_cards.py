@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segrec.data import Dataset, item_labels
+from segrec.data import Dataset, item_labels, text_noun
 from segrec.evaluate import EvalResult
 from segrec.segment import Segmentation
 
@@ -116,6 +116,7 @@ def segment_cards(
     ds = result.artifacts.dataset
     kw = _keywords(ds, seg)
     labels = item_labels(ds)
+    texts_are = text_noun(ds)
     ser = seg.series()
     cards = []
     sizes = seg.sizes()
@@ -130,6 +131,7 @@ def segment_cards(
                 "size": int(size),
                 "keywords": list(prof.get("keywords") or kw.get(s, [])),
                 "reviews": list(prof.get("reviews") or _reviews(ds, seg, s)),
+                "reviews_are": texts_are,
                 "rules": list(prof.get("rules") or []),
                 "rules_note": prof.get("rules_note"),
                 "top_items": _top_items(ds, members, labels),

@@ -177,7 +177,11 @@ def _cards_html(cards: list[dict[str, Any]]) -> str:
             f"<p><b>Keywords:</b> {escape(', '.join(map(str, c['keywords'])) or 'n/a')}</p>"
             f"<p><b>Top items:</b> {escape('; '.join(c['top_items']) or 'n/a')}</p>"
             + rules
-            + (f"<p><b>Representative reviews:</b></p>{rev}" if rev else "")
+            + (
+                f"<p><b>Representative {c.get('reviews_are', 'reviews')}:</b></p>{rev}"
+                if rev
+                else ""
+            )
             + "</div>"
         )
     return f'<div class="cards">{"".join(out)}</div>'

@@ -71,6 +71,12 @@ def test_run_writes_report_segments_profiles_and_recommendations(tmp_path: Path)
     assert seg.strength.between(0, 1).all()
     recs = pd.read_parquet(out / "recommendations.parquet")
     assert recs.reason.str.len().gt(0).all()
+    # reasons speak the shop's words and name segments as their profiles do
+    assert not recs.reason.str.contains(r"\bnan\b|None|segment \d|viewed|visitors").any()
+    seg_reasons = recs.reason[recs.reason.str.startswith("popular with ")]
+    seg_reasons = seg_reasons[~seg_reasons.str.contains("overall")]
+    named = {p["name"] for p in json.loads((out / "profiles.json").read_text())["segments"]}
+    assert set(seg_reasons.str.removeprefix("popular with ")) <= named
     # segments and lists are refit on all data: every user, nothing they already had
     from segrec.data import load_dataset
 

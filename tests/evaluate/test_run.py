@@ -101,6 +101,10 @@ def test_planted_segments_beat_random_and_rfm(result: EvalResult) -> None:
     sig = result.significance
     assert sig["best_baseline"] == "pop"
     assert sig["segment_pop:text_vs_segment_pop:random"]["mean_diff"] > 0
+    # every comparison carries its p-value adjusted for the others (Holm): never smaller
+    tests = [v for v in sig.values() if isinstance(v, dict)]
+    assert len(tests) >= 4
+    assert all(t["p_bootstrap"] <= t["p_bootstrap_holm"] <= 1 for t in tests)
 
 
 def test_stability_says_which_segments_survive_a_refresh(result: EvalResult) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from segrec.evaluate import bootstrap_ci, paired_test
 
@@ -32,3 +33,13 @@ def test_paired_test_detects_a_real_difference_only() -> None:
     assert res2["p_bootstrap"] > 0.05
     same = paired_test(b, b)
     assert same["p_wilcoxon"] is None and same["p_bootstrap"] == 1.0
+
+
+def test_holm_adjusts_a_family_of_p_values() -> None:
+    from segrec.evaluate._stats import holm
+
+    # textbook example: 0.01, 0.04, 0.03, 0.005 -> x4, x3, x2, x1 in ascending order
+    adj = holm([0.01, 0.04, 0.03, 0.005])
+    assert adj == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm([0.5, None, 0.9]) == [pytest.approx(1.0), None, pytest.approx(1.0)]
+    assert holm([]) == []

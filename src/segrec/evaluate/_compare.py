@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from segrec.evaluate._stats import bootstrap_ci, paired_test
+from segrec.evaluate._stats import bootstrap_ci, holm, paired_test
 
 if TYPE_CHECKING:
     from segrec.evaluate._config import EvalConfig
@@ -206,7 +206,8 @@ def significance(
     runs: Mapping[str, MethodRun], cfg: EvalConfig, cold: np.ndarray
 ) -> dict[str, Any]:
     """Paired tests on per-user NDCG@k: hybrid vs the best baseline (all users and cold users),
-    and segment popularity on text/fused segments vs rfm and random segments."""
+    and segment popularity on text/fused segments vs rfm and random segments; each with its
+    bootstrap p-value Holm-adjusted over the run's comparisons (``p_bootstrap_holm``)."""
     col = f"ndcg@{cfg.k}"
     out: dict[str, Any] = {"metric": col, "test": "paired bootstrap + Wilcoxon signed-rank"}
     cold = np.asarray(cold, dtype=bool)
@@ -233,4 +234,9 @@ def significance(
             ka, kb = f"segment_pop:{a}", f"segment_pop:{b}"
             if ka in runs and kb in runs:
                 out[f"{ka}_vs_{kb}"] = test(ka, kb)
+    # several comparisons in one run: Holm's correction keeps the chance of any false
+    # "significant" under 5% across them
+    tests = [v for v in out.values() if isinstance(v, dict)]
+    for t, adj in zip(tests, holm([t.get("p_bootstrap") for t in tests]), strict=True):
+        t["p_bootstrap_holm"] = adj
     return out

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["bootstrap_ci", "paired_test"]
+__all__ = ["bootstrap_ci", "holm", "paired_test"]
 
 
 def bootstrap_ci(
@@ -83,3 +84,16 @@ def _wilcoxon(d: np.ndarray) -> float | None:
         return float(wilcoxon(d, zero_method="wilcox").pvalue)
     except ValueError:
         return None
+
+
+def holm(p: Sequence[float | None]) -> list[float | None]:
+    """Holm-Bonferroni adjusted p-values (``None`` stays ``None`` and does not count towards
+    the family): the k-th smallest of m is multiplied by m - k + 1, kept monotone, capped at 1.
+    Rejecting where the adjusted value is under alpha keeps the family-wise error under alpha."""
+    known = [(v, i) for i, v in enumerate(p) if v is not None]
+    out: list[float | None] = [None] * len(p)
+    m, running = len(known), 0.0
+    for k, (v, i) in enumerate(sorted(known)):
+        running = max(running, min(1.0, (m - k) * v))
+        out[i] = running
+    return out

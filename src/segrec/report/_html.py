@@ -149,16 +149,19 @@ def _significance(res: EvalResult) -> str:
         items.append(
             f"<tr><td>{escape(v['a'])} vs {escape(v['b'])}</td><td>{v['n_users']}</td>"
             f"<td>{_f(v.get('mean_diff'))}</td><td>{_ci(v.get('diff_ci'))}</td>"
-            f"<td>{_f(v.get('p_bootstrap'), 3)}</td><td>{_f(v.get('p_wilcoxon'), 3)}</td>"
+            f"<td>{_f(v.get('p_bootstrap'), 3)}</td><td>{_f(v.get('p_bootstrap_holm'), 3)}</td>"
+            f"<td>{_f(v.get('p_wilcoxon'), 3)}</td>"
             f"<td>{'cold users' if key.endswith('_cold') else 'all'}</td></tr>"
         )
     if not items:
         return "<p class='muted'>No paired comparison could be made.</p>"
     return (
         "<table><tr><th>comparison</th><th>users</th><th>mean diff</th><th>95% CI</th>"
-        "<th>p (bootstrap)</th><th>p (Wilcoxon)</th><th>slice</th></tr>"
+        "<th>p (bootstrap)</th><th>p (Holm)</th><th>p (Wilcoxon)</th><th>slice</th></tr>"
         + "".join(items)
-        + "</table>"
+        + '</table><p class="muted">p (Holm): the bootstrap p-value adjusted for the '
+        "comparisons in this table (Holm-Bonferroni), so that below 0.05 means significant "
+        "with at most a 5% chance of any false positive among them.</p>"
     )
 
 

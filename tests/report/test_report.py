@@ -61,6 +61,10 @@ def test_report_is_self_contained_and_complete(result: EvalResult, tmp_path) -> 
     gaps = [result.methods[r]["per_segment"]["fairness"]["gap"] for r in rows]
     assert gaps == sorted(gaps)
     assert "gap across behavior segments" in md
+    # every paired comparison, with its Holm-adjusted p-value, in the summary too
+    for t in (v for v in result.significance.values() if isinstance(v, dict)):
+        assert f"| {t['a']} vs {t['b']}" in md
+    assert "p (Holm)" in md and "p (Holm)" in html
 
 
 def test_segment_cards_use_profiles_when_given(result: EvalResult) -> None:

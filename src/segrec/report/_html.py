@@ -330,14 +330,21 @@ def render_markdown(res: EvalResult) -> str:
             f"{_f(v.get('stability'), 3)} | {_f(sp_.get(m))} | {_f(hy.get(m))} | "
             f"{_f(fair.get('gap'))} | {_f(fair.get('ratio'), 3)} |"
         )
-    sig = res.significance.get("hybrid_vs_best_baseline")
-    if sig:
+    tests = {k: v for k, v in res.significance.items() if isinstance(v, dict)}
+    if tests:
         lines += [
             "",
-            f"hybrid vs {sig['b']}: mean diff {_f(sig['mean_diff'])} "
-            f"{_ci(sig.get('diff_ci'))}, p(bootstrap)={_f(sig.get('p_bootstrap'), 3)}, "
-            f"p(Wilcoxon)={_f(sig.get('p_wilcoxon'), 3)} on {sig['n_users']} users.",
+            "| comparison | users | mean diff | 95% CI | p (bootstrap) | p (Holm) | p (Wilcoxon) |",
+            "|---|---|---|---|---|---|---|",
         ]
+        for key, sig in tests.items():
+            slice_ = " (cold users)" if key.endswith("_cold") else ""
+            lines.append(
+                f"| {sig['a']} vs {sig['b']}{slice_} | {sig['n_users']} | "
+                f"{_f(sig.get('mean_diff'))} | {_ci(sig.get('diff_ci'))} | "
+                f"{_f(sig.get('p_bootstrap'), 3)} | {_f(sig.get('p_bootstrap_holm'), 3)} | "
+                f"{_f(sig.get('p_wilcoxon'), 3)} |"
+            )
     return "\n".join(lines) + "\n"
 
 

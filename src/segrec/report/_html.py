@@ -18,7 +18,7 @@ __all__ = ["render_html", "render_markdown", "write_report"]
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
 max-width:1180px;color:#222;padding:0 16px}
-.wide{overflow-x:auto}
+.wide{overflow-x:auto}svg{max-width:100%;height:auto}
 h1{margin-bottom:4px}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}
 table{border-collapse:collapse;font-size:13px;margin:8px 0}
 td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}td{white-space:nowrap}
@@ -156,10 +156,11 @@ def _significance(res: EvalResult) -> str:
     if not items:
         return "<p class='muted'>No paired comparison could be made.</p>"
     return (
-        "<table><tr><th>comparison</th><th>users</th><th>mean diff</th><th>95% CI</th>"
+        '<div class="wide"><table><tr><th>comparison</th><th>users</th><th>mean diff</th>'
+        "<th>95% CI</th>"
         "<th>p (bootstrap)</th><th>p (Holm)</th><th>p (Wilcoxon)</th><th>slice</th></tr>"
         + "".join(items)
-        + '</table><p class="muted">p (Holm): the bootstrap p-value adjusted for the '
+        + '</table></div><p class="muted">p (Holm): the bootstrap p-value adjusted for the '
         "comparisons in this table (Holm-Bonferroni), so that below 0.05 means significant "
         "with at most a 5% chance of any false positive among them.</p>"
     )

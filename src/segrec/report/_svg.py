@@ -51,7 +51,7 @@ def bar_chart(
     scale = (width - left - right) / vmax
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" '
-        f'role="img" aria-label="{escape(title)}">',
+        f'viewBox="0 0 {width} {h}" role="img" aria-label="{escape(title)}">',
         f'<text x="4" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
     ]
     for i, (lab, v) in enumerate(zip(labels, vals, strict=True)):
@@ -98,7 +98,7 @@ def grouped_bars(
     scale = (width - left - right) / max([*allv, 1e-9])
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" role="img" '
-        f'aria-label="{escape(title)}">',
+        f'viewBox="0 0 {width} {h}" aria-label="{escape(title)}">',
         f'<text x="4" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
     ]
     for j, name in enumerate(series):
@@ -147,7 +147,7 @@ def scatter(
     color = {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(segs)}
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'role="img" aria-label="{escape(title)}">',
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
         f'<text x="4" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
     ]
     for x, y, lab in zip(px, py, labels, strict=True):

@@ -178,8 +178,12 @@ def _cards_html(cards: list[dict[str, Any]]) -> str:
         out.append(
             f'<div class="card"><h3>{escape(str(c["name"]))}</h3>'
             f'<div class="muted">segment {c["segment"]} · {c["size"]} users</div>'
-            f"<p><b>Keywords:</b> {escape(', '.join(map(str, c['keywords'])) or 'n/a')}</p>"
-            f"<p><b>Top items:</b> {escape('; '.join(c['top_items']) or 'n/a')}</p>"
+            + (  # data without text has no keywords: no empty line for them
+                f"<p><b>Keywords:</b> {escape(', '.join(map(str, c['keywords'])))}</p>"
+                if c["keywords"]
+                else ""
+            )
+            + f"<p><b>Top items:</b> {escape('; '.join(c['top_items']) or 'n/a')}</p>"
             + rules
             + (
                 f"<p><b>Representative {c.get('reviews_are', 'reviews')}:</b></p>{rev}"

@@ -13,12 +13,23 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from segrec.data._cache import shared_cache
 from segrec.data._dataset import Dataset
 
 __all__ = ["item_labels"]
 
 
 def item_labels(ds: Dataset, n_words: int = 2) -> pd.Series:
+    """One label per item of ``ds``, as :func:`_item_labels` makes them, computed once per
+    dataset object (profiles, reasons and report cards all ask for them)."""
+    cache = shared_cache(ds)
+    key = f"item_labels:{n_words}"
+    if key not in cache:
+        cache[key] = _item_labels(ds, n_words)
+    return cache[key].copy()  # type: ignore[no-any-return]
+
+
+def _item_labels(ds: Dataset, n_words: int) -> pd.Series:
     """One label per item of ``ds`` (index: item id as a string): the item's title; without
     one, the id followed by the ``n_words`` most distinctive words of the texts written about
     it (the words most of its texts use, weighted by how rare they are across all texts; ties

@@ -8,30 +8,15 @@ dataset object does.
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING, Any
 
-from segrec.data import Dataset
+from segrec.data._cache import shared_cache
 
 if TYPE_CHECKING:
     from segrec.recommend._base import FitContext
     from segrec.recommend._scorer import ScoringRecommender
 
 __all__ = ["base_cache_key", "shared_cache", "shared_model"]
-
-_CACHES: dict[int, tuple[weakref.ref[Dataset], dict[str, Any]]] = {}
-
-
-def shared_cache(ds: Dataset) -> dict[str, Any]:
-    """The cache dict of ``ds`` (created on first use, dropped when ``ds`` is collected)."""
-    key = id(ds)
-    hit = _CACHES.get(key)
-    if hit is not None and hit[0]() is ds:
-        return hit[1]
-    cache: dict[str, Any] = {}
-    # bind the dict as a default: at interpreter exit the module global may already be None
-    _CACHES[key] = (weakref.ref(ds, lambda _r, k=key, c=_CACHES: c.pop(k, None)), cache)  # type: ignore[misc]
-    return cache
 
 
 def base_cache_key(name: str, params: dict[str, Any], random_state: int) -> str:

@@ -304,15 +304,16 @@ def _validation_targets(rec: ScoringRecommender, val: pd.DataFrame) -> tuple[lis
 
 
 def _ndcg(scores: np.ndarray, rel: np.ndarray, k: int) -> np.ndarray:
-    """Binary-gain NDCG@k per row of masked ``scores`` against the item codes in ``rel``."""
+    """Binary-gain NDCG@k per row of masked ``scores`` against the item codes in ``rel``,
+    by the evaluation's own metric (:func:`segrec.evaluate._metrics.accuracy_metrics`)."""
+    from segrec.evaluate._metrics import accuracy_metrics, hit_matrix
+
     idx, _ = top_k(scores, k)
-    disc = 1.0 / np.log2(np.arange(2, k + 2))
-    out = np.zeros(len(rel))
-    for r, (top, want) in enumerate(zip(idx, rel, strict=True)):
-        hits = np.isin(top, want)
-        ideal = disc[: min(len(want), k)].sum()
-        out[r] = (disc[: len(top)] * hits).sum() / ideal if ideal > 0 else 0.0
-    return out
+    recs = np.full((len(idx), k), -1, dtype=np.int64)  # -1: an empty slot
+    for r, top in enumerate(idx):
+        recs[r, : len(top)] = top
+    hits = hit_matrix(recs, [set(want) for want in rel])
+    return accuracy_metrics(hits, np.array([len(want) for want in rel]), k)["ndcg"]
 
 
 def _item_prices(ctx: FitContext, item_ids: pd.Index) -> np.ndarray:

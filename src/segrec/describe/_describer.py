@@ -104,7 +104,7 @@ class SegmentDescriber:
         texts_are = text_noun(dataset)
         labels = item_labels(dataset)
         pairs = dataset.interactions[["user_id", "item_id"]].astype(str).drop_duplicates()
-        item_users = pairs["item_id"].value_counts()
+        item_share = pairs["item_id"].value_counts() / pairs["user_id"].nunique()
         profiles = []
         for j, s in enumerate(seg_ids):
             members = pub.index[pub.to_numpy() == s]
@@ -136,7 +136,7 @@ class SegmentDescriber:
             p["rules"] = self.rules_.rules_.get(s, {}) if self.rules_ else {}
             top_cat = p["top_categories"][0]["category"] if p["top_categories"] else None
             top_lift = p["top_categories"][0]["lift"] if p["top_categories"] else 0.0
-            p["signature_item"] = self._signature(pairs, item_users, members, labels)
+            p["signature_item"] = self._signature(pairs, item_share, members, labels)
             p["name"] = segmentation.names.get(s) or deterministic_name(
                 p["keywords"],
                 p["price_tier"],
@@ -240,13 +240,13 @@ class SegmentDescriber:
 
     @staticmethod
     def _signature(
-        pairs: pd.DataFrame, item_users: pd.Series, members: pd.Index, labels: pd.Series
+        pairs: pd.DataFrame, item_share: pd.Series, members: pd.Index, labels: pd.Series
     ) -> str | None:
         """The label of the item that sets the segment apart most: the highest lift (share of
         members who chose it over share of all users who did) among items at least 10% of
         the members (and 3 of them) chose; None when no item has that much support. ``pairs``:
-        distinct (user_id, item_id) strings of the whole dataset; ``item_users``: users per
-        item among them."""
+        distinct (user_id, item_id) strings of the whole dataset; ``item_share``: the share of
+        all users who chose each item."""
         mine = pairs["user_id"].isin(members)
         n_mine = int(pairs.loc[mine, "user_id"].nunique())
         if not n_mine:
@@ -255,8 +255,7 @@ class SegmentDescriber:
         here = here[here >= max(3, 0.1 * n_mine)]
         if not len(here):
             return None
-        n_all = pairs["user_id"].nunique()
-        lift = (here / n_mine) / (item_users.reindex(here.index) / n_all)
+        lift = (here / n_mine) / item_share.reindex(here.index)
         order = pd.DataFrame({"lift": lift, "n": here, "id": here.index}).sort_values(
             ["lift", "n", "id"], ascending=[False, False, True]
         )

@@ -48,29 +48,25 @@ def _factory(name: str, factories: Mapping[str, RecommenderFactory] | None) -> R
 
 def _build_phase(ds: Dataset, cfg: EvalConfig, names: list[str], label: str) -> PhaseArtifacts:
     """Features and segmentations of ``ds``; ``label`` names the period on progress bars."""
-    with stage(label):
-        return _build_phase_in(ds, cfg, names)
-
-
-def _build_phase_in(ds: Dataset, cfg: EvalConfig, names: list[str]) -> PhaseArtifacts:
     art = PhaseArtifacts(ds)
     wants_features = any(n in names for n in ("text", "graph", "fused", "gnn")) or any(
         m in cfg.methods for m in ("content", "hybrid")
     )
-    if wants_features:
-        try:
-            art.features = _features(ds, cfg, any(n in names for n in ("graph", "fused")))
-        except ImportError as exc:
-            art.skipped["features"] = f"ImportError: {exc}"
-            _log.warning("user features unavailable: %s", exc)
-    if cfg.item_vectors and art.features is not None:
-        art.item_vectors, art.user_text = _text_space(art.features)
-    for n in names:
-        seg = build_segmentation(
-            n, art, cfg.random_state, cfg.k_random, cfg.segmentation_params.get(n)
-        )
-        if seg is not None:
-            art.segmentations[n] = seg
+    with stage(label):
+        if wants_features:
+            try:
+                art.features = _features(ds, cfg, any(n in names for n in ("graph", "fused")))
+            except ImportError as exc:
+                art.skipped["features"] = f"ImportError: {exc}"
+                _log.warning("user features unavailable: %s", exc)
+        if cfg.item_vectors and art.features is not None:
+            art.item_vectors, art.user_text = _text_space(art.features)
+        for n in names:
+            seg = build_segmentation(
+                n, art, cfg.random_state, cfg.k_random, cfg.segmentation_params.get(n)
+            )
+            if seg is not None:
+                art.segmentations[n] = seg
     return art
 
 

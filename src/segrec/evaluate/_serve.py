@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from segrec._progress import stage
 from segrec.data import Dataset
-from segrec.describe import SegmentProfiles
+from segrec.describe import SegmentProfiles, describe_segments
 from segrec.diagnostics import UsageError
 from segrec.evaluate._result import EvalResult
 from segrec.evaluate._run import _build_phase, _context
@@ -71,8 +71,6 @@ def refit_on_all(result: EvalResult, method: str = "hybrid", describe: bool = Tr
             model.fit(_context(art, seg, cfg))
     profiles = None
     if describe and seg is not None:
-        from segrec.describe import describe_segments
-
         profiles = describe_segments(ds, seg, art.features)
         if model is not None:
             _name_segments(model, profiles.names)

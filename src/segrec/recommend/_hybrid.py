@@ -85,11 +85,9 @@ DEFAULT_COLD_GRID: dict[str, list[float]] = {
     "peers": [0.0, 1.0],
 }
 COLD_KEYS = tuple(DEFAULT_COLD_GRID)
-#: the reason kind each component's contribution stands for (personal and cold base: the
-#: default; :meth:`HybridRecommender.reasons` asks their fitted models)
+#: the reason kind each component's contribution stands for (personal and cold base: their
+#: fitted models' own kinds, see :meth:`HybridRecommender.reasons`)
 _REASON_OF = {
-    "personal": "similar",
-    "cold_base": "similar",
     "segment": "segment",
     "text": "text",
     "pop": "popular",

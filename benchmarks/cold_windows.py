@@ -15,6 +15,9 @@ Each window is then held out in turn and scored by a choice made on the other wi
 * ``grid + cohort popularity`` / ``grid with a cohort key``: the grid plus popularity around each
   cold user's own training timestamps (a Gaussian kernel in time), weight and bandwidth chosen
   on the other windows, or one more grid key at a fixed bandwidth;
+* ``grid with a transitions key`` (``--transitions``): the grid plus what people chose next
+  after the cold user's own items (pairs up to 3 steps apart in each user's history, 1/step,
+  both directions within one timestamp; rows normalised), one more key with weights {0, 1};
 * ``grid on reciprocal ranks`` / ``grid on log ranks``: the grid on each component's per-user ranks
   (1/(60 + rank), or the z-score of -log(rank)) instead of its z-scores;
 * ``text-to-item ridge``: a model trained for the cold situation on each window's training
@@ -156,6 +159,42 @@ def cohort_scores(tr: Any, h: Any, users: list[str]) -> dict[float, np.ndarray]:
     return out
 
 
+def transition_scores(tr: Any, h: Any, users: list[str], steps: int = 3) -> np.ndarray:
+    """Next-item scores of ``users`` (n_users, n_items): from ``tr``'s interactions per user in
+    time order (duplicates keep the earliest), each pair (item at p, item at p + d), d <= ``steps``,
+    counts 1/d, in both directions when both have the same timestamp; rows of the item-to-item
+    counts are normalised to sum 1, and a user's score sums the rows of their own items."""
+    it = tr.interactions.sort_values(["timestamp", "seq"], kind="mergesort")
+    it = it.drop_duplicates(["user_id", "item_id"])
+    it = it.iloc[np.argsort(it.user_id.astype(str).to_numpy(), kind="stable")]  # user, time
+    user = it.user_id.astype(str).to_numpy()
+    col = h.item_ids_.get_indexer(it.item_id.astype(str))
+    ts = pd.to_datetime(it.timestamp).astype("int64").to_numpy()
+    n_items = len(h.item_ids_)
+    rows, cols, vals = [], [], []
+    for d in range(1, steps + 1):
+        a = np.arange(len(user) - d)
+        b = a + d
+        keep = (user[a] == user[b]) & (col[a] >= 0) & (col[b] >= 0)
+        a, b = a[keep], b[keep]
+        tie = ts[a] == ts[b]
+        rows += [col[a], col[b[tie]]]
+        cols += [col[b], col[a[tie]]]
+        vals += [np.full(len(a), 1.0 / d), np.full(int(tie.sum()), 1.0 / d)]
+    c = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(n_items, n_items),
+    )
+    out_deg = np.asarray(c.sum(1)).ravel()
+    c = sp.diags(np.where(out_deg > 0, 1.0 / np.maximum(out_deg, 1e-12), 0.0)) @ c
+    own = pd.Index(users).get_indexer(user)
+    sel = (own >= 0) & (col >= 0)
+    hist = sp.csr_matrix(
+        (np.ones(int(sel.sum())), (own[sel], col[sel])), shape=(len(users), n_items)
+    )
+    return np.asarray((hist @ c).todense())
+
+
 def build_windows(
     kind: str, seg: str, base: str, cold_base: str, n: int, config: str | None = None
 ) -> list[Window]:
@@ -195,8 +234,10 @@ def build_windows(
             "age": age.to_numpy(),
         }
         cohort = cohort_scores(tr, h, [ids[c] for c in cold])
+        trans = transition_scores(tr, h, [ids[c] for c in cold])
         out.append(
             {
+                "transitions": _z(trans, h.candidates_),
                 "cohort": {b: _z(v, h.candidates_) for b, v in cohort.items()},
                 "z": {k: np.broadcast_to(v, mask.shape) for k, v in parts.z.items()},
                 "item": {k: np.broadcast_to(v, mask.shape) for k, v in item.items()},
@@ -305,24 +346,31 @@ def cohort_choice(train: list[Window]) -> Scorer:
     return lambda w: blend(w, c) + (a * w["cohort"][b] if b is not None else 0.0)
 
 
-def cohort_key(bandwidth: float) -> Callable[[list[Window]], Scorer]:
-    """The grid with cohort popularity (fixed ``bandwidth``) as one more key, weights {0, 1}."""
+def keyed_grid(
+    key: str, values: Callable[[Window], np.ndarray]
+) -> Callable[[list[Window]], Scorer]:
+    """The product's grid with ``values(window)`` as one more component ``key``, weights {0, 1}."""
 
     def with_key(w: Window) -> Window:
-        key = f"cohort key {bandwidth}"
-        if key not in w:
-            w[key] = {**w, "z": {**w["z"], "cohort": w["cohort"][bandwidth]}}
-        return w[key]  # type: ignore[no-any-return]
+        name = f"grid key {key}"
+        if name not in w:
+            w[name] = {**w, "z": {**w["z"], key: values(w)}}
+        return w[name]  # type: ignore[no-any-return]
 
     def fit(train: list[Window]) -> Scorer:
         from segrec.recommend._hybrid import DEFAULT_COLD_GRID
 
-        scorer = grid_choice(grid={**DEFAULT_COLD_GRID, "cohort": [0.0, 1.0]})(
+        scorer = grid_choice(grid={**DEFAULT_COLD_GRID, key: [0.0, 1.0]})(
             [with_key(w) for w in train]
         )
         return lambda w: scorer(with_key(w))
 
     return fit
+
+
+def cohort_key(bandwidth: float) -> Callable[[list[Window]], Scorer]:
+    """The grid with cohort popularity (fixed ``bandwidth``) as one more key, weights {0, 1}."""
+    return keyed_grid(f"cohort {bandwidth}", lambda w: w["cohort"][bandwidth])
 
 
 def ridge_choice(train: list[Window]) -> Scorer:
@@ -375,15 +423,20 @@ def nested_cohort(wins: list[Window], n: int) -> None:
         f"\nnested decision on the {n} product windows: grid {without:.4f}, with the cohort key "
         f"{with_key:.4f} -> {'with' if take else 'without'} the key\n"
     )
-    chosen, ref = (keyed if take else plain)(product), plain(product)
-    print("| extra window (scored only) | popularity | plain grid | nested cohort |")
+    score_extra(extra, (keyed if take else plain)(product), plain(product), "nested cohort")
+
+
+def score_extra(extra: list[Window], chosen: Scorer, plain: Scorer, label: str) -> None:
+    """Print the extra windows' table: popularity, the plain grid and ``chosen`` (both chosen
+    on the product windows only), each extra window only scored."""
+    print(f"| extra window (scored only) | popularity | plain grid | {label} |")
     print("|---|---|---|---|")
-    pooled: dict[str, list[np.ndarray]] = {"pop": [], "plain": [], "nested": []}
+    pooled: dict[str, list[np.ndarray]] = {"pop": [], "plain": [], "chosen": []}
     for j, w in enumerate(extra):
         row = {
             "pop": ndcg(w, w["z"]["pop"]),
-            "plain": ndcg(w, ref(w)),
-            "nested": ndcg(w, chosen(w)),
+            "plain": ndcg(w, plain(w)),
+            "chosen": ndcg(w, chosen(w)),
         }
         for k, v in row.items():
             pooled[k].append(v)
@@ -392,7 +445,7 @@ def nested_cohort(wins: list[Window], n: int) -> None:
     means = {k: float(np.concatenate(v).mean()) for k, v in pooled.items()}
     cells = " | ".join(f"{m:.4f} ({m / means['pop']:.2f}x)" for m in means.values())
     print(f"| pooled | {cells} |")
-    print(f"gain in ratio units: {(means['nested'] - means['plain']) / means['pop']:+.4f}")
+    print(f"gain in ratio units: {(means['chosen'] - means['plain']) / means['pop']:+.4f}")
 
 
 def main() -> int:
@@ -419,6 +472,12 @@ def main() -> int:
         help="with --extra: only the session-10 confirmation of the nested cohort decision, "
         "scored on the extra windows",
     )
+    ap.add_argument(
+        "--transitions",
+        action="store_true",
+        help="only popularity, the grid and the grid with a transitions key (session 11); with "
+        "--extra, both are chosen on the product windows and scored on the extra ones",
+    )
     args = ap.parse_args()
     if args.dataset != "synthetic" and not (SHARED / "datasets").is_dir():
         print(f"skipped: no shared datasets at {SHARED / 'datasets'}", file=sys.stderr)
@@ -435,6 +494,12 @@ def main() -> int:
         if not args.extra:
             ap.error("--nested-cohort needs --extra N (the windows it is scored on)")
         nested_cohort(wins, args.windows + 1)
+        return 0
+    n = args.windows + 1  # the windows that are held out in turn
+    transitions = keyed_grid("transitions", lambda w: w["transitions"])
+    if args.transitions and args.extra:
+        product = wins[:n]
+        score_extra(wins[n:], transitions(product), grid_choice()(product), "transitions key")
         return 0
     methods: dict[str, Callable[[list[Window]], Scorer]] = {
         "popularity": lambda train: lambda w: w["z"]["pop"],
@@ -454,7 +519,12 @@ def main() -> int:
         "grid + cohort popularity": cohort_choice,
         "grid with a cohort key (bandwidth 0.02)": cohort_key(0.02),
     }
-    n = args.windows + 1  # the windows that are held out in turn
+    if args.transitions:
+        methods = {
+            "popularity": methods["popularity"],
+            "grid": methods["grid"],
+            "grid with a transitions key": transitions,
+        }
     if len(wins) > n:  # --extra: the grid again, choosing on the extra windows too
         methods[f"grid, {len(wins) - n} extra windows"] = grid_choice()
     print(f"| held-out window | {' | '.join(methods)} |")

@@ -66,8 +66,10 @@ def run_pipeline(
     describes the segments the evaluation measured, built on the training period), and what to
     use afterwards, refit on the whole dataset with the settings validation chose
     (:func:`segrec.evaluate.refit_on_all`): ``segments.parquet`` (user_id, segment_id,
-    strength), ``profiles.json`` and ``segments.md`` for the hybrid's segmentation, and
-    ``recommendations.parquet`` (the hybrid's top-K for every user, with reasons).
+    strength, segment: the name), ``profiles.json`` and ``segments.md`` for the hybrid's
+    segmentation, and ``recommendations.parquet`` (the hybrid's top-K for every user: user_id,
+    rank, item_id, score, reason, item: a readable label, and the user's segment_id and
+    segment).
     """
     from segrec.describe import describe_segments
     from segrec.evaluate import refit_on_all
@@ -93,9 +95,10 @@ def run_pipeline(
     if served is not None and served.segmentation is not None:
         sv = served.segmentation
         published.update(segmented_users=len(sv.user_ids), segments=sv.k)
-        files["segments"] = sv.to_parquet(out / "segments.parquet")
         profiles = served.profiles
         assert profiles is not None  # refit_on_all describes the segments it builds
+        files["segments"] = out / "segments.parquet"
+        profiles.frame(sv).to_parquet(files["segments"], index=False)
         (out / "profiles.json").write_text(profiles.to_json(), encoding="utf-8")
         (out / "segments.md").write_text(profiles.to_markdown(), encoding="utf-8")
         files["profiles"] = out / "profiles.json"
@@ -129,6 +132,15 @@ def _publish_recommendations(served: Any, k: int, out: Path) -> int:
     """Top ``k`` of the served model for every user, with reasons that name the segments as
     their profiles do (:func:`refit_on_all`). (The evaluation scores lists without reasons,
     for speed.)"""
+    from segrec.data import item_labels
+
     lists = served.model.recommend(list(served.dataset.user_ids), k)
-    lists.frame().to_parquet(out / "recommendations.parquet", index=False)
+    frame = lists.frame()
+    frame["item"] = frame.item_id.astype(str).map(item_labels(served.dataset)).astype("string")
+    if served.segmentation is not None and served.profiles is not None:
+        seg = served.profiles.frame(served.segmentation).set_index("user_id")
+        users = frame.user_id.astype(str)
+        frame["segment_id"] = users.map(seg.segment_id).fillna(-1).astype("int64")
+        frame["segment"] = users.map(seg.segment).astype("string")
+    frame.to_parquet(out / "recommendations.parquet", index=False)
     return sum(len(i) > 0 for i in lists.items)

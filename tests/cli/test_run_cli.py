@@ -77,6 +77,13 @@ def test_run_writes_report_segments_profiles_and_recommendations(tmp_path: Path)
     seg_reasons = seg_reasons[~seg_reasons.str.contains("overall")]
     named = {p["name"] for p in json.loads((out / "profiles.json").read_text())["segments"]}
     assert set(seg_reasons.str.removeprefix("popular with ")) <= named
+    # each list row carries a readable item label and the user's segment, as segments.parquet
+    assert recs.item.notna().all() and recs.item.str.len().gt(0).all()
+    assert (recs.item != recs.item_id).any()  # the shop's items have titles
+    by_user = seg.set_index("user_id")
+    assert (recs.segment_id == recs.user_id.map(by_user.segment_id)).all()
+    assert (recs.segment == recs.user_id.map(by_user.segment)).all()
+    assert set(seg.segment) <= named
     # segments and lists are refit on all data: every user, nothing they already had
     from segrec.data import load_dataset
 

@@ -42,11 +42,13 @@ def test_segment_writes_three_files(tmp_path, capsys):
     )
     assert code == 0
     seg = pd.read_parquet(out / "segments.parquet")
-    assert list(seg.columns) == ["user_id", "segment_id", "strength"]
+    assert list(seg.columns) == ["user_id", "segment_id", "strength", "segment"]
     assert len(seg) == 300 and seg["strength"].between(0, 1).all()
     prof = json.loads((out / "profiles.json").read_text())
     assert prof["meta"]["method"] == "kmeans"
     assert set(seg["segment_id"]) == {p["segment_id"] for p in prof["segments"]}
+    names = {p["segment_id"]: p["name"] for p in prof["segments"]}
+    assert (seg["segment"] == seg["segment_id"].map(names)).all()
     assert (out / "segments.md").read_text().count("\n## ") == len(prof["segments"])
     assert "published" in capsys.readouterr().out
 

@@ -164,6 +164,28 @@ def test_small_segment_never_published(shop):
     prof = SegmentDescriber(min_size=10, small_segments="suppress").describe(ds, tiny)
     assert 99 not in [p["segment_id"] for p in prof.profiles]
     assert all(p["size"] >= 10 for p in prof.profiles)
+    # what segments.parquet publishes follows the same step: -1 and no name for those users
+    frame = prof.frame(tiny)
+    assert (frame.segment_id.iloc[:4] == -1).all() and frame.segment.iloc[:4].isna().all()
+    assert set(frame.segment_id.iloc[4:]) == {p["segment_id"] for p in prof.profiles}
+    assert frame.segment.iloc[4:].notna().all()
+    assert 99 not in prof.names_by_source_id(tiny.segment_ids)
+
+
+def test_merged_segment_published_under_its_host(shop):
+    ds, seg, _ = shop
+    labels = seg.labels.copy()
+    labels[:4] = 99  # a 4-user segment, merged into the largest (no centres given)
+    tiny = Segmentation(seg.user_ids, labels, seg.strength, "x")
+    prof = SegmentDescriber(min_size=10).describe(ds, tiny)
+    host = prof.meta["privacy"]["merged"]["99"]
+    frame = prof.frame(tiny)
+    assert (frame.segment_id.iloc[:4] == host).all()
+    assert set(frame.segment_id) == {p["segment_id"] for p in prof.profiles}
+    assert (frame.segment == frame.segment_id.map(prof.names)).all()
+    # a reason that names segment 99 (the model's own ids) uses its host's name
+    names = prof.names_by_source_id(tiny.segment_ids)
+    assert names[99] == names[host] == prof.names[host]
 
 
 def test_dp_noise_and_accounting(shop):

@@ -102,7 +102,7 @@ def segment(
 ) -> None:
     """Segment users and describe each segment.
 
-    Writes segments.parquet (user_id, segment_id, strength), profiles.json, segments.md.
+    Writes segments.parquet (user_id, segment_id, strength, segment name), profiles.json, segments.md.
     """
     from segrec.data import load_dataset
     from segrec.describe import DescribeConfig, SegmentDescriber
@@ -127,11 +127,9 @@ def segment(
     )
     profiles = describer.describe(ds, seg, feats)
     out.mkdir(parents=True, exist_ok=True)
-    frame = seg.frame()
-    published = describer.labels_.reindex(frame["user_id"].astype(str))
     # what is published follows the privacy step: merged ids, -1 for suppressed users
-    frame["segment_id"] = published.fillna(-1).astype("int64").to_numpy()
-    frame[["user_id", "segment_id", "strength"]].to_parquet(out / "segments.parquet", index=False)
+    frame = profiles.frame(seg)
+    frame.to_parquet(out / "segments.parquet", index=False)
     profiles.save(out)
     q = seg.quality
     typer.echo(

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from segrec._json import json_safe
 
 __all__ = ["SegmentProfiles"]
@@ -63,6 +65,36 @@ class SegmentProfiles:
     @property
     def names(self) -> dict[int, str]:
         return {int(p["segment_id"]): str(p["name"]) for p in self.profiles}
+
+    def published_id(self, segment_id: int) -> int:
+        """The id ``segment_id`` of the described segmentation is published under: itself, the
+        segment a small one was merged into, or -1 where a small one was suppressed."""
+        privacy = self.meta.get("privacy", {})
+        if int(segment_id) in {int(s) for s in privacy.get("suppressed", [])}:
+            return -1
+        return int(privacy.get("merged", {}).get(str(int(segment_id)), segment_id))
+
+    def names_by_source_id(self, segment_ids: Any) -> dict[int, str]:
+        """Each of ``segment_ids`` (of the described segmentation) -> the name of the segment
+        it is published under (a merged small segment takes its host's name; suppressed ones
+        are left out)."""
+        names = self.names
+        out = {}
+        for s in segment_ids:
+            pub = self.published_id(int(s))
+            if pub in names:
+                out[int(s)] = names[pub]
+        return out
+
+    def frame(self, segmentation: Any) -> pd.DataFrame:
+        """What ``segments.parquet`` holds for ``segmentation`` (the one described): user_id,
+        segment_id as published (small segments merged or suppressed, -1), strength, and the
+        segment's name (``segment``; empty for suppressed users)."""
+        df = segmentation.frame()[["user_id", "segment_id", "strength"]]
+        ids = {int(s): self.published_id(int(s)) for s in df.segment_id.unique()}
+        df["segment_id"] = df.segment_id.map(ids).astype("int64")
+        df["segment"] = df.segment_id.map(self.names).astype("string")
+        return df
 
     def to_dict(self) -> dict[str, Any]:
         return {"meta": self.meta, "segments": self.profiles}

@@ -73,7 +73,7 @@ def refit_on_all(result: EvalResult, method: str = "hybrid", describe: bool = Tr
     if describe and seg is not None:
         profiles = describe_segments(ds, seg, art.features)
         if model is not None:
-            _name_segments(model, profiles.names)
+            _name_segments(model, profiles.names_by_source_id(seg.segment_ids))
     return Served(method, ds, art, seg_name if seg is not None else None, seg, model, profiles)
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -49,6 +51,8 @@ def test_run_writes_report_segments_profiles_and_recommendations(tmp_path: Path)
     assert f"report: {out / 'report.html'}" in proc.stdout
     assert "refit on all data: 300 users in " in proc.stdout
     assert f"top-5 lists for 300 users -> {out}" in proc.stdout
+    # the hybrid's lift over the best baseline, as a ratio with its interval
+    assert re.search(r"hybrid / \w+ on \d+ users: \d\.\d\dx \[\d\.\d\d, \d\.\d\d\]", proc.stdout)
     for name in (
         "results.json",
         "segments.parquet",
@@ -151,6 +155,23 @@ def test_method_lines_say_na_where_no_user_is_behind_a_figure() -> None:
     # a long name does not push its figures out of line
     lines = method_lines({**methods, "segment_strategy": {"ndcg@10": 0.12}}, 10)
     assert len({line.index("ndcg@10") for line in lines}) == 1
+
+
+def test_lift_lines_give_the_ratio_its_interval_and_p_value() -> None:
+    from segrec.cli._evaluate import lift_lines
+    from segrec.evaluate import paired_test
+
+    rng = np.random.default_rng(0)
+    b = rng.random(200)
+    sig = {
+        "hybrid_vs_best_baseline": {"a": "hybrid", "b": "ease", **paired_test(1.1 * b, b)},
+        "hybrid_vs_best_baseline_cold": {"a": "hybrid", "b": "pop", **paired_test(b[:0], b[:0])},
+    }
+    lines = lift_lines(sig)
+    # no cold users: no ratio, no line (not a made-up 0.00x)
+    assert len(lines) == 1
+    assert lines[0].startswith("  hybrid / ease on 200 users: 1.10x [")
+    assert lines[0].endswith(f"p={sig['hybrid_vs_best_baseline']['p_bootstrap']:.3f}")
 
 
 def test_segrec_warnings_print_once_as_one_line(

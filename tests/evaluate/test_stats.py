@@ -35,6 +35,22 @@ def test_paired_test_detects_a_real_difference_only() -> None:
     assert same["p_wilcoxon"] is None and same["p_bootstrap"] == 1.0
 
 
+def test_paired_test_ratio_and_its_interval() -> None:
+    rng = np.random.default_rng(1)
+    b = rng.random(2000)
+    a = 1.2 * b + 0.02 * rng.standard_normal(2000)
+    res = paired_test(a, b, 1000)
+    assert res["ratio"] == pytest.approx(a.mean() / b.mean())
+    lo, hi = res["ratio_ci"]
+    assert lo < res["ratio"] < hi and lo > 1.15 and hi < 1.25
+    # fewer users, wider interval: 60 noisy users cannot tell 1.05x from 1.15x
+    few = paired_test(b[:60] * 1.1 + 0.3 * rng.standard_normal(60), b[:60], 1000)
+    assert few["ratio_ci"][0] < 1.05 and few["ratio_ci"][1] > 1.15
+    # a reference that scores zero has no ratio
+    zero = paired_test(b[:50], np.zeros(50))
+    assert zero["ratio"] is None and zero["ratio_ci"] == [None, None]
+
+
 def test_holm_adjusts_a_family_of_p_values() -> None:
     from segrec.evaluate._stats import holm
 

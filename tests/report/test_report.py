@@ -64,7 +64,9 @@ def test_report_is_self_contained_and_complete(result: EvalResult, tmp_path) -> 
     # every paired comparison, with its Holm-adjusted p-value, in the summary too
     for t in (v for v in result.significance.values() if isinstance(v, dict)):
         assert f"| {t['a']} vs {t['b']}" in md
-    assert "p (Holm)" in md and "p (Holm)" in html
+        if t.get("ratio") is not None:  # with the ratio the targets are written in
+            assert f"{t['ratio']:.2f}x [{t['ratio_ci'][0]:.2f}, {t['ratio_ci'][1]:.2f}]" in md
+    assert "p (Holm)" in md and "p (Holm)" in html and "ratio [95% CI]" in html
 
 
 def test_segment_cards_use_profiles_when_given(result: EvalResult) -> None:

@@ -8,7 +8,15 @@ from typing import Annotated, Any
 import typer
 
 from segrec.cli._app import DatasetOpt, ModelOpt, app
-from segrec.cli._evaluate import BackendOpt, ConfigOpt, KOpt, ProtocolOpt, eval_config, method_lines
+from segrec.cli._evaluate import (
+    BackendOpt,
+    ConfigOpt,
+    KOpt,
+    ProtocolOpt,
+    eval_config,
+    lift_lines,
+    method_lines,
+)
 
 DEMO_DATASET = "synthetic:users=2000,seed=7"
 
@@ -28,7 +36,7 @@ def _run(dataset: str, out: Path, config: Path | None, **flags: Any) -> None:
             f"protocol {ev.protocol.get('name')}: {d['n_test_users']} test users "
             f"({d['n_cold_users']} cold); segments for the hybrid: {res.segmentation}"
         )
-        for line in method_lines(ev.methods, cfg.k):
+        for line in method_lines(ev.methods, cfg.k) + lift_lines(ev.significance):
             typer.echo(line)
         for w in ev.warnings:
             typer.echo(f"warning: {w}", err=True)

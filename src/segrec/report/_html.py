@@ -45,6 +45,16 @@ def _ci(ci: Any) -> str:
     return f"[{ci[0]:.4f}, {ci[1]:.4f}]"
 
 
+def _ratio(sig: Mapping[str, Any]) -> str:
+    """``1.05x [0.92, 1.19]``: mean(a) / mean(b) with its paired-bootstrap interval."""
+    r, ci = sig.get("ratio"), sig.get("ratio_ci")
+    if r is None:
+        return "n/a"
+    if not ci or ci[0] is None:
+        return f"{r:.2f}x"
+    return f"{r:.2f}x [{ci[0]:.2f}, {ci[1]:.2f}]"
+
+
 def _methods_table(res: EvalResult, k: int) -> str:
     m = f"ndcg@{k}"
     rows = sorted(res.methods.items(), key=lambda kv: -(kv[1].get(m) or 0.0))
@@ -149,6 +159,7 @@ def _significance(res: EvalResult) -> str:
         items.append(
             f"<tr><td>{escape(v['a'])} vs {escape(v['b'])}</td><td>{v['n_users']}</td>"
             f"<td>{_f(v.get('mean_diff'))}</td><td>{_ci(v.get('diff_ci'))}</td>"
+            f"<td>{_ratio(v)}</td>"
             f"<td>{_f(v.get('p_bootstrap'), 3)}</td><td>{_f(v.get('p_bootstrap_holm'), 3)}</td>"
             f"<td>{_f(v.get('p_wilcoxon'), 3)}</td>"
             f"<td>{'cold users' if key.endswith('_cold') else 'all'}</td></tr>"
@@ -157,12 +168,14 @@ def _significance(res: EvalResult) -> str:
         return "<p class='muted'>No paired comparison could be made.</p>"
     return (
         '<div class="wide"><table><tr><th>comparison</th><th>users</th><th>mean diff</th>'
-        "<th>95% CI</th>"
+        "<th>95% CI</th><th>ratio [95% CI]</th>"
         "<th>p (bootstrap)</th><th>p (Holm)</th><th>p (Wilcoxon)</th><th>slice</th></tr>"
         + "".join(items)
         + '</table></div><p class="muted">p (Holm): the bootstrap p-value adjusted for the '
         "comparisons in this table (Holm-Bonferroni), so that below 0.05 means significant "
-        "with at most a 5% chance of any false positive among them.</p>"
+        "with at most a 5% chance of any false positive among them. Ratio: the first "
+        "method's mean over the second's, with its interval from the same paired resamples "
+        "of users.</p>"
     )
 
 
@@ -339,14 +352,15 @@ def render_markdown(res: EvalResult) -> str:
     if tests:
         lines += [
             "",
-            "| comparison | users | mean diff | 95% CI | p (bootstrap) | p (Holm) | p (Wilcoxon) |",
-            "|---|---|---|---|---|---|---|",
+            "| comparison | users | mean diff | 95% CI | ratio [95% CI] | p (bootstrap) "
+            "| p (Holm) | p (Wilcoxon) |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for key, sig in tests.items():
             slice_ = " (cold users)" if key.endswith("_cold") else ""
             lines.append(
                 f"| {sig['a']} vs {sig['b']}{slice_} | {sig['n_users']} | "
-                f"{_f(sig.get('mean_diff'))} | {_ci(sig.get('diff_ci'))} | "
+                f"{_f(sig.get('mean_diff'))} | {_ci(sig.get('diff_ci'))} | {_ratio(sig)} | "
                 f"{_f(sig.get('p_bootstrap'), 3)} | {_f(sig.get('p_bootstrap_holm'), 3)} | "
                 f"{_f(sig.get('p_wilcoxon'), 3)} |"
             )

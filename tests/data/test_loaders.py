@@ -353,6 +353,43 @@ def test_generic_missing_column_names_file_key_and_columns(tmp_path: Path) -> No
     assert "customer, sku, ts" in msg and "m.toml" in msg
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
+def test_generic_single_file_is_read_as_interactions(tmp_path: Path, fmt: str) -> None:
+    # generic:events.csv with our column names needs no mapping file, and is checked the same way
+    frame = pd.DataFrame(
+        {
+            "user_id": ["u1", "u1", "u2", "u3"],
+            "item_id": ["i1", "i2", "i1", "i2"],
+            "timestamp": ["1700000000", "2023-11-15T00:00:00Z", "yesterday", "1700000100"],
+            "rating": [5, 4, 3, 2],
+            "comment": ["kept as an unused column"] * 4,
+        }
+    )
+    file = tmp_path / f"events.{fmt}"
+    if fmt == "csv":
+        frame.to_csv(file, index=False)
+    elif fmt == "parquet":
+        frame.to_parquet(file)
+    else:
+        frame.to_json(file, orient="records", lines=True)
+    ds, rep = load_dataset(f"generic:{file}")
+    assert ds.name == "events"
+    assert rep.tables["interactions"].read == 4 and rep.tables["interactions"].rejected == 1
+    assert rep.tables["interactions"].reasons["timestamp is not unix seconds or ISO-8601"] == 1
+    assert sorted(ds.interactions.timestamp.tolist()) == [1700000000, 1700000100, 1700006400]
+    assert set(ds.interactions.event.astype(str)) == {"rating"}  # a rating column is mapped
+    assert sorted(ds.interactions.rating.tolist()) == [2.0, 4.0, 5.0]
+
+
+def test_generic_single_file_without_our_columns_says_how_to_fix(tmp_path: Path) -> None:
+    _write(tmp_path / "events.csv", "customer,sku\nc1,s1\n")
+    with pytest.raises(UsageError) as exc:
+        load_dataset(f"generic:{tmp_path / 'events.csv'}")
+    msg = str(exc.value)
+    assert "lacks 'user_id', 'item_id'" in msg and "its columns: customer, sku" in msg
+    assert "generic:FILE.toml" in msg and "TOML" in msg and "Traceback" not in msg
+
+
 def test_generic_reads_a_saved_dataset_folder_with_the_same_checks(tmp_path: Path) -> None:
     # what `segrec data synth --out shop/` writes loads back as generic:shop/
     from segrec.data import Dataset

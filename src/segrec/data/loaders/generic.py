@@ -37,6 +37,11 @@ already have our names, mapped one to one and validated row by row like any othe
 the name and metadata in ``meta.json`` and planted segments in ``truth.parquet`` when present.
 A shop that ``segrec data synth`` streamed to ``<table>/part-NNNNN.parquet`` files (above
 200,000 users) is read back whole with :func:`segrec.data.synthetic.read_streamed`.
+
+``generic:FILE`` (a ``.csv``/``.tsv``/``.parquet``/``.jsonl`` file, not ``.toml``) reads one
+file of interactions whose columns already have our names: ``user_id``, ``item_id`` and any of
+the optional interaction columns, as if a mapping named each of them. Texts, items, users and
+ties need the TOML mapping.
 """
 
 from __future__ import annotations
@@ -308,6 +313,8 @@ def load_generic(path: Path | None, options: dict[str, str], report: LoadReport)
             f"generic:{path}: a folder without interactions.parquet; give the TOML mapping file, "
             f"e.g. generic:{path}/segrec.toml, or a folder written by segrec data synth --out"
         )
+    if not path.name.lower().endswith(".toml") and _data_format(path) is not None:
+        return _load_file(path, options, report)
     try:
         conf = tomllib.loads(path.read_text("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -322,6 +329,54 @@ def load_generic(path: Path | None, options: dict[str, str], report: LoadReport)
     meta: dict[str, Any] = {"loader": "generic", "source": str(path)}
     tables = {t: _table(path, t, c, report, options, meta) for t, c in conf.items()}
     return _dataset(tables, path.stem, meta)
+
+
+def _data_format(path: Path) -> str | None:
+    try:
+        return _fmt(path, {})
+    except UsageError:
+        return None
+
+
+def _header(file: Path, fmt: str, sep: str) -> list[str]:
+    """The column names of ``file`` (the first JSON object's keys for JSON lines)."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        return [str(c) for c in pq.read_schema(file).names]
+    first = read_bytes(file).split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
+    if fmt == "jsonl":
+        try:
+            obj = json.loads(first)
+        except json.JSONDecodeError:
+            return []
+        return [str(k) for k in obj] if isinstance(obj, dict) else []
+    return [h.strip() for h in next(csv.reader(io.StringIO(first), delimiter=sep), [])]
+
+
+def _load_file(file: Path, options: dict[str, str], report: LoadReport) -> Dataset:
+    """``generic:events.csv``: one file of interactions whose columns already have our names
+    (``user_id``, ``item_id``; any of ``timestamp``, ``event``, ``rating``, ``weight``,
+    ``amount``), read as if a TOML mapping named each of them."""
+    fmt = _data_format(file)
+    assert fmt is not None
+    sep = options.get("sep", "," if fmt == "csv" else "\t")
+    if not file.is_file():
+        raise UsageError(f"generic:{file}: does not exist; check the path")
+    have = _header(file, fmt, sep)
+    missing = [c for c in _REQUIRED["interactions"] if c not in have]
+    if missing:
+        raise UsageError(
+            f"generic:{file}: a single file is read as interactions with columns named "
+            f"user_id and item_id (optional: {', '.join(_OPTIONAL['interactions'])}); it lacks "
+            f"{', '.join(repr(m) for m in missing)} (its columns: {', '.join(have) or '(none)'})."
+            f" Rename the columns, or map them in a TOML file and pass generic:FILE.toml"
+        )
+    cols = [c for c in (*_REQUIRED["interactions"], *_OPTIONAL["interactions"]) if c in have]
+    conf: dict[str, Any] = {"path": file.name, "format": fmt, "sep": sep, **{c: c for c in cols}}
+    meta: dict[str, Any] = {"loader": "generic", "source": str(file)}
+    tables = {"interactions": _table(file, "interactions", conf, report, options, meta)}
+    return _dataset(tables, file.name.split(".")[0], meta)
 
 
 def _dataset(

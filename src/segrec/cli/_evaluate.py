@@ -73,19 +73,19 @@ def method_lines(methods: dict[str, dict[str, Any]], k: int) -> list[str]:
 def lift_lines(significance: dict[str, Any]) -> list[str]:
     """The hybrid against the best baseline, over all test users and over cold users: the
     ratio of their NDCG with its paired-bootstrap interval and p-value."""
+    from segrec.evaluate._stats import ratio_text
+
     out = []
     for key, who in (
         ("hybrid_vs_best_baseline", "users"),
         ("hybrid_vs_best_baseline_cold", "cold users"),
     ):
         sig = significance.get(key)
-        if not isinstance(sig, dict) or sig.get("ratio") is None:
+        if not isinstance(sig, dict) or (ratio := ratio_text(sig)) is None:
             continue
-        ci = sig.get("ratio_ci") or [None, None]
-        interval = f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci[0] is not None else ""
         p = sig.get("p_bootstrap")
         out.append(
-            f"  {sig['a']} / {sig['b']} on {sig['n_users']} {who}: {sig['ratio']:.2f}x{interval}"
+            f"  {sig['a']} / {sig['b']} on {sig['n_users']} {who}: {ratio}"
             + (f", p={p:.3f}" if p is not None else "")
         )
     return out

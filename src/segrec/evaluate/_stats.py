@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["bootstrap_ci", "holm", "paired_test"]
+__all__ = ["bootstrap_ci", "holm", "paired_test", "ratio_text"]
 
 
 def bootstrap_ci(
@@ -87,6 +87,15 @@ def paired_test(
     out["p_wilcoxon"] = _wilcoxon(d)
     out["significant"] = bool(out["p_bootstrap"] < alpha)
     return out
+
+
+def ratio_text(test: dict[str, Any]) -> str | None:
+    """``1.05x [0.92, 1.21]``: a :func:`paired_test` result's ratio with its interval
+    (``None`` without a ratio)."""
+    r, ci = test.get("ratio"), test.get("ratio_ci") or [None, None]
+    if r is None:
+        return None
+    return f"{r:.2f}x" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci[0] is not None else "")
 
 
 def _mean(x: np.ndarray) -> float:

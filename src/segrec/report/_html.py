@@ -45,14 +45,10 @@ def _ci(ci: Any) -> str:
     return f"[{ci[0]:.4f}, {ci[1]:.4f}]"
 
 
-def _ratio(sig: Mapping[str, Any]) -> str:
-    """``1.05x [0.92, 1.19]``: mean(a) / mean(b) with its paired-bootstrap interval."""
-    r, ci = sig.get("ratio"), sig.get("ratio_ci")
-    if r is None:
-        return "n/a"
-    if not ci or ci[0] is None:
-        return f"{r:.2f}x"
-    return f"{r:.2f}x [{ci[0]:.2f}, {ci[1]:.2f}]"
+def _ratio(sig: dict[str, Any]) -> str:
+    from segrec.evaluate._stats import ratio_text
+
+    return ratio_text(sig) or "n/a"
 
 
 def _methods_table(res: EvalResult, k: int) -> str:

@@ -18,6 +18,7 @@ def test_bootstrap_ci_covers_mean_and_shrinks_with_users() -> None:
     assert (bhi - blo) < (hi - lo) / 3
     assert bootstrap_ci(small, 300, random_state=3) == bootstrap_ci(small, 300, random_state=3)
     assert all(np.isnan(bootstrap_ci(np.array([]))))
+    assert all(np.isnan(bootstrap_ci(np.array([0.6]))))  # not a zero-width [0.6, 0.6]
 
 
 def test_paired_test_detects_a_real_difference_only() -> None:
@@ -59,3 +60,20 @@ def test_holm_adjusts_a_family_of_p_values() -> None:
     assert adj == pytest.approx([0.03, 0.06, 0.06, 0.02])
     assert holm([0.5, None, 0.9]) == [pytest.approx(1.0), None, pytest.approx(1.0)]
     assert holm([]) == []
+
+
+def test_paired_test_gives_no_interval_or_p_value_for_a_handful_of_users() -> None:
+    # MovieLens 100K under v1 has one cold test user: resampling one user always gives the same
+    # mean, which made p=0.001 and "significant"
+    from segrec.evaluate._stats import MIN_PAIRED_USERS
+
+    one = paired_test(np.array([0.61]), np.array([0.62]))
+    assert one["p_bootstrap"] is None and one["p_wilcoxon"] is None and not one["significant"]
+    assert one["diff_ci"] == [None, None] and one["ratio_ci"] == [None, None]
+    assert one["ratio"] == pytest.approx(0.61 / 0.62) and "no interval" in one["note"]
+    rng = np.random.default_rng(2)
+    few = rng.random(MIN_PAIRED_USERS - 1)
+    assert paired_test(few + 0.5, few)["p_bootstrap"] is None
+    enough = rng.random(MIN_PAIRED_USERS)
+    res = paired_test(enough + 0.5, enough)
+    assert res["p_bootstrap"] is not None and res["diff_ci"][0] is not None

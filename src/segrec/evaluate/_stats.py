@@ -7,7 +7,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["bootstrap_ci", "holm", "paired_test", "ratio_text"]
+__all__ = ["MIN_PAIRED_USERS", "bootstrap_ci", "holm", "paired_test", "ratio_text"]
+
+#: fewer users than this get means (and a ratio), but no bootstrap interval and no p-value
+MIN_PAIRED_USERS = 5
 
 
 def bootstrap_ci(
@@ -15,10 +18,11 @@ def bootstrap_ci(
 ) -> list[float]:
     """Percentile bootstrap ``[lo, hi]`` of the mean of per-user ``values`` (users resampled).
 
-    Returns ``[nan, nan]`` for an empty array.
+    Returns ``[nan, nan]`` for fewer than :data:`MIN_PAIRED_USERS` values (one user's
+    resamples all have the same mean: an interval of zero width says nothing).
     """
     v = np.asarray(values, dtype=float)
-    if len(v) == 0:
+    if len(v) < MIN_PAIRED_USERS:
         return [float("nan"), float("nan")]
     rng = np.random.default_rng(random_state)
     means = np.empty(n_boot)
@@ -45,7 +49,9 @@ def paired_test(
     p-value (share of null-centred resampled mean differences at least as far from zero as
     the observed one) and the Wilcoxon signed-rank p-value (scipy; ``None`` when every difference is zero).
     ``ratio`` is mean(a) / mean(b) and ``ratio_ci`` its percentile CI from the same paired
-    resamples (targets are often stated as ratios: "1.15x the best baseline").
+    resamples (targets are often stated as ratios: "1.15x the best baseline"). With fewer than
+    :data:`MIN_PAIRED_USERS` users there is no interval and no p-value (``None``, with a
+    ``note``), never a spurious "significant".
     """
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
@@ -55,15 +61,19 @@ def paired_test(
     n = len(d)
     out: dict[str, Any] = {"n_users": n, "mean_a": _mean(a), "mean_b": _mean(b)}
     out["mean_diff"] = _mean(d)
-    out["rel_lift"] = (out["mean_a"] / out["mean_b"] - 1.0) if out["mean_b"] else None
     out["ratio"] = out["mean_a"] / out["mean_b"] if n and out["mean_b"] > 0 else None
-    if n == 0:
+    out["rel_lift"] = out["ratio"] - 1.0 if out["ratio"] is not None else None
+    if n < MIN_PAIRED_USERS:
+        # resampling one to four users gives a handful of distinct means: an interval of zero
+        # width and a p-value of 0.001 for a single user, which would read as a sure result
         out.update(
             {
                 "diff_ci": [None, None],
                 "ratio_ci": [None, None],
                 "p_bootstrap": None,
                 "p_wilcoxon": None,
+                "significant": False,
+                "note": f"{n} user(s): fewer than {MIN_PAIRED_USERS}, no interval or test",
             }
         )
         return out

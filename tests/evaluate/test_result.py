@@ -15,3 +15,14 @@ def test_few_users_are_warned_and_none_says_n_a() -> None:
         "warm-user comparisons rest on only 70 warm test users (< 100)",
     ]
     assert _warnings({"n_test_users": 500, "n_cold_users": 100, "n_warm_users": 400}, 100) == []
+
+
+def test_encoder_line_says_when_no_user_wrote_anything() -> None:
+    from segrec.evaluate import EvalResult
+
+    enc = {"model": "all-MiniLM-L6-v2", "backend": "onnx-int8", "source": "users"}
+    res = EvalResult({}, {"text_encoder": enc}, {}, {}, {})
+    assert res.encoder_line == "all-MiniLM-L6-v2 (onnx-int8)"
+    res.protocol["text_encoder"] = {**enc, "source": "items"}
+    assert res.encoder_line is not None and "item titles and categories only" in res.encoder_line
+    assert EvalResult({}, {}, {}, {}, {}).encoder_line is None

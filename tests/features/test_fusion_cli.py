@@ -54,6 +54,18 @@ def test_build_user_features_blocks(tiny_ds):
     assert uf.meta["monetary_basis"] == "amount"
 
 
+def test_text_embedding_meta_says_whose_texts_made_the_vectors(tiny_ds):
+    emb = TextEmbedder(backend="tfidf-svd", use_cache=False)
+    uf = build_user_features(tiny_ds, emb, behavior=False)
+    assert uf.meta["text_embedding"]["source"] == "users"
+    # nobody wrote anything: the vectors come from item titles and categories alone
+    silent = tiny_ds.replace(texts=tiny_ds.texts.iloc[:0])
+    uf = build_user_features(silent, emb, behavior=False)
+    stats = uf.meta["text_embedding"]
+    assert stats["source"] == "items" and stats["n_texts"] == len(silent.items)
+    assert stats["backend"] == "tfidf-svd"
+
+
 def test_build_user_features_precomputed_text_vectors(tiny_ds):
     vecs = np.array([[1.0, 0.0], [0.0, 1.0]], np.float32)
     uf = build_user_features(tiny_ds, text_vectors=vecs, item_fallback=False, behavior=False)

@@ -59,9 +59,15 @@ class EvalResult:
 
     @property
     def encoder_line(self) -> str | None:
-        """'all-mpnet-base-v2@<revision> (bf16)' for the report, or None without text vectors."""
+        """'all-mpnet-base-v2@<revision> (bf16)' for the report (saying so when the vectors come
+        from item descriptions alone), or None without text vectors."""
         enc = self.protocol.get("text_encoder")
-        return f"{enc.get('model')} ({enc.get('backend')})" if enc else None
+        if not enc:
+            return None
+        line = f"{enc.get('model')} ({enc.get('backend')})"
+        if enc.get("source") == "items":
+            line += " on item titles and categories only (no user wrote any text)"
+        return line
 
     @property
     def encoder_fallback(self) -> str | None:
@@ -181,5 +187,14 @@ def text_encoder(art: Any) -> dict[str, Any] | None:
     stats = feats.meta.get("text_embedding") if feats is not None else None
     if not stats:
         return None
-    keys = ("model", "backend", "fallback", "n_texts", "n_embedded", "texts_per_s", "max_tokens")
+    keys = (
+        "model",
+        "backend",
+        "fallback",
+        "n_texts",
+        "n_embedded",
+        "texts_per_s",
+        "max_tokens",
+        "source",  # "users": what users wrote; "items": item titles and categories only
+    )
     return {k: stats.get(k) for k in keys}

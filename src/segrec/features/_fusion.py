@@ -202,6 +202,10 @@ def build_user_features(
         item_vecs = item_embeddings(ds, embedder) if use_items else None
         if item_vecs is not None and item_vecs.empty:
             item_vecs = None
+        if "text_embedding" in meta:
+            meta["text_embedding"]["source"] = "users"
+        elif item_vecs is not None:  # nobody wrote: every text vector is an item's description
+            meta["text_embedding"] = {**getattr(embedder, "stats_", {}), "source": "items"}
         tv = text_vectors
         if tv is None:
             tv = np.zeros((0, item_vecs.shape[1] if item_vecs is not None else 0), np.float32)

@@ -85,7 +85,7 @@ def lift_lines(significance: dict[str, Any]) -> list[str]:
             continue
         p = sig.get("p_bootstrap")
         out.append(
-            f"  {sig['a']} / {sig['b']} on {sig['n_users']} {who}: {ratio}"
+            f"  {sig['a']} / {sig['b']} on {sig['n_users']:,} {who}: {ratio}"
             + (f", p={p:.3f}" if p is not None else "")
         )
     return out
@@ -116,8 +116,8 @@ def evaluate(
     res.save(out)
     d = res.dataset
     typer.echo(
-        f"{ds.name}: protocol {cfg.protocol}, {d['n_test_users']} test users "
-        f"({d['n_cold_users']} cold) -> {out}"
+        f"{ds.name}: protocol {cfg.protocol}, {d['n_test_users']:,} test users "
+        f"({d['n_cold_users']:,} cold) -> {out}"
     )
     for line in method_lines(res.methods, cfg.k) + lift_lines(res.significance):
         typer.echo(line)

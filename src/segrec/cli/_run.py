@@ -33,8 +33,8 @@ def _run(dataset: str, out: Path, config: Path | None, **flags: Any) -> None:
     if ev is not None:
         d = ev.dataset
         typer.echo(
-            f"protocol {ev.protocol.get('name')}: {d['n_test_users']} test users "
-            f"({d['n_cold_users']} cold); segments for the hybrid: {res.segmentation}"
+            f"protocol {ev.protocol.get('name')}: {d['n_test_users']:,} test users "
+            f"({d['n_cold_users']:,} cold); segments for the hybrid: {res.segmentation}"
         )
         for line in method_lines(ev.methods, cfg.k) + lift_lines(ev.significance):
             typer.echo(line)

@@ -36,6 +36,8 @@ def _f(v: Any, nd: int = 4) -> str:
         return "n/a"
     if isinstance(v, float):
         return f"{v:.{nd}f}"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"  # counts: 1,322 test users
     return escape(str(v))
 
 
@@ -75,7 +77,7 @@ def _methods_table(res: EvalResult, k: int) -> str:
             f"<td>{_f(v.get(f'hr@{k}'))}</td><td>{_f(v.get(f'map@{k}'))}</td>"
             f"<td>{_f(v.get(f'coverage@{k}'))}</td><td>{_f(v.get(f'novelty@{k}'), 2)}</td>"
             f"<td>{_f(v.get(f'diversity@{k}'), 3)}</td>"
-            f"<td>{v.get('n_users')} ({v.get('n_cold')})</td></tr>"
+            f"<td>{_f(v.get('n_users'))} ({_f(v.get('n_cold'))})</td></tr>"
         )
     chosen = (
         f"<details><summary>Settings of each method (chosen on validation)</summary><table>"
@@ -153,7 +155,7 @@ def _significance(res: EvalResult) -> str:
         if not isinstance(v, dict):
             continue
         items.append(
-            f"<tr><td>{escape(v['a'])} vs {escape(v['b'])}</td><td>{v['n_users']}</td>"
+            f"<tr><td>{escape(v['a'])} vs {escape(v['b'])}</td><td>{_f(v['n_users'])}</td>"
             f"<td>{_f(v.get('mean_diff'))}</td><td>{_ci(v.get('diff_ci'))}</td>"
             f"<td>{_ratio(v)}</td>"
             f"<td>{_f(v.get('p_bootstrap'), 3)}</td><td>{_f(v.get('p_bootstrap_holm'), 3)}</td>"
@@ -281,7 +283,7 @@ def render_html(
 <title>{escape(title)}</title><style>{_CSS}</style></head><body>
 <h1>{escape(title)}</h1>
 <p class="muted">protocol <b>{escape(str(res.protocol["name"]))}</b> · K={k} ·
-{d.get("n_test_users")} test users ({d.get("n_cold_users")} cold) ·
+{_f(d.get("n_test_users"))} test users ({_f(d.get("n_cold_users"))} cold) ·
 hybrid segmentation: {escape(str(hseg))}{enc}</p>{warns}
 <h2>Which method recommends best?</h2>{chart}{_methods_table(res, k)}
 <h2>Cold and warm users</h2>{cw}
@@ -306,8 +308,8 @@ def render_markdown(res: EvalResult) -> str:
     lines = [
         f"# segrec evaluation: {d.get('name')}",
         "",
-        f"Protocol **{res.protocol['name']}**, K={k}: {d.get('n_test_users')} test users "
-        f"({d.get('n_cold_users')} cold, {d.get('n_warm_users')} warm).",
+        f"Protocol **{res.protocol['name']}**, K={k}: {_f(d.get('n_test_users'))} test users "
+        f"({_f(d.get('n_cold_users'))} cold, {_f(d.get('n_warm_users'))} warm).",
         "",
     ]
     if res.encoder_line:
@@ -355,7 +357,7 @@ def render_markdown(res: EvalResult) -> str:
         for key, sig in tests.items():
             slice_ = " (cold users)" if key.endswith("_cold") else ""
             lines.append(
-                f"| {sig['a']} vs {sig['b']}{slice_} | {sig['n_users']} | "
+                f"| {sig['a']} vs {sig['b']}{slice_} | {_f(sig['n_users'])} | "
                 f"{_f(sig.get('mean_diff'))} | {_ci(sig.get('diff_ci'))} | {_ratio(sig)} | "
                 f"{_f(sig.get('p_bootstrap'), 3)} | {_f(sig.get('p_bootstrap_holm'), 3)} | "
                 f"{_f(sig.get('p_wilcoxon'), 3)} |"

@@ -31,3 +31,12 @@ def test_no_warning_once_only_timed_events_remain_or_for_llo() -> None:
     assert _untimed_warning(_ds(["tag", "tag"], ["play"]), EvalConfig()) is None
     assert _untimed_warning(_ds(["play", "tag"], ["play"]), EvalConfig(protocol="llo")) is None
     assert _untimed_warning(_ds(["rating"], []), EvalConfig()) is None
+
+
+def test_v1_on_data_without_any_time_says_file_order_decides() -> None:
+    # FilmTrust, or a generic file without a timestamp column: nothing is "kept in train",
+    # the split follows the rows' order in the file
+    for untimed in (["rating"], ["all"]):
+        msg = _untimed_warning(_ds(["rating", "rating"], untimed), EvalConfig())
+        assert msg is not None and "splits by file order" in msg and "kept" not in msg
+        assert "--protocol llo" in msg

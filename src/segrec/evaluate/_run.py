@@ -441,6 +441,12 @@ def _untimed_warning(dataset: Dataset, cfg: EvalConfig) -> str | None:
     hit = sorted(present if "all" in untimed else untimed & present)
     if not hit:
         return None
+    if set(hit) >= present:  # nothing is timed: every row sits at 0 and file order decides
+        return (
+            f"no event of {dataset.name!r} carries a time, so protocol v1 splits by file order "
+            "(the first 80% of rows train): a temporal split only if the file is in time order; "
+            "otherwise use --protocol llo"
+        )
     return (
         f"events {hit} of {dataset.name!r} carry no time, so protocol v1 keeps them all in "
         "train; keep only timed events (config events = [...]) or use --protocol llo"

@@ -308,3 +308,25 @@ def test_item_vectors_puts_content_in_the_encoders_space(planted) -> None:
     assert np.allclose(means.loc["a"], v[:2].mean(0)) and np.allclose(
         means.loc["b"], v[2:5].mean(0)
     )
+
+
+@pytest.mark.parametrize(
+    ("protocol", "advice"), [("v1", "try --protocol llo"), ("llo", "at least 3")]
+)
+def test_no_test_users_says_what_would_help_for_that_protocol(protocol: str, advice: str) -> None:
+    import pandas as pd
+
+    from segrec.data import Dataset
+
+    inter = pd.DataFrame(
+        {
+            "user_id": [f"u{i}" for i in range(20)],  # one interaction each: nobody to test
+            "item_id": [f"i{i % 5}" for i in range(20)],
+            "timestamp": np.arange(20),
+        }
+    )
+    with pytest.raises(UsageError, match="leaves no test users") as exc:
+        run_evaluation(Dataset(interactions=inter, name="thin"), EvalConfig(protocol=protocol))
+    assert advice in str(exc.value)
+    if protocol == "llo":
+        assert "--protocol llo" not in str(exc.value)

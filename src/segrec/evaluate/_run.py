@@ -298,7 +298,12 @@ def run_evaluation(
     if counts["n_test_users"] == 0:
         raise UsageError(
             f"dataset {dataset.name!r}: protocol {cfg.protocol} leaves no test users; "
-            "try --protocol llo or a dataset with more history per user"
+            + (
+                "try --protocol llo or a dataset with more history per user"
+                if cfg.protocol == "v1"
+                else "leave-last-out tests users with at least 3 interactions; "
+                "use a dataset with more history per user"
+            )
         )
     seg_names = list(dict.fromkeys(cfg.segmentations))
     t = time.perf_counter()

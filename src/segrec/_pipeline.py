@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from segrec.data import Dataset
 from segrec.evaluate import EvalConfig, EvalResult, run_evaluation
 
@@ -111,11 +113,16 @@ def run_pipeline(
             f"{len(served.dataset.interactions):,} distinct user-item pairs), so their segment "
             "ids and names can differ."
         )
+    examples = None
     if served is not None and served.model is not None:
+        from segrec.report import example_lists
+
         k = int(res.protocol.get("k", 10))
-        published.update(list_users=_publish_recommendations(served, k, out), k=k)
+        recs = _publish_recommendations(served, k, out)
+        published.update(list_users=recs.user_id.nunique(), k=k)
         files["recommendations"] = out / "recommendations.parquet"
-    report = write_report(res, out, report_profiles, segments_note=note)
+        examples = example_lists(served.dataset, recs)
+    report = write_report(res, out, report_profiles, segments_note=note, examples=examples)
     files["report"] = report
     files["summary"] = out / "summary.md"
     seconds["total"] = time.perf_counter() - t0
@@ -128,10 +135,10 @@ def run_pipeline(
     return PipelineResult(out, report, files, res, seg_name, published)
 
 
-def _publish_recommendations(served: Any, k: int, out: Path) -> int:
+def _publish_recommendations(served: Any, k: int, out: Path) -> pd.DataFrame:
     """Top ``k`` of the served model for every user, with reasons that name the segments as
-    their profiles do (:func:`refit_on_all`). (The evaluation scores lists without reasons,
-    for speed.)"""
+    their profiles do (:func:`refit_on_all`), written to ``recommendations.parquet`` and
+    returned. (The evaluation scores lists without reasons, for speed.)"""
     from segrec.data import item_labels
 
     lists = served.model.recommend(list(served.dataset.user_ids), k)
@@ -143,4 +150,4 @@ def _publish_recommendations(served: Any, k: int, out: Path) -> int:
         frame["segment_id"] = users.map(seg.segment_id).fillna(-1).astype("int64")
         frame["segment"] = users.map(seg.segment).astype("string")
     frame.to_parquet(out / "recommendations.parquet", index=False)
-    return sum(len(i) > 0 for i in lists.items)
+    return frame

@@ -107,6 +107,10 @@ def test_run_writes_report_segments_profiles_and_recommendations(tmp_path: Path)
     assert manifest["recommendations"] == str(out / "recommendations.parquet")
     assert 0 < manifest["seconds"]["refit_on_all"] < manifest["seconds"]["total"]
     assert "refit on the whole dataset" in html  # the report says its cards are the evaluated ones
+    # a few users' published lists, with the reasons they carry
+    shown = html[html.index("What users see") : html.index("Data and run")]
+    assert shown.count('class="card"') == 4
+    assert any(r.replace("'", "&#x27;") in shown for r in recs.reason)
 
 
 def test_run_rejects_a_missing_config_with_exit_2(tmp_path: Path) -> None:

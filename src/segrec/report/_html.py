@@ -11,6 +11,7 @@ import numpy as np
 
 from segrec.evaluate import EvalResult
 from segrec.report._cards import segment_cards, user_map
+from segrec.report._examples import examples_html
 from segrec.report._svg import bar_chart, grouped_bars, scatter
 
 __all__ = ["render_html", "render_markdown", "write_report"]
@@ -211,9 +212,11 @@ def render_html(
     profiles: Mapping[int, Mapping[str, Any]] | None = None,
     title: str | None = None,
     segments_note: str | None = None,
+    examples: list[dict[str, Any]] | None = None,
 ) -> str:
     """The whole report as one HTML string (inline CSS and SVG only). ``segments_note`` is
-    shown above the segment cards (what they describe)."""
+    shown above the segment cards (what they describe); ``examples``
+    (:func:`~segrec.report.example_lists`) are shown as a few users' lists with reasons."""
     k = int(res.protocol["k"])
     m = f"ndcg@{k}"
     d = res.dataset
@@ -292,12 +295,24 @@ hybrid segmentation: {escape(str(hseg))}{enc}</p>{warns}
 <h2>Fairness across segments</h2>{fair_html or "<p class='muted'>n/a</p>"}
 <h2>Map of users</h2>{map_html or "<p class='muted'>n/a</p>"}
 <h2>Segments</h2>{seg_note}{cards_html or "<p class='muted'>n/a</p>"}
+{_examples_section(examples)}
 <h2>Data and run</h2><p class="muted">{escape(str(d.get("name", "")))}: counts after
 deduplication and the split (keys as in results.json)</p><table>{counts}</table>
 {f'<p class="muted">text encoder: {escape(fallback)}</p>' if fallback else ""}
 {f"<p>Skipped:</p><ul>{skipped}</ul>" if skipped else ""}
 <p class="muted">seconds: {escape(timings)}</p>
 </body></html>"""
+
+
+def _examples_section(examples: list[dict[str, Any]] | None) -> str:
+    if not examples:
+        return ""
+    return (
+        "<h2>What users see</h2><p class='muted'>The served hybrid's lists (refit on all "
+        "data) for a few users from different segments, cold ones (at most two items) first "
+        "where the data has any: what they had, what comes next and the reason each item "
+        "gives.</p>" + examples_html(examples)
+    )
 
 
 def render_markdown(res: EvalResult) -> str:
@@ -370,11 +385,13 @@ def write_report(
     out_dir: str | Path,
     profiles: Mapping[int, Mapping[str, Any]] | None = None,
     segments_note: str | None = None,
+    examples: list[dict[str, Any]] | None = None,
 ) -> Path:
     """Write ``report.html`` and ``summary.md`` into ``out_dir``; returns the HTML path."""
     d = Path(out_dir)
     d.mkdir(parents=True, exist_ok=True)
     html_path = d / "report.html"
-    html_path.write_text(render_html(res, profiles, segments_note=segments_note), encoding="utf-8")
+    page = render_html(res, profiles, segments_note=segments_note, examples=examples)
+    html_path.write_text(page, encoding="utf-8")
     (d / "summary.md").write_text(render_markdown(res), encoding="utf-8")
     return html_path

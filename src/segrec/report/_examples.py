@@ -90,7 +90,7 @@ def examples_html(examples: list[dict[str, Any]]) -> str:
         )
         seg = f" · {escape(e['segment'])}" if e.get("segment") else ""
         cards.append(
-            f'<div class="card"><h3>{escape(e["user_id"])}</h3>'
+            f'<div class="card"><h3>user {escape(e["user_id"])}</h3>'
             f'<p class="muted">{kind} user{seg} · {e["verb"]} {e["n_history"]:,} '
             f"item{'s' if e['n_history'] != 1 else ''}, latest: {had or 'none'}</p>"
             f"<ol>{items}</ol></div>"

@@ -9,20 +9,19 @@ from typing import Any
 import pandas as pd
 
 from segrec.data import Dataset, item_labels, wording
+from segrec.evaluate._protocol import COLD_MAX
 
 __all__ = ["example_lists", "examples_html"]
-
-#: most training interactions of a "cold" example user, as in the evaluation (protocol v1)
-_COLD_MAX = 2
 
 
 def example_lists(
     dataset: Dataset, recs: pd.DataFrame, n_cold: int = 2, n_warm: int = 2, n_items: int = 5
 ) -> list[dict[str, Any]]:
     """Up to ``n_cold`` users with at most two interactions and ``n_warm`` with more (more warm
-    ones where there are fewer cold ones), each from a different segment where the lists carry
-    segments (largest segments first), chosen by user id so the same run shows the same users. ``recs`` is the long list frame that
-    ``segrec run`` publishes (user_id, rank, item_id, reason, and optionally item, segment)."""
+    ones where there are fewer cold ones), each from a different segment where the lists
+    carry segments (largest segments first), chosen by user id so the same run shows the same
+    users. ``recs`` is the long list frame that ``segrec run`` publishes (user_id, rank,
+    item_id, reason, and optionally item, segment)."""
     if recs.empty:
         return []
     recs = recs.assign(user_id=recs.user_id.astype(str))
@@ -33,12 +32,12 @@ def example_lists(
     first = recs.drop_duplicates("user_id").set_index("user_id").sort_index()
     seg = first["segment"] if "segment" in first else pd.Series(None, first.index, "object")
     n_of = history.size().reindex(first.index).fillna(0).astype(int)
-    order = seg.value_counts().index.tolist()  # largest segments first; none: empty
+    order = [str(s) for s in seg.value_counts().index]  # largest segments first; none: empty
     chosen: list[str] = []
     for cold in (True, False):  # missing cold examples (a 5-core dataset) become warm ones
         want = n_cold if cold else n_cold + n_warm - len(chosen)
-        pool = [u for u in first.index if (n_of[u] <= _COLD_MAX) == cold]
-        shown = {seg[u] for u in chosen}  # warm examples from other segments than cold ones
+        pool = [u for u in first.index if (n_of[u] <= COLD_MAX) == cold]
+        shown = {str(seg[u]) for u in chosen if pd.notna(seg[u])}  # warm ones: other segments
         ordered = [s for s in order if s not in shown] + [s for s in order if s in shown]
         chosen += _pick(pool, seg, ordered, want)
     words = wording(dataset)
@@ -66,11 +65,11 @@ def example_lists(
     return out
 
 
-def _pick(pool: list[str], seg: pd.Series, order: list[Any], want: int) -> list[str]:
+def _pick(pool: list[str], seg: pd.Series, order: list[str], want: int) -> list[str]:
     """``want`` users of ``pool`` (sorted ids), one per segment in ``order`` first."""
     picked: list[str] = []
     for s in order:
-        u = next((u for u in pool if seg[u] == s), None)
+        u = next((u for u in pool if pd.notna(seg[u]) and str(seg[u]) == s), None)
         if u is not None and len(picked) < want:
             picked.append(u)
     return picked + [u for u in pool if u not in picked][: want - len(picked)]
@@ -80,7 +79,7 @@ def examples_html(examples: list[dict[str, Any]]) -> str:
     """One card per example user: their segment, their latest items, their list with reasons."""
     cards = []
     for e in examples:
-        kind = "cold" if e["n_history"] <= _COLD_MAX else "warm"
+        kind = "cold" if e["n_history"] <= COLD_MAX else "warm"
         had = ", ".join(escape(x) for x in e["recent"])
         more = e["n_history"] - len(e["recent"])
         had += f" and {more:,} more" if more > 0 else ""

@@ -157,9 +157,7 @@ def _read(toml: Path, table: str, conf: dict[str, Any], report: LoadReport) -> t
     ours, theirs = list(mapping), list(mapping.values())
     if fmt in ("csv", "tsv"):
         sep = str(conf.get("sep", "," if fmt == "csv" else "\t"))
-        first = read_bytes(file).split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
-        have = [h.strip() for h in next(csv.reader(io.StringIO(first), delimiter=sep), [])]
-        _check_columns(toml, table, file, mapping, have)
+        _check_columns(toml, table, file, mapping, _header(file, fmt, sep))
         return read_delimited(file, table, report, ours, sep, header=theirs, quoted=True), False
     if fmt == "jsonl":
         rows = read_jsonl(file, table, report, json.loads)

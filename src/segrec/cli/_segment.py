@@ -102,7 +102,8 @@ def segment(
 ) -> None:
     """Segment users and describe each segment.
 
-    Writes segments.parquet (user_id, segment_id, strength, segment name), profiles.json, segments.md.
+    Writes segments.parquet (user_id, segment_id, strength, segment name), profiles.json,
+    segments.md.
     """
     from segrec.data import load_dataset
     from segrec.describe import DescribeConfig, SegmentDescriber

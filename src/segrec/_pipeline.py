@@ -94,13 +94,15 @@ def run_pipeline(
     seconds["refit_on_all"] = time.perf_counter() - t
     note: str | None = None
     published: dict[str, int] = {}
+    segments = None  # user_id -> published segment_id and name
     if served is not None and served.segmentation is not None:
         sv = served.segmentation
         published.update(segmented_users=len(sv.user_ids), segments=sv.k)
         profiles = served.profiles
         assert profiles is not None  # refit_on_all describes the segments it builds
         files["segments"] = out / "segments.parquet"
-        profiles.frame(sv).to_parquet(files["segments"], index=False)
+        segments = profiles.frame(sv)
+        segments.to_parquet(files["segments"], index=False)
         (out / "profiles.json").write_text(profiles.to_json(), encoding="utf-8")
         (out / "segments.md").write_text(profiles.to_markdown(), encoding="utf-8")
         files["profiles"] = out / "profiles.json"
@@ -118,7 +120,7 @@ def run_pipeline(
         from segrec.report import example_lists
 
         k = int(res.protocol.get("k", 10))
-        recs = _publish_recommendations(served, k, out)
+        recs = _publish_recommendations(served, k, out, segments)
         published.update(list_users=recs.user_id.nunique(), k=k)
         files["recommendations"] = out / "recommendations.parquet"
         examples = example_lists(served.dataset, recs)
@@ -135,17 +137,20 @@ def run_pipeline(
     return PipelineResult(out, report, files, res, seg_name, published)
 
 
-def _publish_recommendations(served: Any, k: int, out: Path) -> pd.DataFrame:
+def _publish_recommendations(
+    served: Any, k: int, out: Path, segments: pd.DataFrame | None
+) -> pd.DataFrame:
     """Top ``k`` of the served model for every user, with reasons that name the segments as
-    their profiles do (:func:`refit_on_all`), written to ``recommendations.parquet`` and
-    returned. (The evaluation scores lists without reasons, for speed.)"""
+    their profiles do (:func:`refit_on_all`), and each user's row of ``segments`` (what
+    ``segments.parquet`` holds), written to ``recommendations.parquet`` and returned. (The
+    evaluation scores lists without reasons, for speed.)"""
     from segrec.data import item_labels
 
     lists = served.model.recommend(list(served.dataset.user_ids), k)
     frame = lists.frame()
     frame["item"] = frame.item_id.astype(str).map(item_labels(served.dataset)).astype("string")
-    if served.segmentation is not None and served.profiles is not None:
-        seg = served.profiles.frame(served.segmentation).set_index("user_id")
+    if segments is not None:
+        seg = segments.set_index("user_id")
         users = frame.user_id.astype(str)
         frame["segment_id"] = users.map(seg.segment_id).fillna(-1).astype("int64")
         frame["segment"] = users.map(seg.segment).astype("string")

@@ -150,25 +150,46 @@ def _fairness_table(res: EvalResult, k: int, names: Mapping[int, str]) -> str:
     )
 
 
+def _comparison_cells(sig: dict[str, Any]) -> list[str]:
+    """A paired comparison's figures, in the order of ``_COMPARISON_HEADS``."""
+    return [
+        _f(sig["n_users"]),
+        _f(sig.get("mean_diff")),
+        _ci(sig.get("diff_ci")),
+        _ratio(sig),
+        _f(sig.get("p_bootstrap"), 3),
+        _f(sig.get("p_bootstrap_holm"), 3),
+        _f(sig.get("p_wilcoxon"), 3),
+    ]
+
+
+_COMPARISON_HEADS = [
+    "users",
+    "mean diff",
+    "95% CI",
+    "ratio [95% CI]",
+    "p (bootstrap)",
+    "p (Holm)",
+    "p (Wilcoxon)",
+]
+
+
 def _significance(res: EvalResult) -> str:
     items = []
     for key, v in res.significance.items():
         if not isinstance(v, dict):
             continue
+        cells = "".join(f"<td>{c}</td>" for c in _comparison_cells(v))
         items.append(
-            f"<tr><td>{escape(v['a'])} vs {escape(v['b'])}</td><td>{_f(v['n_users'])}</td>"
-            f"<td>{_f(v.get('mean_diff'))}</td><td>{_ci(v.get('diff_ci'))}</td>"
-            f"<td>{_ratio(v)}</td>"
-            f"<td>{_f(v.get('p_bootstrap'), 3)}</td><td>{_f(v.get('p_bootstrap_holm'), 3)}</td>"
-            f"<td>{_f(v.get('p_wilcoxon'), 3)}</td>"
+            f"<tr><td>{escape(v['a'])} vs {escape(v['b'])}</td>{cells}"
             f"<td>{'cold users' if key.endswith('_cold') else 'all'}</td></tr>"
         )
     if not items:
         return "<p class='muted'>No paired comparison could be made.</p>"
     return (
-        '<div class="wide"><table><tr><th>comparison</th><th>users</th><th>mean diff</th>'
-        "<th>95% CI</th><th>ratio [95% CI]</th>"
-        "<th>p (bootstrap)</th><th>p (Holm)</th><th>p (Wilcoxon)</th><th>slice</th></tr>"
+        '<div class="wide"><table><tr><th>comparison</th>'
+        + "".join(f"<th>{h}</th>" for h in _COMPARISON_HEADS)
+        + "<th>slice</th></tr>"
         + "".join(items)
         + '</table></div><p class="muted">p (Holm): the bootstrap p-value adjusted for the '
         "comparisons in this table (Holm-Bonferroni), so that below 0.05 means significant "
@@ -365,18 +386,13 @@ def render_markdown(res: EvalResult) -> str:
     if tests:
         lines += [
             "",
-            "| comparison | users | mean diff | 95% CI | ratio [95% CI] | p (bootstrap) "
-            "| p (Holm) | p (Wilcoxon) |",
-            "|---|---|---|---|---|---|---|---|",
+            f"| comparison | {' | '.join(_COMPARISON_HEADS)} |",
+            "|---" * (len(_COMPARISON_HEADS) + 1) + "|",
         ]
         for key, sig in tests.items():
             slice_ = " (cold users)" if key.endswith("_cold") else ""
-            lines.append(
-                f"| {sig['a']} vs {sig['b']}{slice_} | {_f(sig['n_users'])} | "
-                f"{_f(sig.get('mean_diff'))} | {_ci(sig.get('diff_ci'))} | {_ratio(sig)} | "
-                f"{_f(sig.get('p_bootstrap'), 3)} | {_f(sig.get('p_bootstrap_holm'), 3)} | "
-                f"{_f(sig.get('p_wilcoxon'), 3)} |"
-            )
+            cells = " | ".join(_comparison_cells(sig))
+            lines.append(f"| {sig['a']} vs {sig['b']}{slice_} | {cells} |")
     return "\n".join(lines) + "\n"
 
 

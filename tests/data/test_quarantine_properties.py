@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from segrec.data import load_dataset
+from segrec.data._pii import scrub_text
 
 LIMIT = 300  # max_text_chars for the Amazon files (the default 100,000 is slow to shrink)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -29,9 +30,12 @@ _BAD_RATING = st.sampled_from(["nan", "inf", "-inf", "abc", "7", "0", ""])
 _BAD_TS = st.sampled_from(["-5", "99999999999", "1.5", "soon", "nan"])
 
 
-def _delimited_row(sep: str, n_fields: int) -> st.SearchStrategy[tuple[bytes, Any]]:
-    """(line bytes, expected accepted tuple or None) for u.data (4 fields) / FilmTrust (3)."""
-    valid = st.tuples(_ids, _ids, st.sampled_from([1.0, 2.0, 3.0, 4.0, 5.0]), _ts).map(
+def _delimited_row(
+    sep: str, n_fields: int, stars: list[float]
+) -> st.SearchStrategy[tuple[bytes, Any]]:
+    """(line bytes, expected accepted tuple or None) for u.data (4 fields) / FilmTrust (3);
+    ``stars``: the valid ratings of that source's scale."""
+    valid = st.tuples(_ids, _ids, st.sampled_from(stars), _ts).map(
         lambda t: (
             sep.join([str(t[0]), str(t[1]), f"{t[2]:g}", str(t[3])][:n_fields]).encode(),
             (str(t[0]), str(t[1]), t[2], t[3] if n_fields == 4 else 0),
@@ -72,7 +76,8 @@ def _check_quarantine(q: Path, lines: list[bytes], expected_bad: set[int]) -> No
         if r["table"] != "interactions":
             continue
         try:
-            assert r["raw"] == lines[r["line"] - 1].decode()[:2000]
+            # the raw row as read, PII-scrubbed like the texts
+            assert r["raw"] == scrub_text(lines[r["line"] - 1].decode())[:2000]
         except UnicodeDecodeError:
             assert r["reason"].startswith("invalid utf-8 bytes")
 
@@ -117,7 +122,8 @@ def _run_delimited(
 
 @SETTINGS
 @given(
-    rows=st.lists(_delimited_row("\t", 4), min_size=1, max_size=25), blank_every=st.integers(0, 4)
+    rows=st.lists(_delimited_row("\t", 4, [1.0, 2.0, 3.0, 4.0, 5.0]), min_size=1, max_size=25),
+    blank_every=st.integers(0, 4),
 )
 def test_ml100k_udata_properties(tmp_path_factory: Any, rows: list, blank_every: int) -> None:
     _run_delimited(tmp_path_factory.mktemp("ml"), "movielens", "u.data", rows, blank_every)
@@ -125,7 +131,8 @@ def test_ml100k_udata_properties(tmp_path_factory: Any, rows: list, blank_every:
 
 @SETTINGS
 @given(
-    rows=st.lists(_delimited_row(" ", 3), min_size=1, max_size=25), blank_every=st.integers(0, 4)
+    rows=st.lists(_delimited_row(" ", 3, [0.5, 1.0, 2.5, 3.5, 4.0]), min_size=1, max_size=25),
+    blank_every=st.integers(0, 4),
 )
 def test_filmtrust_properties(tmp_path_factory: Any, rows: list, blank_every: int) -> None:
     _run_delimited(tmp_path_factory.mktemp("ft"), "filmtrust", "ratings.txt", rows, blank_every)

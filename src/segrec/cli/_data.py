@@ -30,7 +30,12 @@ def check(
         bool, typer.Option("--json", help="Print the counts as one JSON object.")
     ] = False,
     quarantine: Annotated[
-        Path | None, typer.Option("--quarantine", help="Write rejected rows (JSON lines) here.")
+        Path | None,
+        typer.Option(
+            "--quarantine",
+            help="Write rejected rows (JSON lines, PII-scrubbed, owner-only) here; "
+            "always written, empty when nothing is rejected.",
+        ),
     ] = None,
 ) -> None:
     """Load a dataset and report rows read, accepted and rejected, per table.
@@ -69,3 +74,5 @@ def check(
     if out["rejected"]:
         where = f"written to {quarantine}" if quarantine else "not saved (pass --quarantine FILE)"
         typer.echo(f"rejected rows {where}")
+    elif quarantine:
+        typer.echo(f"no rows rejected; {quarantine} is empty")

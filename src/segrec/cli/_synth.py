@@ -45,7 +45,9 @@ def synth(
     from segrec.diagnostics import UsageError
 
     # invalid values become UsageError (one line, exit code 2) naming the field
-    cfg = make_config(None, users=users, seed=seed, months=months, drift_share=drift_share)
+    cfg = make_config(
+        None, spelling="flag", users=users, seed=seed, months=months, drift_share=drift_share
+    )
     if chunk_users < 1:
         raise UsageError(f"--chunk-users {chunk_users}: expected a positive number of users")
     streamed = stream if stream is not None else users > _STREAM_ABOVE

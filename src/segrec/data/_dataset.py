@@ -195,7 +195,10 @@ class Dataset:
     def from_parquet(cls, directory: str | Path) -> Dataset:
         d = Path(directory)
         if not d.is_dir():
-            raise UsageError(f"{d}: no such directory; pass a folder written by Dataset.to_parquet")
+            raise UsageError(
+                f"{d}: no such directory; pass a folder written by segrec data synth --out "
+                "(or Dataset.to_parquet in Python)"
+            )
         tables = {}
         for n in TABLES:
             p = d / f"{n}.parquet"

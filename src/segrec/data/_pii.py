@@ -24,7 +24,7 @@ from typing import overload
 
 import pandas as pd
 
-__all__ = ["PII_KINDS", "luhn_ok", "scrub_pii"]
+__all__ = ["PII_KINDS", "luhn_ok", "scrub_pii", "scrub_text"]
 
 PII_KINDS = ("url", "email", "card", "phone")
 
@@ -108,3 +108,15 @@ def scrub_pii(texts: pd.Series | Sequence[str]) -> tuple[pd.Series | list[str], 
     if isinstance(texts, pd.Series):
         return out, counts
     return out.tolist(), counts
+
+
+def scrub_text(text: str) -> str:
+    """One text through the same replacements as :func:`scrub_pii` (counts not kept): for
+    strings that are stored but not analysed, such as a rejected row in the quarantine file.
+
+    >>> scrub_text('{"user": "joe@example.com", "stars": 11}')
+    '{"user": "[EMAIL]", "stars": 11}'
+    """
+    if not re.search(_CANDIDATE, text):
+        return text
+    return _scrub_one(text, dict.fromkeys(PII_KINDS, 0))

@@ -6,15 +6,24 @@ invariant ``read == accepted + rejected`` holds per table and is checked by
 
     {"table": "interactions", "source": "u.data", "line": 17, "field": "rating",
      "value": "nan", "reason": "rating is not a finite number", "raw": "196\\t242\\tnan\\t..."}
+
+A rejected row is still somebody's data: ``raw`` and ``value`` are PII-scrubbed like the texts
+(emails, phone numbers, URLs and card numbers replaced, see :mod:`segrec.data._pii`) whatever
+the loader's ``pii`` option, and the file is created readable by its owner only (mode 0600).
+When a quarantine path is given the file is always written, empty when nothing was rejected,
+so a script can rely on it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+from segrec.data._pii import scrub_text
 
 __all__ = ["LoadReport", "TableCounts"]
 
@@ -79,19 +88,27 @@ class LoadReport:
             "source": str(source),
             "line": line,
             "field": field,
-            "value": None if value is None else str(value)[:200],
+            # scrubbed before the cut, so no half address survives at the end
+            "value": None if value is None else scrub_text(str(value))[:200],
             "reason": reason,
-            "raw": raw[:_RAW_LIMIT],
+            "raw": scrub_text(raw)[:_RAW_LIMIT],
         }
         if self.quarantine_path is None:
             self._held.append(rec)
             return
+        # one record per line, whatever the text
+        self._file().write(json.dumps(rec, ensure_ascii=True) + "\n")
+
+    def _file(self) -> IO[str]:
+        """The quarantine file, opened (truncated) once, readable by the owner only."""
         if self._fh is None:
-            self.quarantine_path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = self.quarantine_path.open("w", encoding="utf-8")
-        self._fh.write(
-            json.dumps(rec, ensure_ascii=True) + "\n"
-        )  # one record per line, whatever the text
+            assert self.quarantine_path is not None
+            path = self.quarantine_path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+            self._fh = os.fdopen(fd, "w", encoding="utf-8")
+        return self._fh
 
     def unaccept(self, table: str, n: int) -> None:
         """Move ``n`` already-accepted rows to rejected after a later check (no raw kept)."""
@@ -104,7 +121,11 @@ class LoadReport:
         """Quarantined rows kept in memory (when no quarantine file was given)."""
         return list(self._held)
 
-    def close(self) -> None:
+    def close(self, complete: bool = True) -> None:
+        """Finish the quarantine file: after a ``complete`` load it exists even when empty;
+        after a load that failed, only if rows were already rejected into it."""
+        if complete and self.quarantine_path is not None:
+            self._file()
         if self._fh is not None:
             self._fh.close()
             self._fh = None

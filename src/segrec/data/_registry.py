@@ -92,8 +92,10 @@ def load_dataset(
     report = LoadReport(quarantine)
     try:
         ds = _LOADERS[s.kind](s.path, s.options, report)
-    finally:
-        report.close()
+    except BaseException:
+        report.close(complete=False)
+        raise
+    report.close()
     report.check()
     return ds, report
 

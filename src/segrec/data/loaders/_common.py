@@ -17,6 +17,13 @@ Decisions that apply to every loader:
   ``max_text_chars``) are rejected from the ``texts`` table (the interaction they came with is
   kept).
 * **Timestamps** must be whole seconds between 1970-01-01 and one day after now (UTC).
+* **Ratings** must lie on the source's declared scale (MovieLens 100k 1-5, ml-latest 0.5-5,
+  Amazon 1-5, FilmTrust 0.5-4, Yelp 1-5, ``rating_range`` in a generic mapping); others are
+  rejected with the reason ``rating below LO`` or ``rating above HI`` (the field's own name
+  where it has one, e.g. ``stars above 5``).
+* **Ties** (the ``social`` table): a user tied to themself and a tie listed twice (same
+  ``src``, ``dst`` and kind; the first is kept) are rejected. A friendship listed from both
+  ends (``a b`` and ``b a``) is not a duplicate: that is how undirected ties are written.
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ __all__ = [
     "scrub",
     "text_checks",
     "text_limit",
+    "tie_checks",
     "to_seconds",
     "ts_max",
 ]
@@ -160,6 +168,19 @@ class RowCheck:
             self.fail(fin & (x > hi), col, f"{col} above {hi:g}", s)
         return x
 
+    def rating(
+        self,
+        col: str,
+        values: pd.Series | None = None,
+        *,
+        scale: tuple[float, float] | None,
+        json_typed: bool = False,
+        required: bool = True,
+    ) -> np.ndarray:
+        """Ratings on the declared ``scale`` (lo, hi); None accepts any finite number."""
+        lo, hi = scale if scale is not None else (None, None)
+        return self.number(col, values, lo=lo, hi=hi, json_typed=json_typed, required=required)
+
     def timestamp(self, col: str, values: Any = None, *, json_typed: bool = False) -> np.ndarray:
         """Unix seconds in ``[1970-01-01, now + 1 day]``."""
         x = self.number(col, values, integer=True, json_typed=json_typed)
@@ -180,6 +201,26 @@ class RowCheck:
         good = np.flatnonzero(~self.bad)
         self.report.accept(r.table, len(good))
         return good
+
+
+def tie_checks(
+    chk: RowCheck, src: pd.Series, dst: pd.Series, kind: pd.Series | str | None = None
+) -> None:
+    """Reject self-loops (``src == dst``) and ties listed again with the same ``src``,
+    ``dst`` and ``kind`` (the first listing is kept), among rows not already rejected."""
+    s = src.astype(str).to_numpy()
+    d = dst.astype(str).to_numpy()
+    chk.fail((s == d) & ~chk.bad, "dst", "self-loop: a user tied to themself", d)
+    k = (
+        np.full(len(s), "" if kind is None else kind, dtype=object)
+        if kind is None or isinstance(kind, str)
+        else kind.astype(str).to_numpy()
+    )
+    key = pd.Series(list(zip(s, d, k, strict=True)), dtype=object)
+    ok = ~chk.bad
+    dup = np.zeros(len(s), dtype=bool)
+    dup[ok] = key[ok].duplicated().to_numpy()
+    chk.fail(dup, "dst", "duplicate tie: same src, dst and kind as an earlier row", d)
 
 
 def interactions_frame(

@@ -45,6 +45,7 @@ from segrec.diagnostics import UsageError
 
 __all__ = ["load_amazon"]
 
+RATING_SCALE = (1.0, 5.0)
 DUPLICATE_REASON = "duplicate review (same reviewer, time and text, another product variant)"
 _UNSTORED = ("reviewerName", "helpful", "vote", "style", "verified", "image")
 _SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz")
@@ -116,7 +117,7 @@ def _reviews(
     chk = RowCheck(rows, report)
     u = chk.ids("reviewerID", get("reviewerID"))
     i = chk.ids("asin", get("asin"))
-    r = chk.number("overall", get("overall"), lo=1.0, hi=5.0, json_typed=True)
+    r = chk.rating("overall", get("overall"), scale=RATING_SCALE, json_typed=True)
     ts = chk.timestamp("unixReviewTime", _review_time(objs), json_typed=True)
     text = get("reviewText")
     # Variant duplicates: same reviewer, time and (non-empty) text as an earlier valid review.

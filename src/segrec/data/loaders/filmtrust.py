@@ -3,7 +3,7 @@
 Both files are space-separated without a header. FilmTrust has no timestamps: ratings get
 ``timestamp=0`` and ``meta["untimed_events"]`` says so, so temporal splits are not meaningful
 (use leave-one-out or random protocols). Trust links become ``social`` rows of kind ``trust``
-with their stated weight.
+with their stated weight; a user who trusts themself and a trust listed twice are rejected.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ from segrec.data.loaders._common import (
     interactions_frame,
     or_empty,
     read_delimited,
+    tie_checks,
 )
 
 __all__ = ["load_filmtrust"]
 
-RATING_RANGE = (0.5, 5.0)
+RATING_SCALE = (0.5, 4.0)  # half stars; the published file has nothing above 4
 
 
 @register_loader("filmtrust")
@@ -39,7 +40,7 @@ def load_filmtrust(path: Path | None, options: dict[str, str], report: LoadRepor
     chk = RowCheck(rows, report)
     u = chk.ids("user_id")
     i = chk.ids("item_id")
-    r = chk.number("rating", lo=RATING_RANGE[0], hi=RATING_RANGE[1])
+    r = chk.rating("rating", scale=RATING_SCALE)
     good = chk.finish()
     inter = interactions_frame(rows, good, u, i, "rating", rating=r)
     social = None
@@ -50,6 +51,7 @@ def load_filmtrust(path: Path | None, options: dict[str, str], report: LoadRepor
         s = chk.ids("src")
         d = chk.ids("dst")
         w = chk.number("weight", lo=0.0)
+        tie_checks(chk, s, d)
         good = chk.finish()
         social = pd.DataFrame(
             {

@@ -18,6 +18,11 @@ column::
     user_id = "user"
     text = "body"
 
+Declare the rating scale with ``rating_range = [1, 5]`` in ``[interactions]`` (or the spec
+option ``?rating_range=1-5``): ratings off it are quarantined with the reason ``rating above
+5`` (or ``below 1``). Without it ratings are only checked to be numbers, and the load report says
+so. Ties to oneself and ties listed twice (same ``src``, ``dst`` and kind) are rejected.
+
 Required mappings: interactions ``user_id``, ``item_id``; texts ``user_id``, ``text``; items
 ``item_id``; users ``user_id``; social ``src``, ``dst``. Optional: interactions ``timestamp``
 (without it every row gets 0 and ``meta["untimed_events"]`` says so), ``event``, ``rating``,
@@ -49,6 +54,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -69,6 +75,7 @@ from segrec.data.loaders._common import (
     read_jsonl,
     scrub,
     text_checks,
+    tie_checks,
     to_seconds,
 )
 from segrec.diagnostics import UsageError
@@ -89,7 +96,7 @@ _OPTIONAL = {
     "users": (),
     "social": ("kind", "weight"),
 }
-_SETTINGS = {"path", "format", "sep", "event_value", "kind_value", "attributes"}
+_SETTINGS = {"path", "format", "sep", "event_value", "kind_value", "attributes", "rating_range"}
 
 
 def _fmt(path: Path, conf: dict[str, Any]) -> str:
@@ -216,6 +223,38 @@ def _json_objects(chk: RowCheck, values: pd.Series) -> np.ndarray:
     return out
 
 
+def _rating_range(
+    toml: Path, table: str, conf: dict[str, Any], options: dict[str, str]
+) -> tuple[float, float] | None:
+    """The declared rating scale: ``rating_range = [lo, hi]`` in the mapping, else the spec
+    option ``rating_range=lo-hi``; None when neither is given."""
+    if "rating_range" in conf and table != "interactions":
+        raise UsageError(
+            f"{toml}: [{table}] rating_range: ratings live in [interactions]; move it there"
+        )
+    raw: Any = conf.get("rating_range", options.get("rating_range"))
+    if raw is None or table != "interactions":
+        return None
+    where = (
+        f"{toml}: [interactions] rating_range = {raw!r}"
+        if "rating_range" in conf
+        else f"option rating_range={raw}"
+    )
+    parts: Any = raw
+    if isinstance(raw, str):
+        parts = [p for p in re.split(r"\s*(?:\.\.|,|:|(?<=\d)-)\s*", raw.strip()) if p]
+    try:
+        lo, hi = (float(v) for v in parts)
+    except (TypeError, ValueError):
+        lo = hi = float("nan")
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise UsageError(
+            f"{where}: expected the lowest and highest rating, lowest first, "
+            "e.g. rating_range = [1, 5] in the TOML file or ?rating_range=1-5 in the spec"
+        )
+    return lo, hi
+
+
 def _opt_number(chk: RowCheck, f: pd.DataFrame, col: str, typed: bool, **kw: Any) -> np.ndarray:
     if col not in f:
         return np.full(len(f), np.nan)
@@ -245,8 +284,18 @@ def _table(
     elif table == "interactions":
         out["timestamp"] = np.zeros(len(f), np.int64)
         meta.setdefault("untimed_events", ["all"])
+    scale = _rating_range(toml, table, conf, options)
     if table == "interactions":
-        out["rating"] = _opt_number(chk, f, "rating", typed)
+        out["rating"] = (
+            chk.rating("rating", scale=scale, json_typed=typed, required=False)
+            if "rating" in f
+            else np.full(len(f), np.nan)
+        )
+        if "rating" in f and scale is None:
+            report.notes.append(
+                f"{rows.source}: ratings not checked against a scale; declare it with "
+                "rating_range = [1, 5] in [interactions] (or ?rating_range=1-5)"
+            )
         out["weight"] = _opt_number(chk, f, "weight", typed, lo=0)
         if "weight" not in f:
             out["weight"] = np.ones(len(f))
@@ -279,6 +328,7 @@ def _table(
     if table == "social":
         out["kind"] = f["kind"].map(str) if "kind" in f else conf.get("kind_value", "friend")
         out["weight"] = _opt_number(chk, f, "weight", typed) if "weight" in f else 1.0
+        tie_checks(chk, out["src"], out["dst"], out["kind"])
     if table == "texts":
         out["text"] = text_checks(chk, f["text"], options)
         out["kind"] = f["kind"].map(str) if "kind" in f else conf.get("kind_value", "review")
@@ -425,6 +475,9 @@ def _load_folder(folder: Path, options: dict[str, str], report: LoadReport) -> D
         conf: dict[str, Any] = {"path": file.name, **{c: c for c in known if c in have}}
         if table == "users":
             conf["attributes"] = [c for c in have if c != "user_id"]
+        scale = meta.get("rating_scale")
+        if table == "interactions" and scale is not None and "rating_range" not in options:
+            conf["rating_range"] = list(scale)  # the writer declared it (segrec data synth)
         tables[table] = _table(file, table, conf, report, options, meta)  # no TOML: file named
     truth = None
     if (folder / "truth.parquet").is_file():

@@ -9,7 +9,8 @@
   before Last.fm existed (2002) are rejected as impossible (the 2K file has five, from 1956-1979).
 * ``artists.dat`` (UTF-8): items (name as title; url and picture in ``attrs``).
 * ``user_friends.dat``: ``social`` rows of kind ``friend`` as given (both directions are listed,
-  so 25,434 rows are 12,717 undirected pairs; :func:`undirected_pairs` counts them).
+  so 25,434 rows are 12,717 undirected pairs; :func:`undirected_pairs` counts them). A user
+  listed as their own friend and a row repeated exactly are rejected.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from segrec.data.loaders._common import (
     read_delimited,
     scrub,
     text_checks,
+    tie_checks,
     to_seconds,
 )
 
@@ -186,6 +188,7 @@ def _friends(folder: Path, report: LoadReport) -> pd.DataFrame | None:
     rows = read_delimited(path, "social", report, ["src", "dst"], header=["userID", "friendID"])
     chk = RowCheck(rows, report)
     s, d = chk.ids("src"), chk.ids("dst")
+    tie_checks(chk, s, d)
     good = chk.finish()
     return pd.DataFrame(
         {"src": s.to_numpy()[good], "dst": d.to_numpy()[good], "kind": "friend", "weight": 1.0}

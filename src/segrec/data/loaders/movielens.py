@@ -52,14 +52,14 @@ _GENRES_100K = [
     "War",
     "Western",
 ]
-RATING_RANGE = (0.5, 5.0)
+RATING_SCALES = {"ml-100k": (1.0, 5.0), "ml-latest": (0.5, 5.0)}  # whole / half stars
 
 
-def _ratings(rows, report: LoadReport) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _ratings(rows, report: LoadReport, variant: str) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     chk = RowCheck(rows, report)
     u = chk.ids("user_id")
     i = chk.ids("item_id")
-    r = chk.number("rating", lo=RATING_RANGE[0], hi=RATING_RANGE[1])
+    r = chk.rating("rating", scale=RATING_SCALES[variant])
     ts = chk.timestamp("timestamp")
     good = chk.finish()
     return interactions_frame(rows, good, u, i, "rating", timestamp=ts, rating=r)
@@ -69,7 +69,7 @@ def _load_100k(folder: Path, report: LoadReport) -> Dataset:
     rows = read_delimited(
         folder / "u.data", "interactions", report, ["user_id", "item_id", "rating", "timestamp"]
     )
-    inter = _ratings(rows, report)
+    inter = _ratings(rows, report, "ml-100k")
     items = None
     if (folder / "u.item").is_file():
         genres = _GENRES_100K
@@ -143,7 +143,7 @@ def _load_latest(folder: Path, options: dict[str, str], report: LoadReport) -> D
         header=["userId", "movieId", "rating", "timestamp"],
         **csv_opts,  # type: ignore[arg-type]
     )
-    inter = _ratings(rows, report)
+    inter = _ratings(rows, report, "ml-latest")
     texts = None
     if (folder / "tags.csv").is_file():
         rows = read_delimited(

@@ -27,7 +27,8 @@ def load_synthetic(path: Path | None, options: dict[str, str], report: LoadRepor
             f"--dataset synthetic: unknown option(s) {', '.join(unknown)}; "
             f"expected name=value with names from {', '.join(fields)}"
         )
-    cfg = make_config(None, **options)  # pydantic turns "5000" into 5000; errors -> UsageError
+    # pydantic turns "5000" into 5000; a bad value -> UsageError, in the spec's own words
+    cfg = make_config(None, spelling="spec", **options)
     ds = generate(config=cfg)
     for table, n in ds.counts().items():
         if table in ("interactions", "texts", "items", "users", "social"):

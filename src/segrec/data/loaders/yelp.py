@@ -27,6 +27,7 @@ from segrec.diagnostics import UsageError
 
 __all__ = ["YELP_COLUMNS", "load_yelp_csv"]
 
+RATING_SCALE = (1.0, 5.0)
 YELP_COLUMNS = [
     "business_id",
     "date",
@@ -60,7 +61,7 @@ def load_yelp_csv(path: Path | None, options: dict[str, str], report: LoadReport
     f = rows.frame
     u, i = chk.ids("user_id"), chk.ids("business_id")
     chk.ids("review_id")
-    stars = chk.number("stars", lo=1, hi=5)
+    stars = chk.rating("stars", scale=RATING_SCALE)
     chk.fail(
         (f["type"].str.strip() != "review").to_numpy(), "type", "type is not 'review'", f["type"]
     )

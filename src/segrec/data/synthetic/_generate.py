@@ -4,30 +4,97 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from segrec._progress import progress
 from segrec.data._dataset import Dataset
 from segrec.data.synthetic._block import generate_block
 from segrec.data.synthetic._personas import PERSONAS
 from segrec.data.synthetic._world import BLOCK_USERS, SyntheticConfig, World, build_world
-from segrec.diagnostics import UsageError, validated
+from segrec.diagnostics import UsageError
 
 __all__ = ["generate", "iter_blocks", "make_config", "synthetic_meta", "truth_series"]
 
 _log = logging.getLogger(__name__)
 
 
-def make_config(config: SyntheticConfig | None = None, **kwargs: Any) -> SyntheticConfig:
-    """A config from either a :class:`SyntheticConfig` or keyword arguments (not both)."""
+Spelling = Literal["keyword", "spec", "flag"]
+
+
+def make_config(
+    config: SyntheticConfig | None = None, *, spelling: Spelling = "keyword", **kwargs: Any
+) -> SyntheticConfig:
+    """A config from either a :class:`SyntheticConfig` or keyword arguments (not both).
+
+    An invalid value is one :class:`UsageError` that repeats it as the user typed it and says
+    what to type instead; ``spelling`` is how they typed it: ``users=0`` (``"keyword"``, Python),
+    ``synthetic:users=0`` (``"spec"``, a ``--dataset`` option) or ``--users 0`` (``"flag"``).
+    """
     if config is not None and not kwargs:
         return config
     merged = {**(config.model_dump() if config is not None else {}), **kwargs}
-    hint = "; see SyntheticConfig for the accepted values"
-    return validated(SyntheticConfig, "synthetic", hint, **merged)
+    try:
+        return SyntheticConfig(**merged)
+    except ValidationError as exc:
+        raise UsageError(_explain(exc, spelling)) from None
+
+
+def _spell(name: str, value: Any, spelling: Spelling) -> str:
+    if spelling == "flag":
+        return f"--{name.replace('_', '-')} {value}"
+    return f"{'synthetic:' if spelling == 'spec' else ''}{name}={value}"
+
+
+def _accepts(name: str) -> tuple[str, Any]:
+    """What field ``name`` takes, in words, and a value to show as an example."""
+    info = SyntheticConfig.model_fields[name]
+    ann = str(info.annotation)
+    kind = (
+        "a whole number"
+        if "int" in ann
+        else "a number"
+        if "float" in ann
+        else "true or false"
+        if "bool" in ann
+        else "a value"
+    )
+    bound = {
+        k: getattr(m, k) for m in info.metadata for k in ("ge", "gt", "le", "lt") if hasattr(m, k)
+    }
+    lo, hi = bound.get("ge", bound.get("gt")), bound.get("le", bound.get("lt"))
+    if lo is not None and hi is not None:
+        kind += f" from {lo:g} to {hi:g}"
+    elif lo is not None:
+        kind += f" above {lo:g}" if "gt" in bound else f" of {lo:g} or more"
+    example = info.default if info.default is not None else lo
+    if isinstance(example, bool):
+        example = str(example).lower()
+    return kind, example
+
+
+def _explain(exc: ValidationError, spelling: Spelling) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        name = str(err["loc"][0]) if err.get("loc") else ""
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        if name not in SyntheticConfig.model_fields:
+            parts.append(msg)
+            continue
+        value = err.get("input")
+        if err.get("type") == "value_error":  # a validator's own message says what to type
+            parts.append(f"{_spell(name, value, spelling)}: {msg.partition(': ')[2] or msg}")
+            continue
+        kind, example = _accepts(name)
+        who = _spell(name, "", spelling).rstrip("= ").removeprefix("synthetic:")
+        parts.append(
+            f"{_spell(name, value, spelling)}: {msg[:1].lower()}{msg[1:]}; {who} takes {kind}, "
+            f"e.g. {_spell(name, example, spelling)}"
+        )
+    return "; ".join(parts)
 
 
 def iter_blocks(world: World) -> Iterator[dict[str, pd.DataFrame]]:
@@ -79,7 +146,7 @@ def generate(
     if config is None:
         cfg = make_config(users=users, seed=seed, **kwargs)
     else:  # users / seed given next to a config override it, like any other keyword
-        over = {"users": users} if users != 2000 else {}
+        over: dict[str, Any] = {"users": users} if users != 2000 else {}
         over |= {"seed": seed} if seed != 0 else {}
         cfg = make_config(config, **over, **kwargs)
     world = build_world(cfg)
@@ -125,6 +192,7 @@ def synthetic_meta(cfg: SyntheticConfig, drift: pd.DataFrame) -> dict[str, Any]:
         "generator": "segrec.data.synthetic",
         "config": cfg.model_dump(mode="json"),
         "personas": sorted({p for p in (cfg.personas or [p.name for p in PERSONAS])}),
+        "rating_scale": [1, 5],  # generic:FOLDER checks ratings against it on the way back
         "truth": "persona each user starts with (drifting users: see 'drift')",
         "drift": {
             u: {"from": a, "to": b, "at": int(t)}

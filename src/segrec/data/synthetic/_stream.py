@@ -106,7 +106,10 @@ def read_streamed(directory: str | Path) -> Dataset:
     """
     d = Path(directory)
     if not (d / "meta.json").exists() or not (d / "interactions").is_dir():
-        raise UsageError(f"{d}: not a folder written by stream_to_disk (no meta.json/parts)")
+        raise UsageError(
+            f"{d}: not a streamed synthetic shop (no meta.json or part files); write one with "
+            f"segrec data synth --stream --out {d}"
+        )
     info = json.loads((d / "meta.json").read_text())
 
     def table(name: str) -> pd.DataFrame:

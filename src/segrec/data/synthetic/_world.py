@@ -95,6 +95,7 @@ class SyntheticConfig(BaseModel):
             raise UsageError(
                 f"personas={v!r}: expected at least two of {', '.join(known)}"
                 + (f"; unknown: {', '.join(bad)}" if bad else "")
+                + f" (e.g. personas={known[0]}|{known[1]})"
             )
         return tuple(names)
 

@@ -91,7 +91,23 @@ def _global(
         fh.setLevel(logging.DEBUG if verbose >= 2 else logging.INFO)
         fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(fh)
-    enable_progress_bars(not no_progress and sys.stderr.isatty())
+    from segrec._progress import enable_progress_lines
+
+    tty = sys.stderr.isatty()
+    enable_progress_bars(not no_progress and tty)
+    # Piped or redirected: plain lines (phase, done/total, rate, ETA) at least every 20 s, even
+    # without -v; with -v the segrec handler above already shows them.
+    enable_progress_lines(None if no_progress or tty else 20.0)
+    prog = logging.getLogger("segrec.progress")
+    prog.handlers, prog.propagate = [], True
+    prog.setLevel(logging.NOTSET)
+    if not no_progress and not tty and verbose == 0:
+        line = logging.StreamHandler(sys.stderr)
+        line.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        # a "done" line only for phases long enough to have been worth waiting for
+        line.addFilter(lambda r: getattr(r, "segrec_elapsed", 10.0) >= 10.0)
+        prog.addHandler(line)
+        prog.setLevel(logging.INFO)
 
 
 class _TerminalFormatter(logging.Formatter):

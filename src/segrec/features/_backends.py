@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +35,11 @@ DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 
 
 def machine_threads() -> int:
-    """CPU cores this process may use (affinity-aware)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - non-Linux
-        return max(1, os.cpu_count() or 1)
+    """Threads an encoder may use: the process's one thread budget (the cores actually free,
+    or ``SEGREC_THREADS``), so it never fights a busy machine's other work for the cores."""
+    from segrec._threads import thread_budget
+
+    return thread_budget()
 
 
 def cpu_supports_bf16() -> bool:

@@ -1,0 +1,150 @@
+"""One thread budget for the whole process, decided once.
+
+OpenMP, OpenBLAS, MKL, torch, faiss and ONNX Runtime each start a pool sized to every core and
+spin while they wait for work. Beside one other CPU-bound process on a 2-core machine those
+spinning threads fight the real work for the cores: ``segrec demo`` went from 2.4 minutes alone
+to more than 15 minutes. Sized to the cores actually free and waiting passively, the same run
+took 3 minutes (see TOOLCHAIN.md).
+
+The CLI calls :func:`configure_threads` first thing, before numpy or torch are imported, so the
+environment variables that the native runtimes read once at start-up take effect. The library
+never changes process-wide state on import; code that sizes its own pool (``torch.set_num_threads``,
+faiss, ONNX Runtime sessions, implicit's ``num_threads``) asks :func:`thread_budget`.
+
+``SEGREC_THREADS=N`` overrides the estimate; a user's explicit ``OMP_NUM_THREADS`` and friends
+are kept as they are.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sys
+from pathlib import Path
+
+from segrec.diagnostics import UsageError
+
+__all__ = ["configure_threads", "free_cores", "thread_budget"]
+
+_log = logging.getLogger(__name__)
+_budget: int | None = None
+
+# Read once by the native runtimes when they start: they only help before the import.
+_COUNT_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+)
+_PASSIVE_VARS = {
+    "OMP_WAIT_POLICY": "PASSIVE",  # GNU and LLVM OpenMP: sleep instead of spinning
+    "KMP_BLOCKTIME": "0",  # Intel/LLVM OpenMP (torch, MKL): no spin after a parallel region
+    "GOMP_SPINCOUNT": "0",
+}
+_POOL_MODULES = ("numpy", "scipy", "sklearn", "torch", "faiss", "onnxruntime", "implicit")
+
+
+def _usable_cores() -> int:
+    """Cores this process may run on: CPU affinity, capped by a cgroup v2 CPU quota."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - non-Linux
+        cores = os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores)
+
+
+def free_cores() -> int:
+    """Cores not already busy: usable cores minus the 1-minute load average, at least 1."""
+    cores = _usable_cores()
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - no load average here
+        load = 0.0
+    return max(1, min(cores, cores - round(load)))
+
+
+def _from_env() -> int | None:
+    raw = os.environ.get("SEGREC_THREADS", "").strip()
+    if not raw:
+        return None
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise UsageError(
+            f"SEGREC_THREADS must be a whole number of threads, 1 or more; got {raw!r}. "
+            "Set it to e.g. SEGREC_THREADS=2, or unset it to use the cores that are free."
+        )
+    return n
+
+
+def _decide(n: int | None) -> int:
+    if n is not None:
+        if n < 1:
+            raise UsageError(f"the thread count must be 1 or more; got {n}")
+        return n
+    env = _from_env()
+    return env if env is not None else free_cores()
+
+
+def thread_budget() -> int:
+    """Threads a pool in this process may use.
+
+    The value :func:`configure_threads` set, else ``SEGREC_THREADS``, else the cores free when
+    first asked; decided once, so every pool in the process agrees.
+
+    >>> thread_budget() >= 1
+    True
+    """
+    global _budget
+    if _budget is None:
+        _budget = _decide(None)
+    return _budget
+
+
+def configure_threads(n: int | None = None) -> int:
+    """Decide the process's thread budget once and make every pool follow it.
+
+    Sets the native runtimes' thread-count variables and passive waiting in ``os.environ``
+    (``setdefault``: a value the user exported wins), and limits pools already loaded through
+    threadpoolctl. Call it before importing numpy/torch for full effect; later calls return the
+    budget already decided (or a new ``n`` when one is given). Returns the budget.
+    """
+    global _budget
+    if n is None and _budget is not None:
+        return _budget
+    budget = _decide(n)
+    _budget = budget
+    for var in _COUNT_VARS:
+        os.environ.setdefault(var, str(budget))
+    for var, value in _PASSIVE_VARS.items():
+        os.environ.setdefault(var, value)
+    _limit_loaded_pools(budget)
+    _log.debug("thread budget: %d (free cores %d)", budget, free_cores())
+    return budget
+
+
+def _limit_loaded_pools(budget: int) -> None:
+    """Pools that started before :func:`configure_threads` (an embedding program, a test)."""
+    if not any(m in sys.modules for m in _POOL_MODULES):
+        return
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=budget)  # not as a context manager: it stays in force
+    torch = sys.modules.get("torch")
+    if torch is not None and hasattr(torch, "set_num_threads"):
+        torch.set_num_threads(budget)
+    faiss = sys.modules.get("faiss")
+    if faiss is not None and hasattr(faiss, "omp_set_num_threads"):
+        faiss.omp_set_num_threads(budget)

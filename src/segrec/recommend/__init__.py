@@ -10,9 +10,11 @@ from segrec.recommend._lightgcn import LightGCNConfig, LightGCNRecommender
 from segrec.recommend._pop import PopConfig, PopRecommender
 from segrec.recommend._reasons import ReasonIndex, reason_index
 from segrec.recommend._registry import available_recommenders, get_recommender
+from segrec.recommend._rows import UserRows
 from segrec.recommend._scorer import ScoringRecommender, top_k
 from segrec.recommend._segment import SegmentPopConfig, SegmentPopRecommender, SegmentRule
 from segrec.recommend._social import SocialConfig, SocialRecommender
+from segrec.recommend._state import recommender_from_state, recommender_to_state
 from segrec.recommend._strategy import SegmentStrategyConfig, SegmentStrategyRecommender
 from segrec.recommend._textknn import TextKNNConfig, TextKNNRecommender
 
@@ -48,9 +50,12 @@ __all__ = [
     "SocialRecommender",
     "TextKNNConfig",
     "TextKNNRecommender",
+    "UserRows",
     "available_recommenders",
     "get_recommender",
     "reason_index",
+    "recommender_from_state",
+    "recommender_to_state",
     "tfidf_vectors",
     "top_k",
 ]

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from pydantic import BaseModel, ConfigDict, Field
 
 from segrec.diagnostics import UsageError
 from segrec.recommend._base import FitContext
+from segrec.recommend._rows import UserRows
 from segrec.recommend._scorer import ScoringRecommender
 from segrec.recommend._shared import shared_cache
+from segrec.recommend._tfidf import TextSpace, vectorizer
 
 __all__ = ["ContentConfig", "ContentRecommender", "shared_tfidf_vectors", "tfidf_vectors"]
 
@@ -44,8 +47,16 @@ def tfidf_vectors(
     Item documents are the texts written about an item (plus title and categories); user
     documents the texts a user wrote. Returns (item_vectors, user_vectors) frames indexed by id.
     """
+    items, users, _ = tfidf_space(ctx, dim, random_state)
+    return items, users
+
+
+def tfidf_space(
+    ctx: FitContext, dim: int = 128, random_state: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame, TextSpace | None]:
+    """:func:`tfidf_vectors` and the fitted space (None when no space could be built), whose
+    :meth:`TextSpace.embed` places a new user's texts in it."""
     from sklearn.decomposition import TruncatedSVD
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
     ds = ctx.train
     t = ds.texts.dropna(subset=["text"])
@@ -64,34 +75,42 @@ def tfidf_vectors(
         idoc = idoc.reindex(idoc.index.union(meta.index), fill_value="")
         idoc.loc[meta.index] = idoc.loc[meta.index] + " " + meta
     if len(idoc) == 0:
-        return pd.DataFrame(), pd.DataFrame()
-    vec = TfidfVectorizer(
-        min_df=2, max_df=0.5, sublinear_tf=True, stop_words="english", max_features=50000
-    )
+        return pd.DataFrame(), pd.DataFrame(), None
+    vec = vectorizer("content")
     try:
         x = vec.fit_transform(pd.concat([idoc, udoc]).to_numpy())
     except ValueError:  # empty vocabulary
-        return pd.DataFrame(), pd.DataFrame()
+        return pd.DataFrame(), pd.DataFrame(), None
     k = int(min(dim, x.shape[1] - 1, x.shape[0] - 1))
     if k < 2:
-        return pd.DataFrame(), pd.DataFrame()
-    z = _unit(TruncatedSVD(k, random_state=random_state).fit_transform(x))
+        return pd.DataFrame(), pd.DataFrame(), None
+    svd = TruncatedSVD(k, random_state=random_state)
+    z = _unit(svd.fit_transform(x))
     return (
         pd.DataFrame(z[: len(idoc)], index=idoc.index),
         pd.DataFrame(z[len(idoc) :], index=udoc.index),
+        TextSpace.of("content", vec, svd.components_),
     )
+
+
+def shared_tfidf_space(
+    ctx: FitContext, dim: int = 128, random_state: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame, TextSpace | None]:
+    """:func:`tfidf_space`, built once per training dataset and these settings."""
+    cache = shared_cache(ctx.train)
+    key = f"tfidf_space:{dim}:{random_state}"
+    if key not in cache:
+        cache[key] = tfidf_space(ctx, dim, random_state)
+    out: tuple[pd.DataFrame, pd.DataFrame, TextSpace | None] = cache[key]
+    return out
 
 
 def shared_tfidf_vectors(
     ctx: FitContext, dim: int = 128, random_state: int = 0
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`tfidf_vectors`, built once per training dataset and these settings."""
-    cache = shared_cache(ctx.train)
-    key = f"tfidf_vectors:{dim}:{random_state}"
-    if key not in cache:
-        cache[key] = tfidf_vectors(ctx, dim, random_state)
-    out: tuple[pd.DataFrame, pd.DataFrame] = cache[key]
-    return out
+    items, users, _ = shared_tfidf_space(ctx, dim, random_state)
+    return items, users
 
 
 class ContentRecommender(ScoringRecommender):
@@ -113,8 +132,9 @@ class ContentRecommender(ScoringRecommender):
         seed = ctx.random_state if cfg.random_state is None else cfg.random_state
         iv, ut = ctx.item_vectors, ctx.user_text
         self.source_ = "context"
+        self.space_: TextSpace | None = None
         if iv is None or len(iv) == 0:
-            iv, ut = shared_tfidf_vectors(ctx, cfg.dim, seed)
+            iv, ut, self.space_ = shared_tfidf_space(ctx, cfg.dim, seed)
             self.source_ = "tfidf-svd"
         if len(iv) == 0:
             raise UsageError(
@@ -127,36 +147,68 @@ class ContentRecommender(ScoringRecommender):
         pos = self.item_ids_.get_indexer(ivx.index)
         v[pos[pos >= 0]] = _unit(ivx.to_numpy(np.float32)[pos >= 0])
         self.item_vectors_ = v
-        self.user_text_ = None
+        # the users' own text profiles (unit vectors; rows follow text_users_)
+        self.text_users_ = pd.Index([], dtype="object")
+        self.text_vectors_ = np.zeros((0, v.shape[1]), dtype=np.float32)
         if ut is not None and len(ut):
-            u = ut.copy()
-            u.index = u.index.astype(str)
-            self.user_text_ = pd.DataFrame(_unit(u.to_numpy(np.float32)), index=u.index)
-        hist = self.matrix_ @ v
-        n = np.maximum(self.n_history_, 1)[:, None]
-        self.history_mean_ = _unit(np.asarray(hist) / n)
+            self.text_users_ = pd.Index(ut.index.astype(str), dtype="object")
+            self.text_vectors_ = _unit(ut.to_numpy(np.float32))
+        self.history_mean_ = self._history_mean(self.matrix_)
+
+    def _history_mean(self, history: sp.csr_matrix) -> np.ndarray:
+        n = np.maximum(np.diff(history.indptr), 1)[:, None]
+        return _unit(np.asarray(history @ self.item_vectors_) / n)
 
     def _text_of(self, user_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
         out = np.zeros((len(user_ids), self.item_vectors_.shape[1]), dtype=np.float32)
-        has = np.zeros(len(user_ids), bool)
-        if self.user_text_ is not None:
-            pos = self.user_text_.index.get_indexer(pd.Index(user_ids, dtype="object"))
-            has = pos >= 0
-            out[has] = self.user_text_.to_numpy()[pos[has]]
+        pos = self.text_users_.get_indexer(pd.Index(user_ids, dtype="object"))
+        has = pos >= 0
+        out[has] = self.text_vectors_[pos[has]]
         return out, has
 
-    def _score_known(self, codes: np.ndarray) -> np.ndarray:
+    def _text_rows(self, rows: UserRows) -> tuple[np.ndarray, np.ndarray]:
+        """Text profiles of rows the fit did not see: their texts in the fitted TF-IDF + SVD
+        space, or their sentence-encoder profile when the model was fit in that space."""
+        if self.space_ is not None:
+            has = np.array([len(t) > 0 for t in rows.texts], bool)
+            out = np.zeros((len(rows), self.item_vectors_.shape[1]), dtype=np.float32)
+            if has.any():
+                docs = [" ".join(rows.texts[i]) for i in np.flatnonzero(has)]
+                out[has] = self.space_.embed(docs)
+            return out, has
+        d = self.item_vectors_.shape[1]
+        if rows.text_vectors is None or rows.text_vectors.shape[1] != d:
+            return np.zeros((len(rows), d), np.float32), np.zeros(len(rows), bool)
+        return _unit(rows.text_vectors.astype(np.float32)), rows.has_text.copy()
+
+    def _blend(self, prof: np.ndarray, text: np.ndarray, has: np.ndarray) -> np.ndarray:
         h = self.config.history_weight  # type: ignore[attr-defined]
-        text, has = self._text_of([str(u) for u in self.user_ids_[codes]])
-        prof = self.history_mean_[codes].copy()
         prof[has] = (1 - h) * text[has] + h * prof[has]
         return _unit(prof) @ self.item_vectors_.T
 
-    def _score_unknown(self, user_ids: list[str]) -> np.ndarray:
-        text, has = self._text_of(user_ids)
-        out = super()._score_unknown(user_ids)
+    def _score_known(self, codes: np.ndarray) -> np.ndarray:
+        text, has = self._text_of([str(u) for u in self.user_ids_[codes]])
+        return self._blend(self.history_mean_[codes].copy(), text, has)
+
+    def _fold_in(self, rows: UserRows) -> np.ndarray:
+        text, has = self._text_rows(rows)
+        return self._blend(self._history_mean(rows.history), text, has)
+
+    def _from_text(self, base: np.ndarray, text: np.ndarray, has: np.ndarray) -> np.ndarray:
         if has.any():
-            out[has] = text[has] @ self.item_vectors_.T
+            base[has] = text[has] @ self.item_vectors_.T
+        return base
+
+    def _score_unknown(self, user_ids: list[str]) -> np.ndarray:
+        return self._from_text(super()._score_unknown(user_ids), *self._text_of(user_ids))
+
+    def _score_cold(self, rows: UserRows) -> np.ndarray:
+        return self._from_text(super()._score_cold(rows), *self._text_rows(rows))
+
+    def _own_parts(self, user_ids: list[str]) -> dict[str, Any]:
+        out = super()._own_parts(user_ids)
+        if self.space_ is None and len(self.text_users_):
+            out["text_vectors"], out["has_text"] = self._text_of(user_ids)
         return out
 
     def params(self) -> dict[str, object]:

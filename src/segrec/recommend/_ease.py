@@ -6,9 +6,11 @@ import logging
 from typing import ClassVar, Literal
 
 import numpy as np
+import scipy.sparse as sp
 from pydantic import BaseModel, ConfigDict, Field
 
 from segrec.recommend._base import FitContext
+from segrec.recommend._rows import UserRows
 from segrec.recommend._scorer import ScoringRecommender
 from segrec.recommend._shared import shared_cache
 
@@ -88,8 +90,14 @@ class EASERecommender(ScoringRecommender):
         self.n_modelled_ = len(cand)
 
     def _score_known(self, codes: np.ndarray) -> np.ndarray:
-        x = self.matrix_[codes][:, self.modelled_]
-        out = np.zeros((len(codes), len(self.item_ids_)), dtype=np.float32)
+        return self._from_history(self.matrix_[codes])
+
+    def _fold_in(self, rows: UserRows) -> np.ndarray:
+        return self._from_history(rows.history)
+
+    def _from_history(self, history: sp.csr_matrix) -> np.ndarray:
+        x = history[:, self.modelled_]
+        out = np.zeros((history.shape[0], len(self.item_ids_)), dtype=np.float32)
         out[:, self.modelled_] = np.asarray(x @ self.weights_, dtype=np.float32)
         # unmodelled items rank below every modelled one, ordered by popularity
         rest = np.ones(len(self.item_ids_), bool)

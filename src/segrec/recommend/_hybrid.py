@@ -46,6 +46,7 @@ from segrec.diagnostics import UsageError
 from segrec.recommend._base import FitContext
 from segrec.recommend._content import ContentRecommender
 from segrec.recommend._recency import recent_popularity
+from segrec.recommend._rows import UserRows
 from segrec.recommend._scorer import ScoringRecommender
 from segrec.recommend._segment import SegmentPopRecommender
 from segrec.recommend._shared import shared_model
@@ -202,19 +203,24 @@ class HybridRecommender(ScoringRecommender):
     def components(self, user_ids: Sequence[str]) -> Parts:
         """The z-scored components of ``user_ids`` (``cold_base`` repeats ``personal`` without a
         cold base model; ``social`` is all zeros without social ties, ``peers`` without text)."""
-        ids = [str(u) for u in user_ids]
+        return self.components_rows(UserRows.known(self, user_ids))
+
+    def components_rows(self, rows: UserRows) -> Parts:
+        """:meth:`components` of ``rows``: every component scores them with ``score_rows`` (the
+        rows the fit did not see folded in), ``n`` is each row's history size."""
         cand = self.candidates_
-        zp = _z(self.personal_.score(ids), cand)
-        zc = zp if self.cold_model_ is None else _z(self.cold_model_.score(ids), cand)
-        zs = _z(np.log(self.segment_.score(ids) + 1e-9), cand)
-        zt = np.zeros_like(zp) if self.content_ is None else _z(self.content_.score(ids), cand)
+        zp = _z(self.personal_.score_rows(rows), cand)
+        zc = zp if self.cold_model_ is None else _z(self.cold_model_.score_rows(rows), cand)
+        zs = _z(np.log(self.segment_.score_rows(rows) + 1e-9), cand)
+        zt = (
+            np.zeros_like(zp) if self.content_ is None else _z(self.content_.score_rows(rows), cand)
+        )
         if self.social_ is None:
             zf = np.zeros_like(zp)
         else:  # users whose friends chose nothing get a constant row, z-scored to 0
-            zf = _z(np.log1p(self.social_.friend_counts(ids)), cand)
-        zw = np.zeros_like(zp) if self.peers_ is None else _z(self.peers_.votes(ids), cand)
-        codes = self.user_codes(ids)
-        n = np.where(codes >= 0, self.n_history_[np.maximum(codes, 0)], 0).astype(np.float32)
+            zf = _z(np.log1p(self.social_.friend_counts_rows(rows)), cand)
+        zw = np.zeros_like(zp) if self.peers_ is None else _z(self.peers_.votes_rows(rows), cand)
+        n = rows.n_history.astype(np.float32)
         zpop = _z(np.log1p(self.popularity_)[None, :].astype(np.float32), cand)
         zrec = _z(np.log1p(self.recent_)[None, :].astype(np.float32), cand)
         z = {
@@ -259,18 +265,21 @@ class HybridRecommender(ScoringRecommender):
 
     def score(self, user_ids: Sequence[str]) -> np.ndarray:
         self._check_fitted()
-        cw = self.config.cold_weights  # type: ignore[attr-defined]
-        return self._blend(self.components(user_ids), self._current(), cw)
+        return self.score_rows(UserRows.known(self, user_ids))
 
-    def reasons(self, user_ids: list[str], items: list[np.ndarray]) -> list[list[str]]:
+    def score_rows(self, rows: UserRows) -> np.ndarray:
+        self._check_fitted()
+        self._check_rows(rows)
+        cw = self.config.cold_weights  # type: ignore[attr-defined]
+        return self._blend(self.components_rows(rows), self._current(), cw)
+
+    def reasons_rows(self, rows: UserRows, items: list[np.ndarray]) -> list[list[str]]:
         """Each item's reason is the kind of the component that contributed most to its score
         (personal and cold base: their model's kind, "similar" for the collaborative ones,
         "popular" for popularity; see :mod:`segrec.recommend._reasons`)."""
-        from segrec.recommend._reasons import reason_index
+        from segrec.recommend._explain import explain_rows
 
-        assert self.ctx_ is not None
-        idx = reason_index(self.ctx_)
-        parts = self.components(user_ids)
+        parts = self.components_rows(rows)
         n_users = len(parts.n)
         warm = self._weights(parts.n, self._current())
         weights = {k: np.broadcast_to(warm.get(k, 0.0), (n_users, 1)).copy() for k in COLD_KEYS}
@@ -288,8 +297,8 @@ class HybridRecommender(ScoringRecommender):
             "personal": self.personal_.explained_as(),
             "cold_base": cold_model.explained_as(),
         }
-        out = []
-        for r, (u, its) in enumerate(zip(user_ids, items, strict=True)):
+
+        def kinds_of(r: int, its: np.ndarray) -> list[str]:
             cols = self.item_ids_.get_indexer(pd.Index(its, dtype="object"))
             contrib: dict[str, np.ndarray] = {}
             for k in COLD_KEYS:
@@ -299,10 +308,9 @@ class HybridRecommender(ScoringRecommender):
                 contrib[kind] = contrib[kind] + c if kind in contrib else c
             kinds = list(contrib)
             table = np.stack([contrib[k] for k in kinds])
-            out.append(
-                [idx.explain(u, it, kinds[int(np.argmax(table[:, j]))]) for j, it in enumerate(its)]
-            )
-        return out
+            return [kinds[int(np.argmax(table[:, j]))] for j in range(len(its))]
+
+        return explain_rows(self, rows, items, kinds_of)
 
     # -- tuning -----------------------------------------------------------------------------
     def _eval_set(

@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from segrec.diagnostics import require
 from segrec.recommend._base import FitContext
+from segrec.recommend._foldin import als_fold_in, calibrate_fold_in
+from segrec.recommend._rows import UserRows
 from segrec.recommend._scorer import ScoringRecommender
 
 __all__ = ["ALSConfig", "ALSRecommender", "BPRConfig", "BPRRecommender"]
@@ -64,12 +66,24 @@ class _ImplicitRecommender(ScoringRecommender):
     def _score_known(self, codes: np.ndarray) -> np.ndarray:
         return self.user_factors_[codes] @ self.item_factors_.T
 
+    def _fold_in(self, rows: UserRows) -> np.ndarray:
+        return self._fold_in_factors(rows) @ self.item_factors_.T
+
+    def _fold_in_factors(self, rows: UserRows) -> np.ndarray:
+        raise NotImplementedError
+
 
 class ALSRecommender(_ImplicitRecommender):
-    """Implicit-feedback ALS (``implicit.cpu.als``) on the binary history."""
+    """Implicit-feedback ALS (``implicit.cpu.als``) on the binary history; users the fit did
+    not see are folded in by the exact ALS user step (:func:`als_fold_in`)."""
 
     name: ClassVar[str] = "als"
     config_class: ClassVar[type[BaseModel]] = ALSConfig
+
+    def _fold_in_factors(self, rows: UserRows) -> np.ndarray:
+        c = self.config
+        assert isinstance(c, ALSConfig)
+        return als_fold_in(self.item_factors_, rows.history, c.alpha, c.regularization)
 
     def _model(self, seed: int) -> Any:
         from implicit.cpu.als import AlternatingLeastSquares
@@ -87,10 +101,20 @@ class ALSRecommender(_ImplicitRecommender):
 
 
 class BPRRecommender(_ImplicitRecommender):
-    """Bayesian personalised ranking (``implicit.cpu.bpr``) on the binary history."""
+    """Bayesian personalised ranking (``implicit.cpu.bpr``) on the binary history; users the
+    fit did not see are folded in by a calibrated ridge projection (:func:`calibrate_fold_in`)."""
 
     name: ClassVar[str] = "bpr"
     config_class: ClassVar[type[BaseModel]] = BPRConfig
+
+    def _fit(self, ctx: FitContext) -> None:
+        super()._fit(ctx)
+        self.fold_alpha_, self.fold_l2_ = calibrate_fold_in(
+            self.item_factors_, self.user_factors_, self.matrix_, self.candidates_
+        )
+
+    def _fold_in_factors(self, rows: UserRows) -> np.ndarray:
+        return als_fold_in(self.item_factors_, rows.history, self.fold_alpha_, self.fold_l2_)
 
     def _model(self, seed: int) -> Any:
         from implicit.cpu.bpr import BayesianPersonalizedRanking

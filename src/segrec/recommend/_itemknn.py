@@ -9,6 +9,7 @@ import scipy.sparse as sp
 from pydantic import BaseModel, ConfigDict, Field
 
 from segrec.recommend._base import FitContext
+from segrec.recommend._rows import UserRows
 from segrec.recommend._scorer import ScoringRecommender
 
 __all__ = ["ItemKNNConfig", "ItemKNNRecommender"]
@@ -70,3 +71,6 @@ class ItemKNNRecommender(ScoringRecommender):
 
     def _score_known(self, codes: np.ndarray) -> np.ndarray:
         return np.asarray((self.matrix_[codes] @ self.sim_).todense(), dtype=np.float32)
+
+    def _fold_in(self, rows: UserRows) -> np.ndarray:
+        return np.asarray((rows.history @ self.sim_).todense(), dtype=np.float32)

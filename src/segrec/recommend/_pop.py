@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from segrec.recommend._base import FitContext
 from segrec.recommend._recency import recent_popularity
+from segrec.recommend._rows import UserRows
 from segrec.recommend._scorer import ScoringRecommender
 
 __all__ = ["PopConfig", "PopRecommender"]
@@ -47,3 +48,6 @@ class PopRecommender(ScoringRecommender):
 
     def _score_unknown(self, user_ids: list[str]) -> np.ndarray:
         return np.tile(self.scores_, (len(user_ids), 1))
+
+    def _score_new(self, rows: UserRows) -> np.ndarray:
+        return np.tile(self.scores_, (len(rows), 1))

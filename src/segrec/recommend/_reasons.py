@@ -5,10 +5,10 @@ Seven kinds, each computed only for the items actually returned:
 * ``popular``: "popular with shoppers overall (N buyers)";
 * ``trending``: "trending: N buyers in the last D days" (the last tenth of the training period);
 * ``segment``: "popular with <segment name>";
-* ``social``: "chosen by N of your friends" (the friends' counts of the
-  :class:`~segrec.recommend._social.SocialRecommender` fitted on the context);
-* ``peers``: "chosen by N people who write like you" (the nearest writers of
-  :class:`~segrec.recommend._textknn.TextKNNRecommender`, when one was fitted on the context);
+* ``social``: "chosen by N of your friends" (the training items of the friends the user names;
+  a fitted model's users name the friends of its :class:`~segrec.recommend.SocialRecommender`);
+* ``peers``: "chosen by N people who write like you" (the nearest writers of the model's
+  :class:`~segrec.recommend._textknn.TextKNNRecommender`, when it has one);
 * ``similar``: "similar to <title> you bought" -- the history item whose co-consumption cosine
   with the recommended item is highest; "chosen by people with tastes like yours" when no
   history item was ever chosen beside it (a latent-factor model's pick);
@@ -24,29 +24,34 @@ The verbs and nouns are a shop's only where the data is one: on tag events an it
 A kind that cannot be explained for a pair (no shared term, no segment) falls back to the next
 one: text -> similar -> "close to what you wrote" -> popular; similar -> "chosen by people with
 tastes like yours" -> popular; segment, social, peers, trending -> popular.
+
+The index is built once per training dataset (:func:`reason_index`) into plain arrays
+(:mod:`segrec.recommend._reason_data`), so it explains without the Dataset, after a save and a
+load, and for users the model never saw (:class:`Asker`).
 """
 
 from __future__ import annotations
 
-import html
-import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from segrec.data import item_labels, wording
+from segrec.data import Wording
 from segrec.recommend._base import FitContext
+from segrec.recommend._reason_data import ReasonData, reason_data
 
-__all__ = ["ReasonIndex", "reason_index"]
+__all__ = ["Asker", "ReasonIndex", "reason_index"]
 
-_log = logging.getLogger(__name__)
 _CACHE_KEY = "reason_index"
 
 
 def reason_index(ctx: FitContext) -> ReasonIndex:
-    """The :class:`ReasonIndex` of ``ctx``, built once and cached on the context."""
+    """The :class:`ReasonIndex` of ``ctx``, built once and cached on the context (its
+    dataset-wide arrays once per training dataset)."""
     idx = ctx.cache.get(_CACHE_KEY)
     if idx is None:
         idx = ReasonIndex(ctx)
@@ -59,80 +64,95 @@ def _short(title: str, width: int = 48) -> str:
     return title if len(title) <= width else title[: width - 1].rstrip() + "\u2026"
 
 
-class ReasonIndex:
-    """Precomputed lookups for reasons; text terms are vectorised lazily on first use."""
+@dataclass
+class Asker:
+    """What the reasons know about one user: ``history`` (item codes), ``segment`` (None: none),
+    ``terms`` (1 x vocabulary TF-IDF row of what they wrote, or None), ``friends`` (training
+    user codes) and ``peers`` (item code -> how many nearest writers chose it, or None)."""
 
-    def __init__(self, ctx: FitContext) -> None:
-        ds = ctx.train
-        self.ctx = ctx
-        self.item_ids = ds.item_ids
-        self.user_ids = ds.user_ids
-        m = ctx.matrix.tocsr().astype(np.float32)
-        self.matrix = m
-        norms = np.sqrt(np.asarray(m.sum(axis=0)).ravel())
-        norms[norms == 0] = 1.0
-        self.csc = sp.csc_matrix(m @ sp.diags(1.0 / norms).astype(np.float32))
-        self.popularity = np.asarray(m.sum(axis=0)).ravel()
-        self.words = wording(ds)
-        # titles, or "B0018TIADQ (strings, elixir)" where an item has none
-        self.titles = item_labels(ds).reindex(self.item_ids.astype(str)).to_numpy()
-        self.segments: pd.Series | None = None
+    history: np.ndarray
+    segment: int | None = None
+    terms: sp.csr_matrix | None = None
+    friends: np.ndarray | None = None
+    peers: Callable[[int], int] | None = None
+
+
+class ReasonIndex:
+    """Lookups for reasons: the training period's arrays (:class:`ReasonData`) and the
+    segmentation's members and names."""
+
+    def __init__(self, ctx: FitContext | None = None, data: ReasonData | None = None) -> None:
+        if ctx is not None:
+            data = reason_data(ctx)
+        if data is None:
+            raise ValueError("ReasonIndex needs a FitContext or its ReasonData")
+        self.data = data
+        self.segment_users: pd.Index = pd.Index([], dtype="object")
+        self.segment_labels = np.empty(0, dtype=np.int64)
         self.segment_names: dict[int, str] = {}
-        if ctx.segmentation is not None:
-            self.segments = ctx.segmentation.series()
-            self.segments.index = self.segments.index.astype(str)
+        if ctx is not None and ctx.segmentation is not None:
+            s = ctx.segmentation.series()
+            self.segment_users = pd.Index(s.index.astype(str), dtype="object")
+            self.segment_labels = s.to_numpy().astype(np.int64)
             self.segment_names = {**ctx.segmentation.names, **ctx.segment_names}
-        self._text: tuple[Any, sp.csr_matrix, sp.csr_matrix, np.ndarray] | None = None
-        self._recent: tuple[np.ndarray, int] | None = None
+
+    @property
+    def item_ids(self) -> pd.Index:
+        return self.data.item_ids
+
+    @property
+    def words(self) -> Wording:
+        return self.data.words
+
+    # -- who is asking -----------------------------------------------------------------------
+    def asker(self, user: str, history: np.ndarray | None = None) -> Asker:
+        """A training user as the fit saw them (history, segment, terms)."""
+        d = self.data
+        u = d.user_ids.get_indexer([user])[0]
+        if history is None:
+            history = np.empty(0, np.int64) if u < 0 else d.history(u)
+        terms = d.user_terms[u] if u >= 0 and d.user_terms.shape[0] else None
+        return Asker(history, self.fitted_segment(user), terms)
+
+    def fitted_segment(self, user: str) -> int | None:
+        """The user's segment in the fit's segmentation; None for a user not in it."""
+        p = self.segment_users.get_indexer([user])[0]
+        return None if p < 0 else int(self.segment_labels[p])
+
+    def new_asker(self, history: np.ndarray, segment: int, texts: list[str]) -> Asker:
+        """A user the fit did not see (or whose state changed) from what they have now."""
+        space = self.data.space
+        terms = None
+        if space is not None and texts:
+            terms = space.terms([" ".join(texts)])[0]
+        return Asker(history, segment if segment >= 0 else None, terms)
 
     # -- individual reasons -----------------------------------------------------------------
     def popular(self, item: str) -> str:
         c = self.item_ids.get_loc(item)
-        w, n = self.words, int(self.popularity[c])
+        w, n = self.words, int(self.data.popularity[c])
         if w.people == f"{w.actor}s":  # not "popular with reviewers overall (9 reviewers)"
             return f"popular overall ({w.actors(n)})"
         return f"popular with {w.people} overall ({w.actors(n)})"
 
     def trending(self, item: str) -> str | None:
-        counts, days = self._recent_counts()
-        n = int(counts[self.item_ids.get_loc(item)])
+        n = int(self.data.recent_counts[self.item_ids.get_loc(item)])
+        days = self.data.recent_days
         if n == 0 or days == 0:
             return None
         return f"trending: {self.words.actors(n)} in the last {days} days"
 
-    def _recent_counts(self) -> tuple[np.ndarray, int]:
-        """Distinct users per item in the last tenth of the training period, and its days."""
-        if self._recent is None:
-            df = self.ctx.train.interactions
-            ts = df.timestamp.to_numpy(np.float64)
-            span = float(ts.max() - ts.min()) if len(ts) else 0.0
-            recent = ts >= ts.max() - 0.1 * span if span > 0 else np.zeros(len(ts), bool)
-            pairs = pd.DataFrame(
-                {
-                    "u": df.user_id.cat.codes.to_numpy()[recent],
-                    "i": df.item_id.cat.codes.to_numpy()[recent],
-                }
-            ).drop_duplicates()
-            counts = np.bincount(pairs.i.to_numpy(), minlength=len(self.item_ids))
-            self._recent = (counts, round(0.1 * span / 86400))
-        return self._recent
-
-    def social(self, user: str, item: str) -> str | None:
-        from segrec.recommend._social import CACHE_KEY
-
-        model = self.ctx.cache.get(CACHE_KEY)
-        if model is None:
+    def social(self, who: Asker, item: str) -> str | None:
+        if who.friends is None or len(who.friends) == 0:
             return None
-        n = int(model.friend_counts([user])[0, model.item_ids_.get_loc(item)])
+        col = self.data.csc[:, [self.item_ids.get_loc(item)]]
+        n = int(np.isin(who.friends, col.indices).sum())
         if n == 0:
             return None
         return f"chosen by {n} of your friends" if n > 1 else "chosen by one of your friends"
 
-    def peers(self, user: str, item: str) -> str | None:
-        from segrec.recommend._textknn import CACHE_KEY
-
-        model = self.ctx.cache.get(CACHE_KEY)
-        n = model.count(user, item) if model is not None else 0
+    def peers(self, who: Asker, item: str) -> str | None:
+        n = who.peers(self.item_ids.get_loc(item)) if who.peers is not None else 0
         if n == 0:
             return None
         return (
@@ -141,115 +161,73 @@ class ReasonIndex:
             else "chosen by one person who writes like you"
         )
 
-    def segment(self, user: str) -> str | None:
-        if self.segments is None or user not in self.segments.index:
+    def segment(self, who: Asker) -> str | None:
+        if who.segment is None:
             return None
-        sid = int(self.segments.loc[user])
+        sid = int(who.segment)
         name = self.segment_names.get(sid) or f"segment {sid}"
         return f"popular with {name}"
 
-    def similar(self, user: str, item: str, latent: bool = True) -> str | None:
-        u = self.user_ids.get_indexer([user])[0]
-        if u < 0:
-            return None
-        hist = self.matrix.indices[self.matrix.indptr[u] : self.matrix.indptr[u + 1]]
+    def similar(self, who: Asker, item: str, latent: bool = True) -> str | None:
+        hist = who.history
         if len(hist) == 0:
             return None
+        csc = self.data.csc
         c = self.item_ids.get_loc(item)
-        sims = np.asarray((self.csc[:, hist].T @ self.csc[:, [c]]).todense()).ravel()
+        sims = np.asarray((csc[:, hist].T @ csc[:, [c]]).todense()).ravel()
         if sims.max() <= 0:  # a latent-factor pick: nobody chose it beside this user's items
             return "chosen by people with tastes like yours" if latent else None
-        title = _short(self.titles[int(hist[int(np.argmax(sims))])])
+        title = _short(self.data.titles[int(hist[int(np.argmax(sims))])])
         return f"similar to {title} you {self.words.verb}"
 
-    def text(self, user: str, item: str) -> str | None:
-        vec, users, items, vocab = self._text_index()
-        u = self.user_ids.get_indexer([user])[0]
-        if u < 0 or vec is None:
+    def text(self, who: Asker, item: str) -> str | None:
+        if who.terms is None or self.data.item_terms.shape[0] == 0:
             return None
-        c = self.item_ids.get_loc(item)
-        prod = users[u].multiply(items[c])
+        prod = who.terms.multiply(self.data.item_terms[self.item_ids.get_loc(item)]).tocsr()
         if prod.nnz == 0:
             return None
-        term = vocab[prod.indices[int(np.argmax(prod.data))]]
+        term = self.data.vocabulary[prod.indices[int(np.argmax(prod.data))]]
         return f"matches what you wrote about {term}"
 
-    def wrote(self, user: str) -> str | None:
+    def wrote(self, who: Asker) -> str | None:
         """A text model's pick that shares no term with what the user wrote: its meaning
         (sentence vectors) is close; None for a user who wrote nothing."""
-        _, users, _, _ = self._text_index()
-        u = self.user_ids.get_indexer([user])[0]
-        if u < 0 or users.shape[0] == 0 or users[u].nnz == 0:
+        if who.terms is None or who.terms.nnz == 0:
             return None
         return "close to what you wrote"
 
-    def explain(self, user: str, item: str, kind: str) -> str:
-        """A reason of ``kind`` for (user, item), falling back as described in the module."""
+    def explain(self, user: str | Asker, item: str, kind: str) -> str:
+        """A reason of ``kind`` for (user, item), falling back as described in the module;
+        ``user`` is a training user's id or an :class:`Asker`."""
+        who = self.asker(user) if isinstance(user, str) else user
         out: str | None = None
         if kind == "text":
-            out = (
-                self.text(user, item) or self.similar(user, item, latent=False) or self.wrote(user)
-            )
+            out = self.text(who, item) or self.similar(who, item, latent=False) or self.wrote(who)
         elif kind == "segment":
-            out = self.segment(user)
+            out = self.segment(who)
         elif kind == "similar":
-            out = self.similar(user, item)
+            out = self.similar(who, item)
         elif kind == "trending":
             out = self.trending(item)
         elif kind == "social":
-            out = self.social(user, item)
+            out = self.social(who, item)
         elif kind == "peers":
-            out = self.peers(user, item)
+            out = self.peers(who, item)
         return out or self.popular(item)
 
-    # -- text index -------------------------------------------------------------------------
-    def _text_index(self) -> tuple[Any, sp.csr_matrix, sp.csr_matrix, np.ndarray]:
-        if self._text is not None:
-            return self._text
-        from sklearn.feature_extraction.text import TfidfVectorizer
+    # -- state -------------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        return {
+            **self.data.state(),
+            "segment_users": self.segment_users,
+            "segment_labels": self.segment_labels,
+            "segment_names": {int(k): str(v) for k, v in self.segment_names.items()},
+        }
 
-        ds = self.ctx.train
-        t = ds.texts.dropna(subset=["text"])
-        empty = sp.csr_matrix((0, 0))
-        if len(t) == 0:
-            self._text = (None, empty, empty, np.empty(0, dtype=object))
-            return self._text
-        user_doc = t.groupby(t.user_id.cat.codes.to_numpy()).text.agg(" ".join)
-        it = t[t.item_id.notna()]
-        item_doc = pd.Series("", index=np.arange(len(self.item_ids)), dtype="object")
-        if len(it):
-            g = it.groupby(it.item_id.cat.codes.to_numpy()).text.agg(" ".join)
-            item_doc.loc[g.index] = g.to_numpy()
-        if len(ds.items):
-            meta = (
-                ds.items.title.fillna("").astype(str)
-                + " "
-                + ds.items.categories.fillna("").astype(str).str.replace("|", " ", regex=False)
-            )
-            codes = ds.items.item_id.cat.codes.to_numpy()
-            item_doc.loc[codes] = item_doc.loc[codes].to_numpy() + " " + meta.to_numpy()
-        vec = TfidfVectorizer(
-            stop_words="english",
-            min_df=2,
-            max_df=0.5,
-            max_features=30000,
-            sublinear_tf=True,
-            token_pattern=r"(?u)\b[^\W\d_]{3,}\b",  # words of 3+ letters: not 'sn' of 'SN-2'
-            preprocessor=lambda doc: html.unescape(doc).lower(),  # '&#34;' is no word
-        )
-        try:
-            vec.fit(pd.concat([user_doc, item_doc[item_doc.str.len() > 0]]).to_numpy())
-        except ValueError:  # empty vocabulary: texts too short or all stop words
-            self._text = (None, empty, empty, np.empty(0, dtype=object))
-            return self._text
-        uv = vec.transform(user_doc.to_numpy())
-        users = _rows(uv, user_doc.index.to_numpy(), len(self.user_ids))
-        items = vec.transform(item_doc.to_numpy()).tocsr()
-        self._text = (vec, users.tocsr(), items, vec.get_feature_names_out())
-        return self._text
-
-
-def _rows(m: sp.csr_matrix, rows: np.ndarray, n: int) -> sp.csr_matrix:
-    """Place the rows of ``m`` at positions ``rows`` of an ``n``-row matrix."""
-    perm = sp.csr_matrix((np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(n, m.shape[0]))
-    return (perm @ m).tocsr()
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> ReasonIndex:
+        idx = cls(data=ReasonData.from_state(state))
+        idx.segment_users = state["segment_users"]
+        idx.segment_labels = np.asarray(state["segment_labels"], dtype=np.int64)
+        idx.segment_names = dict(state["segment_names"])
+        return idx

@@ -10,8 +10,9 @@ code first), and short reasons are attached for the returned items only.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,10 @@ from pydantic import BaseModel
 
 from segrec.diagnostics import UsageError, validated
 from segrec.recommend._base import FitContext, RecLists
+
+if TYPE_CHECKING:
+    from segrec.recommend._reasons import ReasonIndex
+    from segrec.recommend._rows import UserRows
 
 __all__ = ["ScoringRecommender", "top_k"]
 
@@ -64,9 +69,13 @@ class ScoringRecommender:
 
     ``score(user_ids)`` gives raw dense scores (unknown users get :meth:`_score_unknown`, by
     default global popularity); ``recommend(user_ids, k)`` masks seen / non-train items and cuts
-    the top ``k``. Learned state common to all models: ``item_ids_``, ``user_ids_``, ``matrix_``,
-    ``popularity_`` (train interaction counts per item), ``candidates_`` (items with >= 1 train
-    interaction), ``n_history_`` (train items per user).
+    the top ``k``. ``score_rows`` / ``recommend_rows`` / ``reasons_rows`` do the same for
+    :class:`~segrec.recommend.UserRows`: fitted rows exactly as ``score``, the others through
+    :meth:`_fold_in` (rows with history) or :meth:`_score_cold`. Learned state common to all
+    models: ``item_ids_``, ``user_ids_``, ``matrix_``, ``popularity_`` (train interaction counts
+    per item), ``candidates_`` (items with >= 1 train interaction), ``n_history_`` (train items
+    per user), ``reasons_`` (the :class:`ReasonIndex`); no Dataset and no FitContext are kept,
+    so :func:`~segrec.recommend.recommender_to_state` stores a fitted model as arrays.
     """
 
     name: ClassVar[str] = "base"
@@ -91,13 +100,14 @@ class ScoringRecommender:
                 self.config_class, f"recommender '{self.name}': invalid parameters", **kwargs
             )
         self.config = config
-        self.ctx_: FitContext | None = None
 
     # -- fitting ----------------------------------------------------------------------------
     def fit(self, ctx: FitContext) -> ScoringRecommender:
-        """Learn from the training period in ``ctx``; returns ``self``."""
+        """Learn from the training period in ``ctx``; returns ``self``. The fitted model keeps
+        arrays only (no Dataset, no FitContext): see :func:`recommender_to_state`."""
+        from segrec.recommend._reasons import reason_index
+
         m = ctx.matrix.tocsr().astype(np.float32)
-        self.ctx_ = ctx
         self.matrix_ = m
         self.item_ids_ = ctx.train.item_ids
         self.user_ids_ = ctx.train.user_ids
@@ -109,6 +119,7 @@ class ScoringRecommender:
                 f"recommender '{self.name}': the training data has no interactions; "
                 "fit on a FitContext whose train dataset has at least one interaction"
             )
+        self.reasons_: ReasonIndex = reason_index(ctx)
         self._fit(ctx)
         return self
 
@@ -119,9 +130,37 @@ class ScoringRecommender:
         """Hyper-parameters for the results JSON."""
         return {"model": self.name, **self.config.model_dump()}
 
+    def submodels(self) -> list[ScoringRecommender]:
+        """The fitted recommenders this one holds (learned attributes, or dicts of them)."""
+        out: list[ScoringRecommender] = []
+        for k, v in vars(self).items():
+            if not k.endswith("_") or k.startswith("_"):
+                continue
+            vals = v.values() if isinstance(v, dict) else [v]
+            out += [x for x in vals if isinstance(x, ScoringRecommender) and x is not self]
+        return out
+
+    def walk(self) -> list[ScoringRecommender]:
+        """This recommender and every one nested in it, depth first, each once."""
+        out: list[ScoringRecommender] = []
+        todo: list[ScoringRecommender] = [self]
+        while todo:
+            r = todo.pop(0)
+            if not any(r is o for o in out):
+                out.append(r)
+                todo = r.submodels() + todo
+        return out
+
+    def set_segment_names(self, names: dict[int, str]) -> None:
+        """Name segments in reasons (for example by their profiles), in every nested index."""
+        for r in self.walk():
+            idx = getattr(r, "reasons_", None)
+            if idx is not None:
+                idx.segment_names.update({int(k): str(v) for k, v in names.items()})
+
     # -- scoring ----------------------------------------------------------------------------
     def _check_fitted(self) -> None:
-        if self.ctx_ is None:
+        if not hasattr(self, "item_ids_"):
             raise UsageError(f"recommender '{self.name}' is not fitted: call fit(ctx) first")
 
     def _score_known(self, codes: np.ndarray) -> np.ndarray:
@@ -164,15 +203,18 @@ class ScoringRecommender:
     def recommend(self, user_ids: Sequence[str], k: int = 10, reasons: bool = True) -> RecLists:
         """Top ``k`` unseen train items per user, best first, with scores and reasons."""
         self._check_fitted()
+        ids = [str(u) for u in user_ids]
+        return self._lists(ids, k, lambda b: self.mask(self.score(ids[b]), ids[b]), reasons)
+
+    def _lists(
+        self, ids: list[str], k: int, scored: Callable[[slice], np.ndarray], reasons: bool
+    ) -> RecLists:
         if k < 1:
             raise UsageError(f"k must be a positive int; got {k}")
-        ids = [str(u) for u in user_ids]
         items: list[np.ndarray] = []
         scores: list[np.ndarray] = []
         for start in range(0, len(ids), BATCH):
-            batch = ids[start : start + BATCH]
-            s = self.mask(self.score(batch), batch)
-            idx, sc = top_k(s, k)
+            idx, sc = top_k(scored(slice(start, start + BATCH)), k)
             items.extend(self.item_ids_.to_numpy()[i] for i in idx)
             scores.extend(sc)
         why = self.reasons(ids, items) if reasons else None
@@ -187,14 +229,94 @@ class ScoringRecommender:
 
     def reasons(self, user_ids: list[str], items: list[np.ndarray]) -> list[list[str]]:
         """One short reason per recommended item (computed for these items only)."""
-        from segrec.recommend._reasons import reason_index
+        from segrec.recommend._rows import UserRows
 
-        assert self.ctx_ is not None
-        idx = reason_index(self.ctx_)
-        return [
-            [idx.explain(u, it, self.explained_as()) for it in its]
-            for u, its in zip(user_ids, items, strict=True)
-        ]
+        return self.reasons_rows(UserRows.known(self, user_ids), items)
+
+    def reasons_rows(self, rows: UserRows, items: list[np.ndarray]) -> list[list[str]]:
+        """:meth:`reasons` for the users of ``rows``, fitted or not."""
+        from segrec.recommend._explain import explain_rows
+
+        kind = self.explained_as()
+        return explain_rows(self, rows, items, lambda r, its: [kind] * len(its))
+
+    # -- users as rows ------------------------------------------------------------------------
+    def known_parts(self, user_ids: list[str]) -> dict[str, Any]:
+        """Fit-time per-user state of ``user_ids`` for :meth:`UserRows.known` (segments, text
+        vectors, friends), from the first model in :meth:`walk` that holds each."""
+        out: dict[str, Any] = {}
+        for r in self.walk():
+            for k, v in r._own_parts(user_ids).items():
+                out.setdefault(k, v)
+        return out
+
+    def _own_parts(self, user_ids: list[str]) -> dict[str, Any]:
+        idx = getattr(self, "reasons_", None)
+        if idx is None or len(idx.segment_labels) == 0:
+            return {}
+        seg = [idx.fitted_segment(u) for u in user_ids]
+        return {"segments": np.array([-1 if s is None else s for s in seg], np.int64)}
+
+    def _check_rows(self, rows: UserRows) -> None:
+        if rows.history.shape[1] != len(self.item_ids_):
+            raise UsageError(
+                f"recommender '{self.name}': UserRows.history has {rows.history.shape[1]} "
+                f"columns, expected one per fitted item ({len(self.item_ids_)}); build rows "
+                "with UserRows.new(model, ...) or UserRows.known(model, ...)"
+            )
+
+    def score_rows(self, rows: UserRows) -> np.ndarray:
+        """Raw scores (len(rows), n_items): ``fitted`` rows exactly as :meth:`score`, the
+        others folded in from their history, segment, texts and friends."""
+        self._check_fitted()
+        self._check_rows(rows)
+        out = np.empty((len(rows), len(self.item_ids_)), dtype=np.float32)
+        fit = rows.fitted
+        if fit.any():
+            out[fit] = self.score([rows.user_ids[i] for i in np.flatnonzero(fit)])
+        if (~fit).any():
+            out[~fit] = self._score_new(rows.take(~fit))
+        return out
+
+    def _score_new(self, rows: UserRows) -> np.ndarray:
+        """Scores of rows that are not fit-time state: fold-in with history, else cold."""
+        warm = rows.n_history > 0
+        out = np.empty((len(rows), len(self.item_ids_)), dtype=np.float32)
+        if warm.any():
+            out[warm] = self._fold_in(rows.take(warm))
+        if (~warm).any():
+            out[~warm] = self._score_cold(rows.take(~warm))
+        return out
+
+    def _fold_in(self, rows: UserRows) -> np.ndarray:
+        """Scores of rows with history that the fit did not see."""
+        raise NotImplementedError(f"recommender '{self.name}' cannot score new users")
+
+    def _score_cold(self, rows: UserRows) -> np.ndarray:
+        """Scores of rows without history: global popularity (as :meth:`_score_unknown`)."""
+        return np.tile(np.log1p(self.popularity_).astype(np.float32), (len(rows), 1))
+
+    def mask_rows(self, scores: np.ndarray, rows: UserRows) -> np.ndarray:
+        """Set each row's history and the non-train items to ``-inf`` (in place)."""
+        scores[:, ~self.candidates_] = -np.inf
+        h = rows.history
+        for r in range(len(rows)):
+            scores[r, h.indices[h.indptr[r] : h.indptr[r + 1]]] = -np.inf
+        return scores
+
+    def recommend_rows(self, rows: UserRows, k: int = 10, reasons: bool = True) -> RecLists:
+        """Top ``k`` items per row, never one in its history, with scores and reasons."""
+        self._check_fitted()
+        self._check_rows(rows)
+
+        def scored(b: slice) -> np.ndarray:
+            part = rows.take(np.arange(len(rows))[b])
+            return self.mask_rows(self.score_rows(part), part)
+
+        lists = self._lists(rows.user_ids, k, scored, reasons=False)
+        if reasons:
+            lists = replace(lists, reasons=self.reasons_rows(rows, lists.items))
+        return lists
 
 
 def as_csr(m: sp.spmatrix) -> sp.csr_matrix:

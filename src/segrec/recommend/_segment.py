@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from segrec.diagnostics import FallbackWarning, UsageError
 from segrec.recommend._base import FitContext
+from segrec.recommend._rows import UserRows
 from segrec.recommend._scorer import ScoringRecommender
 
 __all__ = ["SegmentPopConfig", "SegmentPopRecommender", "segment_labels"]
@@ -21,13 +23,23 @@ _log = logging.getLogger(__name__)
 
 def segment_labels(ctx: FitContext, user_ids: pd.Index) -> np.ndarray:
     """Segment id per user in ``user_ids`` from ``ctx.segmentation`` (-1 where none)."""
+    return lookup_labels(*segment_map(ctx), user_ids)
+
+
+def segment_map(ctx: FitContext) -> tuple[pd.Index, np.ndarray]:
+    """(member ids, segment ids) of ``ctx.segmentation`` (empty without one): what a fitted
+    model keeps to route its users by segment."""
     if ctx.segmentation is None:
-        return np.full(len(user_ids), -1, dtype=np.int64)
+        return pd.Index([], dtype="object"), np.empty(0, np.int64)
     s = ctx.segmentation.series()
-    s.index = s.index.astype(str)
-    pos = s.index.get_indexer(pd.Index([str(u) for u in user_ids], dtype="object"))
-    out = np.full(len(user_ids), -1, dtype=np.int64)
-    out[pos >= 0] = s.to_numpy()[pos[pos >= 0]].astype(np.int64)
+    return pd.Index(s.index.astype(str), dtype="object"), s.to_numpy().astype(np.int64)
+
+
+def lookup_labels(members: pd.Index, labels: np.ndarray, user_ids: Sequence[str]) -> np.ndarray:
+    """Segment id per user from a :func:`segment_map` (-1 where none)."""
+    pos = members.get_indexer(pd.Index([str(u) for u in user_ids], dtype="object"))
+    out = np.full(len(pos), -1, dtype=np.int64)
+    out[pos >= 0] = labels[pos[pos >= 0]]
     return out
 
 
@@ -81,9 +93,12 @@ class SegmentPopRecommender(ScoringRecommender):
         self.table_ = ((counts + m * glob[None, :]) / np.maximum(tot + m, 1e-12)).astype(np.float32)
         self.global_ = glob.astype(np.float32)
         self.segment_sizes_ = np.asarray(member.sum(axis=1)).ravel()
-        self.soft_: pd.DataFrame | None = None
+        self.members_, self.labels_ = segment_map(ctx)
+        self.soft_users_ = pd.Index([], dtype="object")
+        self.soft_: np.ndarray | None = None
         if cfg.soft and seg is not None and seg.soft is not None:
-            self.soft_ = pd.DataFrame(seg.soft, index=seg.user_ids.astype(str))
+            self.soft_users_ = pd.Index(seg.user_ids.astype(str), dtype="object")
+            self.soft_ = np.asarray(seg.soft, dtype=np.float32)
 
     def score_by_label(self, labels: np.ndarray, user_ids: list[str] | None = None) -> np.ndarray:
         """Scores for users with segment ``labels`` (-1: global popularity)."""
@@ -93,15 +108,14 @@ class SegmentPopRecommender(ScoringRecommender):
         ok[ok] = self.seg_ids_[col[ok]] == labels[ok]
         out[ok] = self.table_[col[ok]]
         if self.soft_ is not None and user_ids is not None:
-            pos = self.soft_.index.get_indexer(pd.Index(user_ids, dtype="object"))
+            pos = self.soft_users_.get_indexer(pd.Index(user_ids, dtype="object"))
             has = pos >= 0
             if has.any():
-                out[has] = self.soft_.to_numpy(np.float32)[pos[has]] @ self.table_
+                out[has] = self.soft_[pos[has]] @ self.table_
         return out
 
     def _labels(self, user_ids: list[str]) -> np.ndarray:
-        assert self.ctx_ is not None
-        return segment_labels(self.ctx_, pd.Index(user_ids, dtype="object"))
+        return lookup_labels(self.members_, self.labels_, user_ids)
 
     def _score_known(self, codes: np.ndarray) -> np.ndarray:
         ids = [str(u) for u in self.user_ids_[codes]]
@@ -109,6 +123,14 @@ class SegmentPopRecommender(ScoringRecommender):
 
     def _score_unknown(self, user_ids: list[str]) -> np.ndarray:
         return self.score_by_label(self._labels(user_ids), user_ids)
+
+    def _score_new(self, rows: UserRows) -> np.ndarray:
+        """Rows the fit did not see get their segment's list (soft memberships are fit-time
+        state: a new row is scored by its hard segment)."""
+        return self.score_by_label(rows.segments)
+
+    def _own_parts(self, user_ids: list[str]) -> dict[str, Any]:
+        return {**super()._own_parts(user_ids), "segments": self._labels(user_ids)}
 
 
 class SegmentRule(BaseModel):

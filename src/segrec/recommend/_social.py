@@ -17,7 +17,7 @@ component up from the pooled windows (see :class:`~segrec.recommend.HybridRecomm
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,12 +25,10 @@ from pydantic import BaseModel, ConfigDict
 
 from segrec.diagnostics import UsageError
 from segrec.recommend._base import FitContext
+from segrec.recommend._rows import UserRows
 from segrec.recommend._scorer import ScoringRecommender
 
 __all__ = ["SocialConfig", "SocialRecommender"]
-
-#: the FitContext cache key under which a fitted model is found by the reasons
-CACHE_KEY = "social"
 
 
 class SocialConfig(BaseModel):
@@ -67,7 +65,6 @@ class SocialRecommender(ScoringRecommender):
         pop = np.log1p(self.popularity_)
         # below one friend's worth (log 2) in total, so it only orders items no friend chose
         self.tiebreak_ = (0.5 * np.log(2.0) * pop / max(float(pop.max()), 1e-12)).astype(np.float32)
-        ctx.cache[CACHE_KEY] = self
 
     def friend_counts(self, user_ids: Sequence[str]) -> np.ndarray:
         """Dense (len(user_ids), n_items) friends' counts; zero rows for users without friends
@@ -80,5 +77,33 @@ class SocialRecommender(ScoringRecommender):
             out[ok] = self.friend_counts_[codes[ok]].toarray()
         return out
 
+    def friend_counts_rows(self, rows: UserRows) -> np.ndarray:
+        """:meth:`friend_counts` of ``rows``: fitted rows from the fit's ties, the others from
+        the friends they name (only users known at fit time count)."""
+        self._check_fitted()
+        out = np.zeros((len(rows), len(self.item_ids_)), dtype=np.float32)
+        fit = rows.fitted
+        if fit.any():
+            out[fit] = self.friend_counts([rows.user_ids[i] for i in np.flatnonzero(fit)])
+        for r in np.flatnonzero(~fit):
+            codes = np.unique(self.user_codes(rows.friends[r]))
+            codes = codes[codes >= 0]
+            if len(codes):
+                out[r] = np.asarray(self.matrix_[codes].sum(axis=0)).ravel()
+        return out
+
     def score(self, user_ids: Sequence[str]) -> np.ndarray:
         return np.log1p(self.friend_counts(user_ids)) + self.tiebreak_[None, :]
+
+    def _score_new(self, rows: UserRows) -> np.ndarray:
+        return np.log1p(self.friend_counts_rows(rows)) + self.tiebreak_[None, :]
+
+    def _own_parts(self, user_ids: list[str]) -> dict[str, Any]:
+        out = super()._own_parts(user_ids)
+        codes = self.user_codes(user_ids)
+        f, ids = self.friends_, self.user_ids_.to_numpy()
+        out["friends"] = [
+            [] if c < 0 else [str(u) for u in ids[f.indices[f.indptr[c] : f.indptr[c + 1]]]]
+            for c in codes
+        ]
+        return out

@@ -14,15 +14,22 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from segrec.recommend._base import FitContext
+from segrec.recommend._rows import UserRows
 from segrec.recommend._scorer import ScoringRecommender, top_k
-from segrec.recommend._segment import SegmentRule, _check_models, segment_labels
+from segrec.recommend._segment import (
+    SegmentRule,
+    _check_models,
+    lookup_labels,
+    segment_labels,
+    segment_map,
+)
 from segrec.recommend._shared import shared_model
 
 __all__ = ["SegmentRule", "SegmentStrategyConfig", "SegmentStrategyRecommender"]
@@ -67,6 +74,7 @@ class SegmentStrategyRecommender(ScoringRecommender):
         if self.tuned_ is not None:
             rules = {-1: rules[-1], **_carry_over(*self.tuned_, ctx)}
         self.rules_ = rules
+        self.members_, self.labels_ = segment_map(ctx)
         _check_models(list(rules.values()))
         self.models_: dict[str, ScoringRecommender] = {}
         for r in rules.values():
@@ -115,36 +123,42 @@ class SegmentStrategyRecommender(ScoringRecommender):
         lo, hi = self.tier_edges_
         return _TIERS[0 if med <= lo else 1 if med <= hi else 2]
 
-    def _route(self, user_ids: Sequence[str]) -> np.ndarray:
-        assert self.ctx_ is not None
-        labels = segment_labels(self.ctx_, pd.Index(list(user_ids), dtype="object"))
+    def _route(self, labels: np.ndarray) -> np.ndarray:
         rules = self._rules()
         return np.array([lab if lab in rules else -1 for lab in labels], dtype=np.int64)
 
+    def _own_parts(self, user_ids: list[str]) -> dict[str, Any]:
+        labels = lookup_labels(self.members_, self.labels_, user_ids)
+        return {**super()._own_parts(user_ids), "segments": labels}
+
     def score(self, user_ids: Sequence[str]) -> np.ndarray:
         self._check_fitted()
-        ids = [str(u) for u in user_ids]
-        route = self._route(ids)
-        out = np.empty((len(ids), len(self.item_ids_)), dtype=np.float32)
+        return self.score_rows(UserRows.known(self, user_ids))
+
+    def score_rows(self, rows: UserRows) -> np.ndarray:
+        """Each row is scored by the model of its segment's rule (rows the fit did not see are
+        routed by their own ``segments``) and filtered by that rule."""
+        self._check_fitted()
+        self._check_rows(rows)
+        route = self._route(rows.segments)
+        out = np.empty((len(rows), len(self.item_ids_)), dtype=np.float32)
         rules = self._rules()
         for sid in np.unique(route):
-            rows = np.flatnonzero(route == sid)
-            s = self.models_[_key(rules[int(sid)])].score([ids[i] for i in rows])
-            out[rows] = _filtered(s, self.masks_[int(sid)])
+            sel = np.flatnonzero(route == sid)
+            s = self.models_[_key(rules[int(sid)])].score_rows(rows.take(sel))
+            out[sel] = _filtered(s, self.masks_[int(sid)])
         return out
 
-    def reasons(self, user_ids: list[str], items: list[np.ndarray]) -> list[list[str]]:
-        from segrec.recommend._reasons import reason_index
+    def reasons_rows(self, rows: UserRows, items: list[np.ndarray]) -> list[list[str]]:
+        from segrec.recommend._explain import explain_rows
 
-        assert self.ctx_ is not None
-        idx = reason_index(self.ctx_)
         rules = self._rules()
-        route = self._route(user_ids)
-        out = []
-        for u, its, sid in zip(user_ids, items, route, strict=True):
-            kind = self.models_[_key(rules[int(sid)])].explained_as()
-            out.append([idx.explain(u, it, kind) for it in its])
-        return out
+        route = self._route(rows.segments)
+
+        def kinds(r: int, its: np.ndarray) -> list[str]:
+            return [self.models_[_key(rules[int(route[r])])].explained_as()] * len(its)
+
+        return explain_rows(self, rows, items, kinds)
 
     def params(self) -> dict[str, object]:
         out: dict[str, object] = {

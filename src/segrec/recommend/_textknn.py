@@ -17,8 +17,8 @@ evaluation. On Amazon's test period it did not carry over (BENCHMARKS.md).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -27,13 +27,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from segrec.diagnostics import UsageError
 from segrec.recommend._base import FitContext
-from segrec.recommend._content import _unit, shared_tfidf_vectors
+from segrec.recommend._content import _unit, shared_tfidf_space
+from segrec.recommend._rows import UserRows
 from segrec.recommend._scorer import ScoringRecommender
+from segrec.recommend._tfidf import TextSpace
 
 __all__ = ["TextKNNConfig", "TextKNNRecommender"]
 
-#: the FitContext cache key under which a fitted model is found by the reasons
-CACHE_KEY = "textknn"
 #: at most this many similarities (users x voters, float32) in one dense block: 200 MB
 _BLOCK = 50_000_000
 
@@ -75,13 +75,13 @@ class TextKNNRecommender(ScoringRecommender):
         pop = np.log1p(self.popularity_)
         # far below one neighbour's vote: it only orders items no neighbour chose
         self.tiebreak_ = (1e-3 * pop / max(float(pop.max()), 1e-12)).astype(np.float32)
-        self._counts: tuple[str | None, np.ndarray | None] = (None, None)
-        ctx.cache[CACHE_KEY] = self
 
     def _profiles(self, ctx: FitContext) -> tuple[np.ndarray, np.ndarray]:
         """Unit text vectors of the training users (row order of ``user_ids_``) and which
         users have one."""
         f = ctx.features
+        #: the TF-IDF + SVD space of the profiles (None: the features' text block)
+        self.space_: TextSpace | None = None
         if f is not None and "text" in f.blocks:
             frame = pd.DataFrame(f.blocks["text"], index=pd.Index(f.user_ids.astype(str)))
             frame = frame[~f.missing.get("text", np.zeros(len(frame), bool))]
@@ -89,7 +89,8 @@ class TextKNNRecommender(ScoringRecommender):
             cfg = self.config
             assert isinstance(cfg, TextKNNConfig)
             seed = ctx.random_state if cfg.random_state is None else cfg.random_state
-            users = shared_tfidf_vectors(ctx, 128, seed)[1]  # the content model's default space
+            # the content model's default space
+            _, users, self.space_ = shared_tfidf_space(ctx, 128, seed)
             frame = pd.DataFrame(users.to_numpy(), index=pd.Index(users.index.astype(str)))
         pos = frame.index.get_indexer(pd.Index(self.user_ids_.astype(str), dtype="object"))
         vec = np.zeros((len(self.user_ids_), max(frame.shape[1], 1)), dtype=np.float32)
@@ -103,15 +104,20 @@ class TextKNNRecommender(ScoringRecommender):
         """(len(codes), n_voters) similarity weights of each user's nearest writers (the user
         excluded; zero rows for users without text)."""
         self._check_fitted()
+        return self._nearest(self.vectors_[codes], self.has_text_[codes], np.asarray(codes))
+
+    def _nearest(self, vectors: np.ndarray, has: np.ndarray, codes: np.ndarray) -> sp.csr_matrix:
+        """Neighbour weights of users with unit text ``vectors`` (``has``: they have one;
+        ``codes``: their training codes, -1 for none, never their own neighbour)."""
         k = min(self.config.neighbours, len(self.voters_))  # type: ignore[attr-defined]
         rows, cols, vals = [], [], []
         voters = self.vectors_[self.voters_]
         chunk = max(1, min(1024, _BLOCK // len(self.voters_)))
         for start in range(0, len(codes), chunk):
             c = np.asarray(codes[start : start + chunk])
-            s = self.vectors_[c] @ voters.T
+            s = vectors[start : start + chunk] @ voters.T
             s[c[:, None] == self.voters_[None, :]] = 0.0  # not yourself
-            s[~self.has_text_[c]] = 0.0
+            s[~has[start : start + chunk]] = 0.0
             if k < s.shape[1]:
                 top = np.argpartition(-s, k - 1, axis=1)[:, :k]
             else:  # every voter is a neighbour
@@ -121,6 +127,8 @@ class TextKNNRecommender(ScoringRecommender):
             rows.append(r)
             cols.append(top.ravel())
             vals.append(w.ravel())
+        if not rows:
+            return sp.csr_matrix((0, len(self.voters_)), dtype=np.float32)
         out = sp.csr_matrix(
             (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
             shape=(len(codes), len(self.voters_)),
@@ -143,18 +151,75 @@ class TextKNNRecommender(ScoringRecommender):
         return out
 
     def count(self, user: str, item: str) -> int:
-        """How many of ``user``'s nearest writers chose ``item`` in training. The user's counts
-        are kept until another user is asked for, since reasons ask item after item."""
-        if self._counts[0] != user:
-            codes = self.user_codes([user])
-            row = None
-            if codes[0] >= 0:
-                voted = (self.neighbours(codes) > 0).astype(np.float32)
-                row = np.asarray((voted @ self.voter_items_).todense()).ravel()
-            self._counts = (user, row)
+        """How many of ``user``'s nearest writers chose ``item`` in training."""
         c = self.item_ids_.get_indexer([str(item)])[0]
-        row = self._counts[1]
-        return 0 if row is None or c < 0 else int(row[c])
+        return 0 if c < 0 else self.peer_counter(UserRows.known(self, [user]), 0)(int(c))
+
+    def _text_rows(self, rows: UserRows) -> tuple[np.ndarray, np.ndarray]:
+        """Unit profiles of rows the fit did not see (their texts in the TF-IDF + SVD space,
+        or their sentence-encoder vectors) and which rows have one."""
+        d = self.vectors_.shape[1]
+        if self.space_ is not None:
+            vec = np.zeros((len(rows), d), np.float32)
+            wrote = np.flatnonzero([len(t) > 0 for t in rows.texts])
+            if len(wrote):
+                vec[wrote] = self.space_.embed([" ".join(rows.texts[i]) for i in wrote])
+        elif rows.text_vectors is not None and rows.text_vectors.shape[1] == d:
+            vec = _unit(rows.text_vectors.astype(np.float32))
+            vec[~rows.has_text] = 0.0
+        else:
+            vec = np.zeros((len(rows), d), np.float32)
+        return vec, np.linalg.norm(vec, axis=1) > 0
+
+    def _new_neighbours(self, rows: UserRows) -> sp.csr_matrix:
+        vec, has = self._text_rows(rows)
+        return self._nearest(vec, has, self.user_codes(rows.user_ids))
+
+    def votes_rows(self, rows: UserRows) -> np.ndarray:
+        """:meth:`votes` of ``rows`` (fitted rows by their training profile)."""
+        out = np.zeros((len(rows), len(self.item_ids_)), dtype=np.float32)
+        fit = rows.fitted
+        if fit.any():
+            out[fit] = self.votes([rows.user_ids[i] for i in np.flatnonzero(fit)])
+        if (~fit).any():
+            out[~fit] = (self._new_neighbours(rows.take(~fit)) @ self.voter_items_).toarray()
+        return out
+
+    def peer_counter(self, rows: UserRows, r: int) -> Callable[[int], int]:
+        """item code -> how many of row ``r``'s nearest writers chose it; computed on the first
+        call, since reasons ask item after item."""
+        memo: list[np.ndarray] = []
+
+        def count(c: int) -> int:
+            if not memo:
+                one = rows.take(np.array([r]))
+                if one.fitted[0]:
+                    codes = self.user_codes(one.user_ids)
+                    w = self.neighbours(codes) if codes[0] >= 0 else None
+                else:
+                    w = self._new_neighbours(one)
+                voted = (w > 0).astype(np.float32) if w is not None else None
+                row = np.zeros(len(self.item_ids_), np.float32)
+                if voted is not None:
+                    row = np.asarray((voted @ self.voter_items_).todense()).ravel()
+                memo.append(row)
+            return int(memo[0][c])
+
+        return count
 
     def _score_known(self, codes: np.ndarray) -> np.ndarray:
         return self._votes(codes) + self.tiebreak_[None, :]
+
+    def _fold_in(self, rows: UserRows) -> np.ndarray:
+        return (self._new_neighbours(rows) @ self.voter_items_).toarray() + self.tiebreak_[None, :]
+
+    def _own_parts(self, user_ids: list[str]) -> dict[str, Any]:
+        out = super()._own_parts(user_ids)
+        if self.space_ is None:
+            codes = self.user_codes(user_ids)
+            vec = np.zeros((len(codes), self.vectors_.shape[1]), np.float32)
+            vec[codes >= 0] = self.vectors_[codes[codes >= 0]]
+            has = np.zeros(len(codes), bool)
+            has[codes >= 0] = self.has_text_[codes[codes >= 0]]
+            out["text_vectors"], out["has_text"] = vec, has
+        return out

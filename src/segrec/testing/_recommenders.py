@@ -136,3 +136,44 @@ class RecommenderContract:
         b = get_recommender(self.name, **self.params).fit(ctx).recommend(users, k=self.k)
         for x, y in zip(a.items, b.items, strict=True):
             assert x.tolist() == y.tolist()
+
+    def test_state_round_trip_without_pickle(
+        self, fitted: Any, ctx: FitContext, tmp_path: Any
+    ) -> None:
+        import json
+
+        from segrec.recommend import recommender_from_state, recommender_to_state
+
+        meta, arrays = recommender_to_state(fitted)
+        (tmp_path / "model.json").write_text(json.dumps(meta))
+        np.savez(tmp_path / "arrays.npz", **arrays)  # type: ignore[arg-type]
+        with np.load(tmp_path / "arrays.npz", allow_pickle=False) as z:
+            loaded = recommender_from_state(
+                json.loads((tmp_path / "model.json").read_text()), {k: z[k] for k in z.files}
+            )
+        users = [*self._users(ctx), "nobody"]
+        a, b = fitted.recommend(users, k=self.k), loaded.recommend(users, k=self.k)
+        assert [x.tolist() for x in a.items] == [x.tolist() for x in b.items]
+        assert a.reasons == b.reasons
+        for x, y in zip(a.scores, b.scores, strict=True):
+            np.testing.assert_array_equal(x, y)
+
+    def test_known_rows_recommend_as_recommend(self, fitted: Any, ctx: FitContext) -> None:
+        from segrec.recommend import UserRows
+
+        users = [*self._users(ctx), "nobody"]
+        a = fitted.recommend(users, k=self.k)
+        b = fitted.recommend_rows(UserRows.known(fitted, users), k=self.k)
+        assert [x.tolist() for x in a.items] == [x.tolist() for x in b.items]
+        assert a.reasons == b.reasons
+
+    def test_new_rows_never_get_their_history(self, fitted: Any, ctx: FitContext) -> None:
+        from segrec.recommend import UserRows
+
+        events = [["i00", "i03", "i06"], ["i01"], []]
+        rows = UserRows.new(fitted, ["n0", "n1", "n2"], events, texts=[["warm tube amp"], [], []])
+        recs = fitted.recommend_rows(rows, k=self.k)
+        for it, ev in zip(recs.items, events, strict=True):
+            assert len(it) == self.k and not set(it.tolist()) & set(ev)
+            assert "i39" not in set(it.tolist())
+        assert recs.reasons is not None and all(len(w) == self.k for w in recs.reasons)

@@ -14,10 +14,12 @@ from segrec.features._behavior import (
     rfm_table,
 )
 from segrec.features._cache import EmbeddingCache, default_cache_dir
+from segrec.features._featurizer import UserFeaturizer, UserFeaturizerConfig
 from segrec.features._fusion import FeatureFusion, FusionConfig, build_user_features
 from segrec.features._gate import accuracy_gate, gate_sample
 from segrec.features._models import MODELS, install_model, models_dir, resolve_model
 from segrec.features._profiles import (
+    TextProfiler,
     TextProfiles,
     item_embeddings,
     item_review_vectors,
@@ -39,10 +41,13 @@ __all__ = [
     "FusionConfig",
     "TextEmbedder",
     "TextEmbedderConfig",
+    "TextProfiler",
     "TextProfiles",
     "TfidfSvdBackend",
     "TorchBackend",
     "UserFeatures",
+    "UserFeaturizer",
+    "UserFeaturizerConfig",
     "accuracy_gate",
     "build_user_features",
     "default_cache_dir",

@@ -1,43 +1,42 @@
 """Behaviour features: RFM, activity span and gaps, categories, price level, rating stats.
 
-Also the traditional segmentation segrec is compared against: RFM quantile scores and the
-classic named RFM segments (Champions, Loyal Customers, At Risk, Hibernating, ...).
+The RFM table and the classic RFM segments live in :mod:`segrec.features._rfm` (re-exported).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from segrec.data import Dataset
+from segrec.diagnostics import UsageError
+from segrec.features._rfm import (
+    DAY,
+    RFM_SEGMENTS,
+    _money,
+    _now,
+    _prices,
+    _rfm,
+    monetary_basis,
+    rfm_scores,
+    rfm_segments,
+    rfm_table,
+)
+from segrec.features._state import State, series_from_state, series_state
 
 __all__ = [
     "RFM_SEGMENTS",
     "BehaviorConfig",
     "BehaviorFeaturizer",
     "is_taste_column",
+    "monetary_basis",
     "rfm_scores",
     "rfm_segments",
     "rfm_table",
 ]
-
-DAY = 86400.0
-
-#: (R score pattern, F score pattern) -> name: the widely used RFM segment map over R and F.
-RFM_SEGMENTS: list[tuple[str, str, str]] = [
-    ("12", "12", "Hibernating"),
-    ("12", "34", "At Risk"),
-    ("12", "5", "Can't Lose Them"),
-    ("3", "12", "About to Sleep"),
-    ("3", "3", "Need Attention"),
-    ("34", "45", "Loyal Customers"),
-    ("4", "1", "Promising"),
-    ("5", "1", "New Customers"),
-    ("45", "23", "Potential Loyalists"),
-    ("5", "45", "Champions"),
-]
-
 
 #: behaviour columns that describe *what* a user likes (category shares, price level); every
 #: other column (recency, frequency, gaps, monetary, ratings) describes *how much* they are active
@@ -49,73 +48,6 @@ def is_taste_column(name: str) -> bool:
     return name.startswith(TASTE_PREFIXES)
 
 
-def _monetary(ds: Dataset) -> tuple[pd.Series, str]:
-    """Per-interaction money: amount, else item price, else rating; says which basis it used."""
-    inter = ds.interactions
-    amount = inter["amount"].to_numpy(float)
-    if np.isfinite(amount).any():
-        if not ds.items.empty and ds.items["price"].notna().any():
-            price = ds.items.set_index(ds.items["item_id"].astype(str))["price"]
-            p = price.reindex(inter["item_id"].astype(str)).to_numpy(float)
-            amount = np.where(np.isnan(amount), p, amount)
-        return pd.Series(np.nan_to_num(amount), index=inter.index), "amount"
-    if not ds.items.empty and ds.items["price"].notna().any():
-        price = ds.items.set_index(ds.items["item_id"].astype(str))["price"]
-        p = price.reindex(inter["item_id"].astype(str)).to_numpy(float)
-        return pd.Series(np.nan_to_num(p), index=inter.index), "price"
-    r = inter["rating"].to_numpy(float)
-    if np.isfinite(r).any():
-        return pd.Series(np.nan_to_num(r), index=inter.index), "rating"
-    return pd.Series(np.ones(len(inter)), index=inter.index), "count"
-
-
-def rfm_table(ds: Dataset, now: int | None = None) -> tuple[pd.DataFrame, str]:
-    """Raw recency (days), frequency, monetary per user with interactions; and the basis."""
-    inter = ds.interactions
-    now = int(inter["timestamp"].max()) if now is None and len(inter) else (now or 0)
-    money, basis = _monetary(ds)
-    g = pd.DataFrame({"u": inter["user_id"].astype(str), "t": inter["timestamp"], "m": money})
-    agg = g.groupby("u", sort=True).agg(
-        last=("t", "max"), frequency=("t", "size"), monetary=("m", "sum")
-    )
-    agg["recency_days"] = (now - agg.pop("last")) / DAY
-    agg.index.name = "user_id"
-    return agg[["recency_days", "frequency", "monetary"]], basis
-
-
-def _score(x: pd.Series, n_bins: int, higher_is_better: bool = True) -> pd.Series:
-    pct = x.rank(pct=True, method="average")
-    if not higher_is_better:
-        pct = (-x).rank(pct=True, method="average")
-    return pd.Series(np.ceil(pct * n_bins).clip(1, n_bins).astype(int), index=x.index)
-
-
-def rfm_scores(ds: Dataset, n_bins: int = 5, now: int | None = None) -> pd.DataFrame:
-    """Quantile scores R, F, M in 1..n_bins (higher is better; ties share a score)."""
-    raw, basis = rfm_table(ds, now)
-    out = pd.DataFrame(
-        {
-            "R": _score(raw["recency_days"], n_bins, higher_is_better=False),
-            "F": _score(raw["frequency"], n_bins),
-            "M": _score(raw["monetary"], n_bins),
-        },
-        index=raw.index,
-    )
-    out["RFM"] = out.R.astype(str) + out.F.astype(str) + out.M.astype(str)
-    out.attrs["monetary_basis"] = basis
-    return out
-
-
-def rfm_segments(scores: pd.DataFrame) -> pd.Series:
-    """Classic named RFM segment per user from 1-5 R and F scores (see ``RFM_SEGMENTS``)."""
-    r = scores["R"].astype(str)
-    f = scores["F"].astype(str)
-    out = pd.Series("Unscored", index=scores.index, name="rfm_segment", dtype=object)
-    for rs, fs, name in RFM_SEGMENTS:
-        out[r.map(lambda v, rs=rs: v in rs) & f.map(lambda v, fs=fs: v in fs)] = name
-    return out
-
-
 class BehaviorConfig(BaseModel):
     """Settings of :class:`BehaviorFeaturizer`."""
 
@@ -125,26 +57,60 @@ class BehaviorConfig(BaseModel):
 
 
 class BehaviorFeaturizer:
-    """Per-user behaviour features (named columns) from the interactions it is given."""
+    """Per-user behaviour features (named columns).
+
+    ``fit`` learns the reference time ``now_``, the monetary basis, item prices and price
+    percentiles, the top categories and each column's median (the fill for gaps);
+    ``transform`` applies exactly these to the interactions of any users, so a new user's row
+    is computed as the batch's rows were.
+    """
 
     def __init__(self, config: BehaviorConfig | None = None, **kwargs: object) -> None:
         self.config = config if config is not None else BehaviorConfig(**kwargs)  # type: ignore[arg-type]
 
+    def fit(self, ds: Dataset) -> BehaviorFeaturizer:
+        self.fit_transform(ds)
+        return self
+
     def fit_transform(self, ds: Dataset) -> tuple[pd.DataFrame, np.ndarray, str]:
         """(features indexed by ``ds.user_ids``, missing mask, monetary basis)."""
+        self.now_ = _now(ds, self.config.now)
+        self.basis_ = monetary_basis(ds)
+        self.prices_ = _prices(ds)
+        items = ds.items.assign(item_id=ds.items["item_id"].astype(str)).set_index("item_id")
+        has_price = not items.empty and items["price"].notna().any()
+        self.price_pct_ = items["price"].rank(pct=True) if has_price else None
+        self.categories_, self.top_ = self._fit_categories(_events(ds.interactions), items)
+        f = self._frame(ds.interactions)
+        self.columns_ = [str(c) for c in f.columns]
+        f = _reindexed(f, ds.user_ids)
+        self.medians_ = {c: _median(f[c]) for c in f.columns}
+        return self._finish(f)
+
+    def transform(
+        self, ds: Dataset, user_ids: pd.Index | None = None
+    ) -> tuple[pd.DataFrame, np.ndarray, str]:
+        """Features of ``user_ids`` (default ``ds.user_ids``) from their rows in ``ds``, with
+        the fitted reference time, prices, categories and medians (items of ``ds`` unused)."""
+        if not hasattr(self, "columns_"):
+            raise UsageError("this BehaviorFeaturizer is not fitted; call fit(ds) first")
+        users = ds.user_ids if user_ids is None else pd.Index(user_ids, dtype="object")
         inter = ds.interactions
-        users = ds.user_ids
-        raw, basis = rfm_table(ds, self.config.now)
-        g = pd.DataFrame(
-            {
-                "u": inter["user_id"].astype(str),
-                "i": inter["item_id"].astype(str),
-                "t": inter["timestamp"].astype(float),
-                "r": inter["rating"].astype(float),
-            }
-        ).sort_values(["u", "t"], kind="stable")
+        f = self._frame(inter) if len(inter) else pd.DataFrame(columns=self.columns_, dtype=float)
+        return self._finish(_reindexed(f.reindex(columns=self.columns_), users))
+
+    def _finish(self, f: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, str]:
+        missing = f["frequency"].isna().to_numpy()
+        for c in f.columns:  # per-column gaps (no ratings, one interaction): the median
+            f[c] = f[c].fillna(self.medians_[c])
+        return f.astype(float), missing, self.basis_
+
+    def _frame(self, inter: pd.DataFrame) -> pd.DataFrame:
+        """Raw columns of the users with interactions in ``inter`` (gaps left as NaN)."""
+        money = _money(inter, self.basis_, self.prices_)
+        f = _rfm(inter, self.now_, money).rename(columns={"monetary": f"monetary_{self.basis_}"})
+        g = _events(inter)
         grp = g.groupby("u", sort=True)
-        f = raw.rename(columns={"monetary": f"monetary_{basis}"})
         f["log_frequency"] = np.log1p(f["frequency"])
         f["n_items"] = grp["i"].nunique()
         f["span_days"] = (grp["t"].max() - grp["t"].min()) / DAY
@@ -154,32 +120,94 @@ class BehaviorFeaturizer:
         f["rating_mean"] = grp["r"].mean()
         f["rating_std"] = grp["r"].std()
         f["n_ratings"] = grp["r"].count()
-        items = ds.items.assign(item_id=ds.items["item_id"].astype(str)).set_index("item_id")
-        if not items.empty and items["price"].notna().any():
-            pct = items["price"].rank(pct=True)
-            g["pp"] = pct.reindex(g["i"]).to_numpy()
+        if self.price_pct_ is not None:
+            g["pp"] = self.price_pct_.reindex(g["i"]).to_numpy()
             f["price_level"] = g.groupby("u")["pp"].mean()
-        f = f.join(self._categories(g, items))
-        f = f.reindex(users)
-        cat_cols = [c for c in f.columns if c.startswith("cat:")]
-        f[cat_cols] = f[cat_cols].fillna(0.0)
-        missing = f["frequency"].isna().to_numpy()
-        for c in f.columns:  # per-column gaps (no ratings, one interaction): the median
-            med = f[c].median()
-            f[c] = f[c].fillna(0.0 if pd.isna(med) else med)
-        return f.astype(float), missing, basis
+        return f.join(self._shares(g))
 
-    def _categories(self, g: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    def _fit_categories(
+        self, g: pd.DataFrame, items: pd.DataFrame
+    ) -> tuple[pd.DataFrame | None, list[str]]:
+        """(item -> category pairs of the top categories, the top categories by interactions)."""
         k = self.config.n_categories
         if k == 0 or items.empty or not items["categories"].notna().any():
-            return pd.DataFrame(index=pd.Index([], name="u"))
+            return None, []
         cats = items["categories"].dropna().astype(str).str.split("|")
         ex = cats.explode().str.strip()
         ex = ex[ex != ""]
-        pairs = g[["u", "i"]].merge(ex.rename("c").rename_axis("i").reset_index(), on="i")
-        top = pairs["c"].value_counts().index[:k]
-        tab = pd.crosstab(pairs["u"], pairs["c"])[list(top)]
+        table = ex.rename("c").rename_axis("i").reset_index()
+        top = [str(c) for c in g[["u", "i"]].merge(table, on="i")["c"].value_counts().index[:k]]
+        return table[table["c"].isin(top)].reset_index(drop=True), top
+
+    def _shares(self, g: pd.DataFrame) -> pd.DataFrame:
+        if self.categories_ is None or not self.top_:
+            return pd.DataFrame(index=pd.Index([], name="u"))
+        pairs = g[["u", "i"]].merge(self.categories_, on="i")
+        tab = pd.crosstab(pairs["u"], pairs["c"]).reindex(columns=self.top_, fill_value=0)
         n_per_user = g.groupby("u").size()
         share = tab.div(n_per_user.reindex(tab.index), axis=0)
         share.columns = [f"cat:{c}" for c in share.columns]
         return share
+
+    # -- state (no pickle) ----------------------------------------------------------------
+    def to_state(self) -> State:
+        meta: dict[str, Any] = {
+            "config": self.config.model_dump(mode="json"),
+            "now": int(self.now_),
+            "basis": self.basis_,
+            "columns": self.columns_,
+            "medians": [self.medians_[c] for c in self.columns_],
+            "top": self.top_,
+        }
+        arrays: dict[str, np.ndarray] = {}
+        for name, ser in (("prices", self.prices_), ("price_pct", self.price_pct_)):
+            meta[f"has_{name}"] = ser is not None
+            if ser is not None:
+                arrays.update(series_state(name, ser))
+        meta["has_categories"] = self.categories_ is not None
+        if self.categories_ is not None:
+            arrays["cat_items"] = self.categories_["i"].to_numpy().astype(str)
+            arrays["cat_names"] = self.categories_["c"].to_numpy().astype(str)
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BehaviorFeaturizer:
+        self = cls(BehaviorConfig.model_validate(meta["config"]))
+        self.now_, self.basis_, self.top_ = int(meta["now"]), meta["basis"], list(meta["top"])
+        self.columns_ = list(meta["columns"])
+        self.medians_ = dict(zip(self.columns_, map(float, meta["medians"]), strict=True))
+        self.prices_ = series_from_state("prices", arrays) if meta["has_prices"] else None
+        self.price_pct_ = series_from_state("price_pct", arrays) if meta["has_price_pct"] else None
+        self.categories_ = (
+            pd.DataFrame(
+                {"i": arrays["cat_items"].astype(object), "c": arrays["cat_names"].astype(object)}
+            )
+            if meta["has_categories"]
+            else None
+        )
+        return self
+
+
+def _events(inter: pd.DataFrame) -> pd.DataFrame:
+    """User, item, time, rating per interaction, ordered by user then time (for gaps)."""
+    return pd.DataFrame(
+        {
+            "u": inter["user_id"].astype(str),
+            "i": inter["item_id"].astype(str),
+            "t": inter["timestamp"].astype(float),
+            "r": inter["rating"].astype(float),
+        }
+    ).sort_values(["u", "t"], kind="stable")
+
+
+def _reindexed(f: pd.DataFrame, users: pd.Index) -> pd.DataFrame:
+    """Rows of ``users`` (NaN for users without interactions); no category means share 0."""
+    f = f.reindex(users)
+    cat_cols = [c for c in f.columns if str(c).startswith("cat:")]
+    f[cat_cols] = f[cat_cols].fillna(0.0)
+    return f
+
+
+def _median(col: pd.Series) -> float:
+    med = col.median()
+    return 0.0 if pd.isna(med) else float(med)

@@ -11,12 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from segrec.data import Dataset
 from segrec.diagnostics import UsageError
-from segrec.features._behavior import BehaviorFeaturizer
-from segrec.features._profiles import (
-    item_embeddings,
-    item_review_vectors,
-    user_text_profiles,
-)
+from segrec.features._featurizer import UserFeaturizer
+from segrec.features._state import State
 from segrec.features._user_features import UserFeatures
 
 __all__ = ["FeatureFusion", "FusionConfig", "build_user_features"]
@@ -139,6 +135,40 @@ class FeatureFusion:
             self.columns_ = cols
         return np.hstack(parts) if parts else np.zeros((features.n_users, 0))
 
+    def to_state(self) -> State:
+        """(JSON-able meta, arrays) that :meth:`from_state` turns back into this fitted fusion."""
+        if not hasattr(self, "stats_"):
+            raise UsageError("this FeatureFusion is not fitted; nothing to save")
+        meta: dict[str, Any] = {
+            "config": self.config.model_dump(mode="json"),
+            "blocks": list(self.stats_),
+            "columns": list(self.columns_),
+            "pca": self.pca_ is not None,
+        }
+        arrays: dict[str, np.ndarray] = {}
+        for name, (mu, sd) in self.stats_.items():
+            arrays[f"{name}.mu"], arrays[f"{name}.sd"] = mu, sd
+        if self.pca_ is not None:
+            arrays["pca.components"], arrays["pca.mean"] = self.pca_.components_, self.pca_.mean_
+            arrays["pca.explained_variance"] = self.pca_.explained_variance_
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> FeatureFusion:
+        self = cls(FusionConfig.model_validate(meta["config"]))
+        self.stats_ = {b: (arrays[f"{b}.mu"], arrays[f"{b}.sd"]) for b in meta["blocks"]}
+        self.columns_ = list(meta["columns"])
+        self.pca_ = None
+        if meta["pca"]:
+            from sklearn.decomposition import PCA
+
+            comp = arrays["pca.components"]
+            self.pca_ = PCA(comp.shape[0], random_state=self.config.random_state)
+            self.pca_.components_, self.pca_.mean_ = comp, arrays["pca.mean"]
+            self.pca_.explained_variance_ = arrays["pca.explained_variance"]
+            self.pca_.n_components_, self.pca_.n_features_in_ = comp.shape
+        return self
+
     def _column_weights(self, columns: list[str] | None) -> np.ndarray:
         """Per-column weights of a named block: taste 1, activity ``activity_weight``."""
         from segrec.features._behavior import is_taste_column
@@ -171,7 +201,8 @@ def build_user_features(
     texts when ``item_fallback`` (``meta["text_source"]``) and are marked missing otherwise.
     ``item_vectors`` also keeps item vectors in the same space in ``meta["item_text_vectors"]``
     (the mean vector of what was written about each item; without any review, the items' own
-    texts), for content-based scores.
+    texts), for content-based scores. To featurize users later with the same fit (no
+    train/serve skew), keep a :class:`~segrec.features.UserFeaturizer` instead.
 
     >>> import pandas as pd
     >>> ds = Dataset(interactions=pd.DataFrame({"user_id": ["u1", "u2"], "item_id": ["i1", "i1"],
@@ -179,52 +210,20 @@ def build_user_features(
     >>> build_user_features(ds, text=False).blocks["behavior"].shape[0]
     2
     """
-    user_ids = ds.user_ids
-    out: dict[str, np.ndarray] = {}
-    missing: dict[str, np.ndarray] = {}
-    columns: dict[str, list[str]] = {}
-    meta: dict[str, Any] = {"dataset": ds.name}
-    if text_vectors is not None and len(text_vectors) != len(ds.texts):
-        raise UsageError(
-            f"text_vectors has {len(text_vectors)} rows but the dataset has {len(ds.texts)} "
-            "texts; pass one vector per ds.texts row (same order)"
-        )
-    # item texts can stand in for silent users only in the same space as the review vectors
-    use_items = item_fallback and (embedder is not None or text_vectors is None)
-    if text and (len(ds.texts) or use_items):
-        if embedder is None and (text_vectors is None or use_items):
-            from segrec.features._text import TextEmbedder
-
-            embedder = TextEmbedder()
-        if text_vectors is None and len(ds.texts):
-            text_vectors = embedder.encode(ds.texts["text"].fillna("").tolist())
-            meta["text_embedding"] = dict(getattr(embedder, "stats_", {}))
-        item_vecs = item_embeddings(ds, embedder) if use_items else None
-        if item_vecs is not None and item_vecs.empty:
-            item_vecs = None
-        if "text_embedding" in meta:
-            meta["text_embedding"]["source"] = "users"
-        elif item_vecs is not None:  # nobody wrote: every text vector is an item's description
-            meta["text_embedding"] = {**getattr(embedder, "stats_", {}), "source": "items"}
-        tv = text_vectors
-        if tv is None:
-            tv = np.zeros((0, item_vecs.shape[1] if item_vecs is not None else 0), np.float32)
-        prof = user_text_profiles(ds, tv, text_pooling, item_vectors=item_vecs)
-        if prof.vectors.shape[1]:
-            out["text"], missing["text"] = prof.vectors, prof.missing
-            meta["text_source"] = pd.Series(prof.source, index=user_ids).astype(str)
-            meta["text_pooling"] = text_pooling
-            if item_vectors:
-                reviewed = item_review_vectors(ds, tv) if len(tv) else None
-                meta["item_text_vectors"] = (
-                    reviewed if reviewed is not None and len(reviewed) else item_vecs
-                )
-    if behavior and len(ds.interactions):
-        f, miss, basis = BehaviorFeaturizer(n_categories=n_categories).fit_transform(ds)
-        out["behavior"], missing["behavior"] = f.to_numpy(np.float32), miss
-        columns["behavior"] = list(f.columns)
-        meta["monetary_basis"] = basis
-    for name, block in (blocks or {}).items():  # DataFrames are aligned by user_id
+    feats = UserFeaturizer(
+        embedder,
+        text=text,
+        behavior=behavior,
+        text_pooling=text_pooling,
+        item_fallback=item_fallback,
+        n_categories=n_categories,
+        item_vectors=item_vectors,
+    ).fit_transform(ds, text_vectors)
+    if not blocks:
+        return feats
+    user_ids = feats.user_ids
+    out, missing, columns = dict(feats.blocks), dict(feats.missing), dict(feats.columns)
+    for name, block in blocks.items():  # DataFrames are aligned by user_id
         if isinstance(block, pd.DataFrame):
             block = block.reindex(user_ids.astype(str))
             columns[name] = [str(c) for c in block.columns]
@@ -233,4 +232,4 @@ def build_user_features(
         miss = np.asarray(~np.isfinite(arr).all(1), dtype=bool)
         arr[miss] = 0.0  # not meaningful: the rows are flagged in ``missing``
         missing[name] = miss
-    return UserFeatures(user_ids, out, missing, columns, meta)
+    return UserFeatures(user_ids, out, missing, columns, feats.meta)

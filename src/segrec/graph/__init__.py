@@ -10,7 +10,8 @@ from segrec.graph._build import (
     normalize_adjacency,
     social_adjacency,
 )
-from segrec.graph._embed import graph_embeddings
+from segrec.graph._embed import GraphEmbedder, GraphEmbedderConfig, graph_embeddings
+from segrec.graph._foldin import GraphFoldIn
 from segrec.graph._gcn import GCNConfig, GCNEncoder
 from segrec.graph._inputs import InputFuser, InteractionSVD
 from segrec.graph._lightgcn import LightGCN, LightGCNConfig
@@ -28,6 +29,9 @@ __all__ = [
     "GCNEncoder",
     "GNNSegmenter",
     "GNNSegmenterConfig",
+    "GraphEmbedder",
+    "GraphEmbedderConfig",
+    "GraphFoldIn",
     "InputFuser",
     "InteractionSVD",
     "LightGCN",

@@ -55,6 +55,10 @@ class GCNConfig(BaseModel):
 
 def _torch():  # type: ignore[no-untyped-def]
     torch = require("torch", "graph", "the GCN encoder")
+    # A fixed count, not the load-dependent thread budget: the deterministic kernels still sum
+    # in a thread-count-dependent order (embeddings 3e-7 apart at 1 vs 2 threads), and the
+    # same seed must give the same segments on a busy machine as on a quiet one. The pools
+    # wait passively (segrec._threads), so two threads beside a busy process cost little.
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     return torch
 
@@ -157,6 +161,7 @@ class GCNEncoder:
         torch.manual_seed(cfg.random_state)
         self.rng_ = np.random.default_rng(cfg.random_state)
         self.a_hat_ = normalize_adjacency(adjacency)
+        self.x_ = x  # layer 0 of the known users' states (fold-in of new users needs it)
         self.ax_ = np.asarray(self.a_hat_ @ x, dtype=np.float32)
         upper = sp.triu(sp.csr_matrix(adjacency), k=1).tocoo()
         self.edges_ = np.vstack([upper.row, upper.col]).T.astype(np.int64)

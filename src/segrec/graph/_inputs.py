@@ -9,6 +9,8 @@ that user in from neighbours during propagation.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -16,6 +18,7 @@ import scipy.sparse as sp
 from segrec.data import Dataset
 from segrec.diagnostics import UsageError
 from segrec.features import UserFeatures
+from segrec.features._state import State
 
 __all__ = ["InputFuser", "InteractionSVD"]
 
@@ -65,6 +68,21 @@ class InputFuser:
             out &= features.missing.get(name, np.zeros(features.n_users, bool))
         return out
 
+    def to_state(self) -> State:
+        meta = {"blocks": self.blocks, "blocks_": list(self.blocks_)}
+        arrays: dict[str, np.ndarray] = {}
+        for name in self.blocks_:
+            arrays[f"{name}.mean"], arrays[f"{name}.scale"] = self.mean_[name], self.scale_[name]
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> InputFuser:
+        self = cls(meta["blocks"])
+        self.blocks_ = list(meta["blocks_"])
+        self.mean_ = {b: arrays[f"{b}.mean"] for b in self.blocks_}
+        self.scale_ = {b: arrays[f"{b}.scale"] for b in self.blocks_}
+        return self
+
 
 def _user_item_rows(ds: Dataset, user_ids: pd.Index, item_ids: pd.Index) -> sp.csr_matrix:
     """Binary rows of ``user_ids`` over columns ``item_ids`` (unknown users/items drop out)."""
@@ -103,11 +121,25 @@ class InteractionSVD:
                 "these users: too few for graph-only input; pass features"
             )
         self.svd_ = TruncatedSVD(k, random_state=self.random_state).fit(rows)
+        self.components_ = self.svd_.components_
         z = self.svd_.transform(rows)
         self.scale_ = max(float(np.sqrt(z.var(axis=0).sum())), 1e-12)
         return (z / self.scale_).astype(np.float32), np.diff(rows.indptr) == 0
 
     def transform(self, ds: Dataset, user_ids: pd.Index) -> tuple[np.ndarray, np.ndarray]:
         rows = _user_item_rows(ds, user_ids, self.item_ids_)
-        z = self.svd_.transform(rows) / self.scale_
+        z = np.asarray(rows @ self.components_.T) / self.scale_  # TruncatedSVD.transform
         return z.astype(np.float32), np.diff(rows.indptr) == 0
+
+    def to_state(self) -> State:
+        meta = {"dim": self.dim, "random_state": self.random_state, "scale": self.scale_}
+        arrays = {"item_ids": np.asarray(self.item_ids_, dtype=str), "components": self.components_}
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> InteractionSVD:
+        self = cls(meta["dim"], meta["random_state"])
+        self.scale_ = float(meta["scale"])
+        self.item_ids_ = pd.Index(arrays["item_ids"].astype(object), name="item_id")
+        self.components_ = arrays["components"]
+        return self

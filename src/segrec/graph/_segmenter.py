@@ -23,7 +23,10 @@ from segrec._progress import progress
 from segrec.data import Dataset
 from segrec.diagnostics import UsageError
 from segrec.features import UserFeatures
+from segrec.features._state import State, nest, unnest
 from segrec.graph._build import build_user_graph, modularity
+from segrec.graph._dec import _select_k, soft_assign, target_distribution
+from segrec.graph._foldin import GraphFoldIn
 from segrec.graph._gcn import GCNEncoder, _torch
 from segrec.graph._inputs import InputFuser, InteractionSVD
 from segrec.segment import Segmentation
@@ -60,35 +63,6 @@ class GNNSegmenterConfig(BaseModel):
     input_dim: int = Field(64, ge=1, description="SVD size of graph-only input")
     quality_sample: int = Field(5000, ge=100)
     random_state: int = 0
-
-
-def soft_assign(z: np.ndarray, centers: np.ndarray, alpha: float = 1.0) -> np.ndarray:
-    """DEC's Student-t kernel: q_ij proportional to (1 + |z_i - mu_j|^2 / alpha)^-(alpha+1)/2."""
-    d2 = ((z[:, None, :] - centers[None, :, :]) ** 2).sum(-1)
-    q = (1.0 + d2 / alpha) ** (-(alpha + 1.0) / 2.0)
-    return q / q.sum(1, keepdims=True)
-
-
-def target_distribution(q: np.ndarray) -> np.ndarray:
-    """DEC's sharpened target: p_ij proportional to q_ij^2 / f_j with f_j the soft size of j."""
-    w = q**2 / np.maximum(q.sum(0), 1e-12)
-    return w / w.sum(1, keepdims=True)
-
-
-def _select_k(z: np.ndarray, k_range: tuple[int, int], sample: int, seed: int) -> tuple[int, dict]:
-    from sklearn.cluster import KMeans
-    from sklearn.metrics import silhouette_score
-
-    rng = np.random.default_rng(seed)
-    idx = rng.choice(len(z), min(sample, len(z)), replace=False)
-    scores: dict[int, float] = {}
-    for k in range(k_range[0], min(k_range[1], len(z) - 1) + 1):
-        lab = KMeans(k, n_init=4, random_state=seed).fit_predict(z)
-        if len(np.unique(lab[idx])) > 1:
-            scores[k] = float(silhouette_score(z[idx], lab[idx]))
-    if not scores:
-        raise UsageError(f"cannot choose k in k_range={k_range} for {len(z)} users; set n_segments")
-    return max(scores, key=lambda k: scores[k]), scores
 
 
 class GNNSegmenter:
@@ -200,6 +174,12 @@ class GNNSegmenter:
         self.encoder_ = enc
         self.embeddings_ = enc.transform()
         self.user_ids_ = pd.Index(user_ids, name="user_id")
+        self.foldin_ = GraphFoldIn(
+            co=cfg.co if cfg.use_coint else None,
+            social=cfg.use_social,
+            topk=cfg.topk,
+            threshold=cfg.threshold,
+        ).fit(dataset, graph, enc)
         isolated = graph.isolated
         meta = {
             "graph": dict(graph.meta),
@@ -246,14 +226,62 @@ class GNNSegmenter:
     def predict(
         self, features: UserFeatures | None, dataset: Dataset | None = None
     ) -> Segmentation:
-        """Segments of (possibly new) users: propagate over ``dataset``'s graph when given,
-        else no propagation (each user embedded from its own features alone)."""
-        if not hasattr(self, "encoder_"):
+        """Segments of (possibly new) users through the fold-in (:class:`GraphFoldIn`): with
+        ``dataset`` (these users' own interactions and named friends) each user's graph row is
+        built from it against the known users; without it a known user keeps its fit-time row
+        and an unknown user has none (its own features, self loop only). Nothing is recomputed
+        over the training graph."""
+        if not hasattr(self, "foldin_"):
             raise UsageError("this GNNSegmenter is not fitted; call fit(features, dataset) first")
         if features is None and dataset is None:
             raise UsageError("predict needs features, dataset or both")
         user_ids = features.user_ids if features is not None else dataset.user_ids  # type: ignore[union-attr]
         x, _ = self._inputs(features, dataset, user_ids, fit=False)
-        adj = self._graph(dataset, user_ids).adjacency if dataset is not None else None
-        z = self.encoder_.transform(x, adj)
-        return self._segmentation(z, user_ids, {"propagated": dataset is not None})
+        if dataset is not None:
+            rows = self.foldin_.neighbours(dataset, user_ids)
+        else:
+            rows = self.foldin_.known_rows(user_ids)
+        z = self.foldin_.embed(x, rows)
+        how = "own rows" if dataset is not None else "fit-time rows"
+        seg = self._segmentation(z, user_ids, {"fold_in": how})
+        # distance of each user's embedding to its segment's centre (drift reads it)
+        seg.meta["distance"] = np.linalg.norm(z - self.centers_[seg.labels], axis=1)
+        return seg
+
+    # -- state (no pickle) ----------------------------------------------------------------
+    def to_state(self) -> State:
+        """(JSON-able meta, arrays): config, centres, known users, inputs and fold-in; the
+        loaded segmenter predicts (numpy only) but cannot be trained further."""
+        if not hasattr(self, "foldin_"):
+            raise UsageError("this GNNSegmenter is not fitted; nothing to save")
+        meta: dict[str, Any] = {"config": self.config.model_dump(mode="json")}
+        arrays: dict[str, np.ndarray] = {
+            "centers": np.asarray(self.centers_, np.float32),
+            "user_ids": np.asarray(self.user_ids_, dtype=str),
+            "labels": np.asarray(self.labels_, np.int64),
+            "embeddings": np.asarray(self.embeddings_, np.float32),
+        }
+        for name, part in (("foldin", self.foldin_), ("fuser", self.fuser_), ("svd", self.svd_)):
+            if part is not None:
+                pm, pa = part.to_state()
+                meta[name] = pm
+                arrays.update(nest(name, pa))
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> GNNSegmenter:
+        self = cls(GNNSegmenterConfig.model_validate(meta["config"]))
+        self.centers_ = np.asarray(arrays["centers"], np.float32)
+        self.user_ids_ = pd.Index(arrays["user_ids"].astype(object), name="user_id")
+        self.labels_ = np.asarray(arrays["labels"], np.int64)
+        self.embeddings_ = np.asarray(arrays["embeddings"], np.float32)
+        self.foldin_ = GraphFoldIn.from_state(meta["foldin"], unnest("foldin", arrays))
+        self.fuser_ = (
+            InputFuser.from_state(meta["fuser"], unnest("fuser", arrays))
+            if "fuser" in meta
+            else None
+        )
+        self.svd_ = (
+            InteractionSVD.from_state(meta["svd"], unnest("svd", arrays)) if "svd" in meta else None
+        )
+        return self

@@ -17,6 +17,8 @@ class GNNSegmenterAdapter:
 
     name: ClassVar[str] = "gnn"
     supports_k: ClassVar[bool] = True
+    #: predict folds users into the graph from their own rows: pass the users' Dataset
+    needs_dataset: ClassVar[bool] = True
 
     def __init__(self, config: Any = None, **kwargs: Any) -> None:
         try:
@@ -42,17 +44,56 @@ class GNNSegmenterAdapter:
             from segrec.segment._stable_ids import align_to_previous
 
             seg, self._id_map = align_to_previous(seg, previous)
-        self._dataset = dataset
         self.segmentation_ = seg
         return seg
 
     def predict(self, features: Any, dataset: Any = None) -> np.ndarray:
-        """Segment ids; propagates over the fit dataset's graph when it holds these users."""
-        if dataset is None and features is not None:
-            known = np.isin(
-                np.asarray(features.user_ids, dtype=str),
-                np.asarray(self._dataset.user_ids, dtype=str),
-            )
-            dataset = self._dataset if known.all() else None
+        """Segment ids through the graph fold-in: ``dataset`` holds these users' own rows
+        (interactions, named friends); without it known users keep their fit-time graph rows
+        and unknown users are embedded from their own features."""
         raw = self._inner.predict(features, dataset).labels
         return np.array([self._id_map.get(int(r), int(r)) for r in raw], dtype=np.int64)
+
+    def predict_detail(self, features: Any, dataset: Any = None) -> Any:
+        """Segment, strength (the DEC soft membership, as at fit), the next most likely segment
+        and the distance to the centre in the GCN space, through the fold-in."""
+        from segrec.segment._segmentation import SegmentAssignment
+
+        seg = self._inner.predict(features, dataset)
+        q = np.asarray(seg.soft)
+        order = np.argsort(-q, axis=1, kind="stable")
+
+        def ids(raw: np.ndarray) -> np.ndarray:
+            return np.array([self._id_map.get(int(r), int(r)) for r in raw], dtype=np.int64)
+
+        alt = ids(order[:, 1]) if q.shape[1] > 1 else np.full(len(q), -1, np.int64)
+        return SegmentAssignment(
+            labels=ids(order[:, 0]),
+            strength=q.max(axis=1),
+            alternative=alt,
+            distance=np.asarray(seg.meta["distance"], np.float64),
+            user_ids=seg.user_ids,
+        )
+
+    # -- state (no pickle) ------------------------------------------------------------------
+    def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """(JSON-able meta, arrays); :meth:`from_state` needs neither torch nor the Dataset."""
+        if not hasattr(self, "_id_map"):
+            raise UsageError("segmenter 'gnn' is not fitted; nothing to save")
+        meta, arrays = self._inner.to_state()
+        out = {
+            "registry": self.name,
+            "config": meta["config"],
+            "id_map": [[int(a), int(b)] for a, b in self._id_map.items()],
+            "inner": meta,
+        }
+        return out, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> GNNSegmenterAdapter:
+        from segrec.graph import GNNSegmenter
+
+        self = cls.__new__(cls)
+        self._inner = GNNSegmenter.from_state(meta["inner"], arrays)
+        self._id_map = {int(a): int(b) for a, b in meta["id_map"]}
+        return self

@@ -1,0 +1,132 @@
+"""Graph fold-in: new users embedded through the trained GCN without recomputing the graph."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from segrec.data import Dataset
+from segrec.data._dataset import _decat
+
+from ._planted import planted_world, text_features
+
+pytest.importorskip("torch")
+
+from segrec.graph import GNNSegmenter, GraphEmbedder, GraphFoldIn
+
+
+@pytest.fixture(scope="module")
+def world():
+    ds = planted_world(groups=4, per_group=40, seed=2)
+    return ds, text_features(ds)
+
+
+@pytest.fixture(scope="module")
+def embedder(world):
+    ds, tf = world
+    emb = GraphEmbedder(dim=16, epochs=5)
+    return emb, emb.fit_transform(ds, tf)
+
+
+def _own_rows(ds: Dataset, users: list[str]) -> Dataset:
+    inter, soc = _decat(ds.interactions), _decat(ds.social)
+    return Dataset(
+        interactions=inter[inter.user_id.isin(users)],
+        social=soc[soc.src.isin(users)],
+        name="users",
+    )
+
+
+def _roundtrip(state, tmp_path, name):
+    meta, arrays = state
+    assert all(a.dtype != object for a in arrays.values())
+    (tmp_path / f"{name}.json").write_text(json.dumps(meta))
+    np.savez(tmp_path / f"{name}.npz", **arrays)
+    with np.load(tmp_path / f"{name}.npz", allow_pickle=False) as npz:
+        return json.loads((tmp_path / f"{name}.json").read_text()), {k: npz[k] for k in npz.files}
+
+
+def test_training_users_get_their_fit_rows_and_vectors(world, embedder):
+    ds, tf = world
+    emb, g = embedder
+    fold: GraphFoldIn = emb.foldin_
+    rows = fold.neighbours(_own_rows(ds, list(ds.user_ids)), ds.user_ids)
+    assert abs(rows - fold.adjacency_).max() == 0  # the same neighbours and weights as the fit
+    again = emb.transform(_own_rows(ds, list(ds.user_ids)), tf)
+    np.testing.assert_allclose(again.block("graph"), g.block("graph"), atol=1e-5)
+    u = str(ds.user_ids[7])  # one user alone
+    one = emb.transform(_own_rows(ds, [u]), tf.subset([u]))
+    np.testing.assert_allclose(one.block("graph")[0], g.block("graph")[7], atol=1e-5)
+
+
+def test_new_user_row_and_normalisation(world, embedder):
+    """A newcomer's row: Jaccard against known users' item sets (its unknown items count in the
+    union), plus the friends it names; a_hat = a / sqrt(d_u d_j) with the fit-time d_j."""
+    ds, _ = world
+    emb, _ = embedder
+    fold = emb.foldin_
+    donor = str(ds.user_ids[3])
+    items = _decat(ds.interactions).query("user_id == @donor").item_id.unique().tolist()
+    friend = str(ds.user_ids[100])
+    new = Dataset(
+        interactions=pd.DataFrame(
+            {
+                "user_id": "new",
+                "item_id": [*items, "brand-new"],
+                "timestamp": 0,
+                "event": "purchase",
+            }
+        ),
+        social=pd.DataFrame({"src": ["new"], "dst": [friend], "kind": "friend"}),
+    )
+    rows = fold.neighbours(new, pd.Index(["new"]))
+    j = fold.user_ids_.get_loc(donor)
+    assert rows[0, j] == pytest.approx(len(items) / (len(items) + 1))
+    assert rows[0, fold.user_ids_.get_loc(friend)] >= 1.0
+    x = np.random.default_rng(0).normal(size=(1, fold.states_[0].shape[1])).astype(np.float32)
+    z = fold.embed(x, rows)
+    # the same by hand, layer by layer
+    d_u = 1.0 + rows.sum()
+    a_hat = np.asarray(rows.todense()).ravel() / np.sqrt(d_u) * fold.inv_sqrt_deg_
+    h = x[0]
+    for layer, (w, b) in enumerate(fold.layers_):
+        h = (a_hat @ fold.states_[layer] + h / d_u) @ w.T + b
+        h = np.maximum(h, 0) if layer < len(fold.layers_) - 1 else h
+    np.testing.assert_allclose(z[0], h, rtol=1e-4, atol=1e-5)
+    isolated = fold.embed(x, sp.csr_matrix((1, len(fold.user_ids_)), dtype=np.float32))
+    assert np.isfinite(isolated).all()
+
+
+def test_graph_embedder_state_round_trip(world, embedder, tmp_path):
+    ds, tf = world
+    emb, _ = embedder
+    back = GraphEmbedder.from_state(*_roundtrip(emb.to_state(), tmp_path, "graph"))
+    users = _own_rows(ds, list(ds.user_ids[:30]))
+    sub = tf.subset(list(ds.user_ids[:30]))
+    np.testing.assert_array_equal(
+        back.transform(users, sub).block("graph"), emb.transform(users, sub).block("graph")
+    )
+
+
+def test_gnn_segmenter_fold_in_and_state(world, tmp_path):
+    from segrec.segment import get_segmenter
+
+    ds, tf = world
+    adapter = get_segmenter("gnn", k=4, epochs=5, refine_epochs=3, random_state=0)
+    seg = adapter.fit(tf, ds)
+    inner = adapter._inner
+    again = inner.predict(tf, _own_rows(ds, list(ds.user_ids)))  # own rows, fold-in
+    assert (again.labels == inner.labels_).mean() >= 0.99
+    np.testing.assert_allclose(again.soft, seg.soft, atol=1e-4)
+    assert (adapter.predict(tf) == seg.labels).mean() >= 0.99  # fit-time rows, no dataset
+    meta, arrays = _roundtrip(adapter.to_state(), tmp_path, "gnn")
+    back = type(adapter).from_state(meta, arrays)
+    users = _own_rows(ds, list(ds.user_ids[:25]))
+    sub = tf.subset(list(ds.user_ids[:25]))
+    np.testing.assert_array_equal(back.predict(sub, users), adapter.predict(sub, users))
+    plain = GNNSegmenter.from_state(meta["inner"], arrays)
+    np.testing.assert_array_equal(plain.predict(sub, users).soft, inner.predict(sub, users).soft)

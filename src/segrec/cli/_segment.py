@@ -13,7 +13,6 @@ from segrec.diagnostics import UsageError
 
 _log = logging.getLogger(__name__)
 _BLOCKS = ("text", "behavior", "graph")
-_METHODS = ("kmeans", "minibatch", "hdbscan", "dbscan", "agglomerative", "gnn", "tree", "forest")
 
 
 def _parse_blocks(spec: str) -> list[str]:
@@ -27,23 +26,31 @@ def _parse_blocks(spec: str) -> list[str]:
 
 
 def _segmenter_options(method: str, k: str, random_state: int, labels: Path | None) -> dict:
-    if method not in _METHODS:
-        raise UsageError(f"--method {method!r}: expected one of {', '.join(_METHODS)}")
-    opts: dict[str, Any] = (
-        {"random_state": random_state} if method not in ("hdbscan", "dbscan") else {}
-    )
+    """Keyword options for ``get_segmenter(method)``; what a method takes (``k``, labels) is
+    read from its registry class (``supports_k``, ``needs_labels``), the one catalogue."""
+    from segrec.segment import available_segmenters
+    from segrec.segment._base import _REGISTRY
+
+    if method not in _REGISTRY:
+        raise UsageError(
+            f"--method {method!r}: expected one of {', '.join(available_segmenters())}"
+        )
+    cls = _REGISTRY[method]
+    opts: dict[str, Any] = {"random_state": random_state}
     if k != "auto" and not k.isdigit():
         raise UsageError(f"--k {k!r}: expected 'auto' or a whole number such as 8")
-    if method in ("kmeans", "minibatch", "agglomerative", "gnn"):
+    if getattr(cls, "supports_k", False):
         opts["k"] = k if k == "auto" else int(k)
     elif k != "auto":
         raise UsageError(f"--k {k}: method '{method}' chooses its own number of segments")
-    if method in ("tree", "forest"):
+    if getattr(cls, "needs_labels", False):
         if labels is None:
             raise UsageError(f"--method {method} needs --labels FILE (CSV with user_id,segment)")
         opts["labels_path"] = str(labels)
     elif labels is not None:
-        raise UsageError(f"--labels is only used by --method tree or forest, not {method}")
+        raise UsageError(
+            f"--labels is only used by methods trained on labels (tree, forest), not {method}"
+        )
     return opts
 
 
@@ -75,7 +82,10 @@ def segment(
         "text,behavior"
     ),
     method: Annotated[
-        str, typer.Option("--method", help="One of: " + ", ".join(_METHODS))
+        str,
+        typer.Option(
+            "--method", help="A registered segmenter (segrec.segment.available_segmenters())"
+        ),
     ] = "kmeans",
     k: Annotated[str, typer.Option("--k", help="auto or a number of segments")] = "auto",
     labels: Annotated[

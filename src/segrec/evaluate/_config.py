@@ -11,14 +11,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from segrec.diagnostics import UsageError, explain_invalid, validated
+from segrec.evaluate._assigners import FEATURE_SEGMENTATIONS, SEGMENTATIONS
 
 __all__ = ["DEFAULT_GRIDS", "DEFAULT_METHODS", "SEGMENTATIONS", "EvalConfig"]
 
-#: every segmentation the evaluation can build (see :mod:`segrec.evaluate._segmentations`)
-SEGMENTATIONS = ("random", "rfm", "behavior", "text", "graph", "fused", "gnn", "demographic")
-#: segmentations built from the user features by a segmenter of :mod:`segrec.segment`; the
-#: others take no options except ``behavior``'s ``k``
-_FEATURE_SEGMENTATIONS = ("text", "graph", "fused", "gnn")
+# SEGMENTATIONS (every segmentation the evaluation can build) and FEATURE_SEGMENTATIONS (built
+# from the user features by a segmenter of segrec.segment; the others take no options except
+# behavior's k) come from the one catalogue, segrec.evaluate._assigners.ASSIGNERS
+_FEATURE_SEGMENTATIONS = FEATURE_SEGMENTATIONS
 
 BASELINES = ("pop", "itemknn", "als", "bpr", "ease", "lightgcn")
 #: ``pop:trending`` (popularity with recency weights, the hybrid's ``recent`` component on its

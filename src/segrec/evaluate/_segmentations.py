@@ -19,7 +19,14 @@ import pandas as pd
 import scipy.sparse as sp
 
 from segrec.data import Dataset
-from segrec.evaluate._config import SEGMENTATIONS
+from segrec.evaluate._assigners import (
+    SEGMENTATIONS,
+    BehaviorAssigner,
+    FeatureAssigner,
+    RandomAssigner,
+    RFMAssigner,
+)
+from segrec.evaluate._demographic import demographic, fit_demographic
 from segrec.features import UserFeatures
 from segrec.segment import Segmentation
 
@@ -42,16 +49,22 @@ _log = logging.getLogger(__name__)
 
 @dataclass
 class PhaseArtifacts:
-    """What one training period yields: features, item vectors, segmentations, skip reasons."""
+    """What one training period yields: features, item vectors, segmentations, skip reasons,
+    and ``assigners``: for each segmentation, the fitted rule that assigns any user
+    (``predict_detail(features, users)``, ``to_state()``; see :mod:`segrec.evaluate._assigners`)."""
 
     dataset: Dataset
     features: UserFeatures | None = None
     item_vectors: pd.DataFrame | None = None
     user_text: pd.DataFrame | None = None
     segmentations: dict[str, Segmentation] = field(default_factory=dict)
+    assigners: dict[str, Any] = field(default_factory=dict)
+    #: the fitted UserFeaturizer that made ``features`` (None when none were built)
+    featurizer: Any = None
     skipped: dict[str, str] = field(default_factory=dict)
     behavior_x: np.ndarray | None = None  # users-with-history x d SVD space (quality reference)
     behavior_users: pd.Index | None = None
+    behavior_fold: dict[str, np.ndarray] | None = None  # item ids, idf, SVD components
 
 
 def _active_users(ds: Dataset) -> tuple[pd.Index, sp.csr_matrix]:
@@ -62,15 +75,30 @@ def _active_users(ds: Dataset) -> tuple[pd.Index, sp.csr_matrix]:
 
 def behavior_svd(ds: Dataset, dim: int = 32, random_state: int = 0) -> tuple[pd.Index, np.ndarray]:
     """L2-normalised truncated SVD of the (tf-idf weighted) user x item training matrix."""
+    users, z, _ = _behavior_fit(ds, dim, random_state)
+    return users, z
+
+
+def _behavior_fit(
+    ds: Dataset, dim: int, random_state: int
+) -> tuple[pd.Index, np.ndarray, dict[str, np.ndarray]]:
+    """``behavior_svd`` and what folds a new user in: item ids, idf, SVD components."""
     from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfTransformer
     from sklearn.preprocessing import normalize
 
     users, m = _active_users(ds)
-    x = TfidfTransformer().fit_transform(m)
+    tfidf = TfidfTransformer()
+    x = tfidf.fit_transform(m)
     d = max(2, min(dim, min(x.shape) - 1))
-    z = TruncatedSVD(d, random_state=random_state).fit_transform(x)
-    return users, normalize(z).astype(np.float32)
+    svd = TruncatedSVD(d, random_state=random_state)
+    z = svd.fit_transform(x)
+    parts = {
+        "item_ids": np.asarray(ds.item_ids, dtype=str),
+        "idf": tfidf.idf_,
+        "components": svd.components_,
+    }
+    return users, normalize(z).astype(np.float32), parts
 
 
 def _kmeans(
@@ -94,9 +122,8 @@ def _kmeans(
 def _random(users: pd.Index, k: int, random_state: int) -> Segmentation:
     """Uniform segments from a seeded hash of each user id: a user's segment depends on the
     seed and the id only, not on which other users the period holds."""
-    key = f"segrec-random{random_state:03d}"[-16:]  # pandas' hash key: 16 characters
-    h = pd.util.hash_array(np.asarray(users.astype(str), dtype=object), hash_key=key)
-    return Segmentation(users, (h % np.uint64(k)).astype(np.int64), np.ones(len(users)), "random")
+    labels = RandomAssigner(k, random_state).labels(users)
+    return Segmentation(users, labels, np.ones(len(users)), "random")
 
 
 def classic_rfm(ds: Dataset) -> Segmentation:
@@ -116,57 +143,13 @@ def classic_rfm(ds: Dataset) -> Segmentation:
     )
 
 
-def demographic(ds: Dataset, max_groups: int = 12) -> Segmentation | None:
-    """Groups of users sharing their attribute values (numbers cut into terciles); ``None``
-    when the users table has no attribute columns."""
-    attrs = [c for c in ds.users.columns if c != "user_id"]
-    if not attrs or len(ds.users) == 0:
-        return None
-    t = ds.users.set_index(ds.users.user_id.astype(str))[attrs]
-    sort_parts, parts = [], []  # per attribute: an order and a readable value per user
-    for c in attrs:
-        s = t[c]
-        if pd.api.types.is_numeric_dtype(s) and s.nunique() > 6:
-            tier = pd.qcut(s, 3, labels=False, duplicates="drop")
-            span = s.groupby(tier).agg(["min", "max"])
-            text = {b: f"{c} {_num(r['min'])}-{_num(r['max'])}" for b, r in span.iterrows()}
-            sort_parts.append(tier.astype("string"))
-            parts.append(tier.map(text).astype("string"))
-        elif s.nunique() <= 6:
-            sort_parts.append(s.astype("string"))
-            parts.append((c + " " + s.astype("string")).astype("string"))
-    if not parts:
-        return None
-    key, order = parts[0].fillna("?"), sort_parts[0].fillna("~")
-    for p, o in zip(parts[1:], sort_parts[1:], strict=True):
-        key, order = key + ", " + p.fillna("?"), order + "|" + o.fillna("~")
-    counts = key.value_counts()
-    keep = set(counts.index[: max_groups - 1])
-    kept = key.isin(keep)
-    key, order = key.where(kept, "other"), order.where(kept, "~other")
-    # groups in attribute order (youngest first), the lumped rest last
-    cats = list(pd.DataFrame({"k": key, "o": order}).drop_duplicates("k").sort_values("o").k)
-    labels = pd.Categorical(key, categories=cats).codes.astype(np.int64)
-    return Segmentation(
-        pd.Index(t.index, name="user_id"),
-        labels,
-        np.ones(len(labels)),
-        "demographic",
-        names=dict(enumerate(cats)),
-    )
-
-
-def _num(v: float) -> str:
-    return f"{v:g}" if abs(v) < 1e6 else f"{v:.0f}"
-
-
 class _Skip(Exception):
     """A segmentation this dataset cannot have; the message is the reason the run reports."""
 
 
 def _from_features(
     name: str, feats: UserFeatures, ds: Dataset, random_state: int, params: dict[str, Any]
-) -> Segmentation:
+) -> tuple[Segmentation, Any]:
     from segrec.segment import get_segmenter
 
     blocks = {"text": ["text"], "graph": ["graph"], "fused": None}.get(name)
@@ -179,8 +162,9 @@ def _from_features(
     kw = {"random_state": random_state, **params}
     if blocks is not None and algo != "gnn":
         kw["blocks"] = blocks
-    seg = get_segmenter(algo, **kw).fit(feats, dataset=ds)
-    return seg
+    segmenter = get_segmenter(algo, **kw)
+    seg = segmenter.fit(feats, dataset=ds)
+    return seg, FeatureAssigner(name, segmenter)
 
 
 def build_segmentation(
@@ -191,31 +175,10 @@ def build_segmentation(
     params: dict[str, Any] | None = None,
 ) -> Segmentation | None:
     """Segmentation ``name`` of the users of ``art.dataset``; ``None`` (with the reason in
-    ``art.skipped``) when it cannot be built for this dataset."""
-    ds = art.dataset
-    params = dict(params or {})
+    ``art.skipped``) when it cannot be built for this dataset. The fitted rule that made it
+    is kept in ``art.assigners[name]``."""
     try:
-        if name == "random":
-            users, _ = _active_users(ds)
-            return _random(users, k_random, random_state)
-        if name == "rfm":
-            return classic_rfm(ds)
-        if name == "behavior":
-            if art.behavior_x is None:
-                art.behavior_users, art.behavior_x = behavior_svd(ds, random_state=random_state)
-            assert art.behavior_users is not None
-            return _kmeans(
-                art.behavior_x, art.behavior_users, params.get("k"), random_state, "behavior"
-            )
-        if name == "demographic":
-            seg = demographic(ds)
-            if seg is None:
-                art.skipped[name] = "the users table has no attribute columns"
-            return seg
-        if art.features is None:
-            art.skipped[name] = "user features are unavailable"
-            return None
-        return _from_features(name, art.features, ds, random_state, params)
+        seg, assigner = _build(name, art, random_state, k_random, dict(params or {}))
     except _Skip as exc:
         art.skipped[name] = str(exc)
         return None
@@ -223,6 +186,39 @@ def build_segmentation(
         art.skipped[name] = f"{type(exc).__name__}: {exc}"
         _log.info("segmentation %r skipped: %s", name, exc)  # the run warns once, at the end
         return None
+    if seg is not None:
+        art.assigners[name] = assigner
+    return seg
+
+
+def _build(
+    name: str, art: PhaseArtifacts, random_state: int, k_random: int, params: dict[str, Any]
+) -> tuple[Segmentation | None, Any]:
+    ds = art.dataset
+    if name == "random":
+        users, _ = _active_users(ds)
+        return _random(users, k_random, random_state), RandomAssigner(k_random, random_state)
+    if name == "rfm":
+        seg = classic_rfm(ds)
+        return seg, RFMAssigner.fit(ds, [seg.names[i] for i in range(len(seg.names))])
+    if name == "behavior":
+        if art.behavior_x is None or art.behavior_fold is None:
+            art.behavior_users, art.behavior_x, art.behavior_fold = _behavior_fit(
+                ds, 32, random_state
+            )
+        assert art.behavior_users is not None
+        seg = _kmeans(art.behavior_x, art.behavior_users, params.get("k"), random_state, "behavior")
+        f = art.behavior_fold
+        assert seg.centers is not None
+        return seg, BehaviorAssigner(f["item_ids"], f["idf"], f["components"], seg.centers)
+    if name == "demographic":
+        demo, assigner = fit_demographic(ds)
+        if demo is None:
+            raise _Skip("the users table has no attribute columns")
+        return demo, assigner
+    if art.features is None:
+        raise _Skip("user features are unavailable")
+    return _from_features(name, art.features, ds, random_state, params)
 
 
 def search_k(
@@ -242,18 +238,24 @@ def search_k(
         if s not in tune.segmentations or "k" in base:
             continue
         trials: list[tuple[Any, float, Segmentation]] = []
+        auto_assigner = tune.assigners.get(s)
+        assigners: list[Any] = []
         for k in cfg.segment_k[: cfg.budget]:
             if k == "auto":
                 seg: Segmentation | None = tune.segmentations[s]
+                assigner = auto_assigner
             else:
                 seg = build_segmentation(s, tune, cfg.random_state, cfg.k_random, {**base, "k": k})
+                assigner = tune.assigners.get(s)
             if seg is None:
                 continue
             trials.append((k, score(fit(seg)), seg))
+            assigners.append(assigner)
         if not trials:
             continue
         best = max(range(len(trials)), key=lambda i: (trials[i][1], -i))
         tune.segmentations[s] = trials[best][2]
+        tune.assigners[s] = assigners[best]
         out[s] = {
             "k": trials[best][0],
             "n_segments_tuning": int(trials[best][2].k),

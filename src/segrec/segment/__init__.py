@@ -19,7 +19,8 @@ from segrec.segment._density import (
     HDBSCANConfig,
     HDBSCANSegmenter,
 )
-from segrec.segment._fuse import make_fusion
+from segrec.segment._eps import choose_eps
+from segrec.segment._fuse import FittedFusion, make_fusion
 from segrec.segment._gnn import GNNSegmenterAdapter
 from segrec.segment._hier import AgglomerativeConfig, AgglomerativeSegmenter
 from segrec.segment._kmeans import (
@@ -29,8 +30,9 @@ from segrec.segment._kmeans import (
     select_k,
 )
 from segrec.segment._quality import bootstrap_stability, external_agreement, internal_quality
-from segrec.segment._segmentation import Segmentation
+from segrec.segment._segmentation import SegmentAssignment, Segmentation
 from segrec.segment._stable_ids import align_to_previous, match_segment_ids
+from segrec.segment._state import segmenter_from_state, segmenter_to_state
 from segrec.segment._supervised import (
     ForestSegmenter,
     SupervisedConfig,
@@ -56,6 +58,7 @@ __all__ = [
     "BaseSegmenter",
     "DBSCANConfig",
     "DBSCANSegmenter",
+    "FittedFusion",
     "ForestSegmenter",
     "GNNSegmenterAdapter",
     "HDBSCANConfig",
@@ -63,6 +66,7 @@ __all__ = [
     "KMeansConfig",
     "KMeansSegmenter",
     "MiniBatchKMeansSegmenter",
+    "SegmentAssignment",
     "Segmentation",
     "Segmenter",
     "SegmenterConfig",
@@ -71,6 +75,7 @@ __all__ = [
     "align_to_previous",
     "available_segmenters",
     "bootstrap_stability",
+    "choose_eps",
     "external_agreement",
     "get_segmenter",
     "internal_quality",
@@ -78,5 +83,7 @@ __all__ = [
     "match_segment_ids",
     "read_labels",
     "register_segmenter",
+    "segmenter_from_state",
+    "segmenter_to_state",
     "select_k",
 ]

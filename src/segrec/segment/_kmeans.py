@@ -9,8 +9,9 @@ import numpy as np
 from pydantic import Field
 
 from segrec._progress import progress
+from segrec._threads import thread_budget
 from segrec.diagnostics import UsageError, require
-from segrec.segment._base import BaseSegmenter, SegmenterConfig, nearest_centers
+from segrec.segment._base import BaseSegmenter, SegmenterConfig, center_detail, nearest_centers
 from segrec.segment._quality import bootstrap_stability, internal_quality
 
 __all__ = ["KMeansConfig", "KMeansSegmenter", "MiniBatchKMeansSegmenter", "select_k"]
@@ -44,6 +45,7 @@ def _fit_centers(
         raise UsageError(f"k={k} is larger than the number of users ({len(x)}); lower k")
     if backend == "faiss":
         faiss = require("faiss", "fast", "FAISS k-means")
+        faiss.omp_set_num_threads(thread_budget())
         x32 = np.ascontiguousarray(x, dtype=np.float32)
         km = faiss.Kmeans(
             x32.shape[1],
@@ -59,7 +61,7 @@ def _fit_centers(
     from threadpoolctl import threadpool_limits
 
     # BLAS threads cost more than they save on small matrices (20x slower on a busy 2-core box)
-    limit = 1 if len(x) * x.shape[1] < 20_000_000 else None
+    limit = 1 if len(x) * x.shape[1] < 20_000_000 else thread_budget()
     with threadpool_limits(limits=limit):
         if backend == "minibatch":
             from sklearn.cluster import MiniBatchKMeans
@@ -174,8 +176,20 @@ class KMeansSegmenter(BaseSegmenter):
         self.backend_ = backend
         return labels, strength, centers, extras
 
-    def _predict_matrix(self, x: np.ndarray) -> np.ndarray:
-        return _assign(x, self.centers_, self.backend_)[0]
+    def _detail_matrix(
+        self, x: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        lab, strength, alt, dist = center_detail(x, self.centers_)
+        if self.backend_ == "faiss":  # the fit's own assignment rule
+            lab, strength = _assign(x, self.centers_, self.backend_)
+        return lab, strength, alt, dist, None
+
+    def _state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        return {"backend": self.backend_}, {"centers": np.asarray(self.centers_)}
+
+    def _load_state(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        super()._load_state(meta, arrays)
+        self.backend_ = str(meta["backend"])
 
 
 class MiniBatchKMeansSegmenter(KMeansSegmenter):

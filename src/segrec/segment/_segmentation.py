@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Segmentation"]
+__all__ = ["SegmentAssignment", "Segmentation"]
 
 
 @dataclass(frozen=True)
@@ -69,3 +69,48 @@ class Segmentation:
         p.parent.mkdir(parents=True, exist_ok=True)
         self.frame().to_parquet(p, index=False)
         return p
+
+
+@dataclass(frozen=True)
+class SegmentAssignment:
+    """Segments of users given after the fit (``predict_detail``), one entry per row.
+
+    ``labels``: segment id (-1 where no segment applies); ``strength``: membership in [0, 1],
+    defined as at fit; ``alternative``: the nearest other segment id (-1 if none);
+    ``distance``: distance to the assigned centre in the fused space (NaN where undefined).
+    ``user_ids`` names the rows when the caller can tell; ``noise`` flags users a density
+    method would call noise (they still get their nearest segment, as at fit).
+    """
+
+    labels: np.ndarray
+    strength: np.ndarray
+    alternative: np.ndarray
+    distance: np.ndarray
+    user_ids: pd.Index | None = None
+    noise: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.labels)
+        if any(len(a) != n for a in (self.strength, self.alternative, self.distance)):
+            raise ValueError(
+                "labels, strength, alternative and distance must have one entry per row"
+            )
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def frame(self) -> pd.DataFrame:
+        """One row per user: (user_id,) segment_id, strength, alternative, distance."""
+        df = pd.DataFrame(
+            {
+                "segment_id": self.labels.astype("int64"),
+                "strength": self.strength.astype("float64"),
+                "alternative": self.alternative.astype("int64"),
+                "distance": self.distance.astype("float64"),
+            }
+        )
+        if self.user_ids is not None:
+            df.insert(0, "user_id", np.asarray(self.user_ids, dtype=str))
+        if self.noise is not None:
+            df["noise"] = self.noise.astype(bool)
+        return df

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from segrec.diagnostics import UsageError
 from segrec.features import UserFeatures
-from segrec.segment._base import BaseSegmenter, SegmenterConfig, centers_of
+from segrec.segment._base import BaseSegmenter, SegmenterConfig, centers_of, sq_distances
 from segrec.segment._segmentation import Segmentation
 
 __all__ = ["ForestSegmenter", "SupervisedConfig", "TreeSegmenter", "read_labels"]
@@ -45,6 +45,7 @@ def read_labels(path: str | Path) -> pd.Series:
 
 class _SupervisedSegmenter(BaseSegmenter):
     supports_k: ClassVar[bool] = False
+    needs_labels: ClassVar[bool] = True
     config: SupervisedConfig
 
     def _model(self) -> Any:
@@ -82,11 +83,13 @@ class _SupervisedSegmenter(BaseSegmenter):
             )
         classes = np.array(sorted(y[known].astype(str).unique()))
         y_int = np.searchsorted(classes, y[known].astype(str).to_numpy())
-        self.model_ = self._model().fit(x[known], y_int)
-        proba = self.model_.predict_proba(x)
-        pred = np.asarray(self.model_.classes_)[proba.argmax(1)].astype(np.int64)
+        model = self._model().fit(x[known], y_int)
+        self.trees_ = [tree_arrays(t) for t in getattr(model, "estimators_", [model])]
+        self.tree_classes_ = np.asarray(model.classes_, dtype=np.int64)
+        proba = self._proba(x)
+        pred = self.tree_classes_[proba.argmax(1)]
         self.classes_ = classes
-        centers = centers_of(x, pred, len(classes))
+        self.centers_ = centers = centers_of(x, pred, len(classes))
         extras: dict[str, Any] = {
             "quality": {
                 "train_accuracy": float((pred[known] == y_int).mean()),
@@ -99,8 +102,75 @@ class _SupervisedSegmenter(BaseSegmenter):
     def fit_names(self, seg: Segmentation) -> dict[int, str]:
         return {int(i): str(c) for i, c in enumerate(self.classes_)}
 
-    def _predict_matrix(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(self.model_.predict(x), dtype=np.int64)
+    def _proba(self, x: np.ndarray) -> np.ndarray:
+        """Mean class probabilities over the trees (one tree: its leaf's class shares)."""
+        out = np.zeros((len(x), len(self.tree_classes_)))
+        for t in self.trees_:
+            out += tree_proba(t, x)
+        return out / len(self.trees_)
+
+    def _detail_matrix(
+        self, x: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        proba = self._proba(x)
+        order = np.argsort(-proba, axis=1, kind="stable")
+        lab = self.tree_classes_[proba.argmax(1)]
+        rows = np.arange(len(x))
+        alt = (
+            np.where(proba[rows, order[:, 1]] > 0, self.tree_classes_[order[:, 1]], -1)
+            if proba.shape[1] > 1
+            else np.full(len(x), -1)
+        )
+        dist = np.sqrt(sq_distances(x, self.centers_)[rows, lab]).astype(np.float64)
+        return lab, proba.max(1), alt.astype(np.int64), dist, None
+
+    def _state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        arrays = {"centers": np.asarray(self.centers_), "tree_classes": self.tree_classes_}
+        for i, t in enumerate(self.trees_):
+            arrays.update({f"tree{i}.{k}": v for k, v in t.items()})
+        meta = {"n_trees": len(self.trees_), "classes": [str(c) for c in self.classes_]}
+        return meta, arrays
+
+    def _load_state(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        super()._load_state(meta, arrays)
+        self.tree_classes_ = np.asarray(arrays["tree_classes"], dtype=np.int64)
+        self.classes_ = np.array(meta["classes"])
+        self.trees_ = [
+            {k: np.asarray(arrays[f"tree{i}.{k}"]) for k in _TREE_FIELDS}
+            for i in range(int(meta["n_trees"]))
+        ]
+
+
+_TREE_FIELDS = ("children_left", "children_right", "feature", "threshold", "value")
+
+
+def tree_arrays(tree: Any) -> dict[str, np.ndarray]:
+    """The arrays of a fitted sklearn tree that prediction needs (no pickle)."""
+    t = tree.tree_
+    value = np.asarray(t.value[:, 0, :], dtype=np.float64)
+    value = value / np.maximum(value.sum(1, keepdims=True), 1e-300)
+    return {
+        "children_left": np.asarray(t.children_left, dtype=np.int64),
+        "children_right": np.asarray(t.children_right, dtype=np.int64),
+        "feature": np.asarray(t.feature, dtype=np.int64),
+        "threshold": np.asarray(t.threshold, dtype=np.float64),
+        "value": value,
+    }
+
+
+def tree_proba(t: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Class shares of the leaf each row falls in (sklearn's rule: left when ``x <= t``)."""
+    x = np.asarray(x, dtype=np.float32)
+    node = np.zeros(len(x), dtype=np.int64)
+    left, right = t["children_left"], t["children_right"]
+    active = np.flatnonzero(left[node] >= 0)
+    while len(active):
+        n = node[active]
+        go_left = x[active, t["feature"][n]] <= t["threshold"][n]
+        node[active] = np.where(go_left, left[n], right[n])
+        active = active[left[node[active]] >= 0]
+    out: np.ndarray = t["value"][node]
+    return out
 
 
 class TreeSegmenter(_SupervisedSegmenter):

@@ -21,7 +21,7 @@ def _python_blocks(doc: Path) -> str:
 
 @pytest.mark.slow
 @pytest.mark.model
-@pytest.mark.parametrize("doc", ["README.md", "docs/recommend.md"])
+@pytest.mark.parametrize("doc", ["README.md", "docs/recommend.md", "docs/model.md"])
 def test_python_examples_run(
     doc: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

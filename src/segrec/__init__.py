@@ -13,7 +13,7 @@ The whole chain in one call (what ``segrec run`` does)::
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["PipelineResult", "__version__", "run_pipeline"]
+__all__ = ["PipelineResult", "SegrecModel", "__version__", "load_model", "run_pipeline"]
 
 
 def __getattr__(name: str) -> Any:
@@ -22,4 +22,8 @@ def __getattr__(name: str) -> Any:
         from segrec import _pipeline
 
         return getattr(_pipeline, name)
+    if name in ("SegrecModel", "load_model"):
+        from segrec import model
+
+        return getattr(model, name)
     raise AttributeError(f"module 'segrec' has no attribute {name!r}")

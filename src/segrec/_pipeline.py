@@ -65,16 +65,16 @@ def run_pipeline(
     """Evaluate ``dataset`` and write results, segments, profiles and the report to ``out_dir``.
 
     Writes ``results.json`` (the evaluation), ``report.html`` and ``summary.md`` (the report
-    describes the segments the evaluation measured, built on the training period), and what to
-    use afterwards, refit on the whole dataset with the settings validation chose
-    (:func:`segrec.evaluate.refit_on_all`): ``segments.parquet`` (user_id, segment_id,
-    strength, segment: the name), ``profiles.json`` and ``segments.md`` for the hybrid's
-    segmentation, and ``recommendations.parquet`` (the hybrid's top-K for every user: user_id,
-    rank, item_id, score, reason, item: a readable label, and the user's segment_id and
-    segment).
+    describes the segments the evaluation measured, built on the training period), then fits
+    the model on the whole dataset with the settings validation chose
+    (:func:`segrec.model.fit_model`) and saves it as ``model/``. What to use afterwards is
+    produced *from that folder*, so it always agrees with it: ``segments.parquet`` (user_id,
+    segment_id, strength, segment: the name, alternative, distance), ``profiles.json`` and
+    ``segments.md`` for the hybrid's segmentation, and ``recommendations.parquet`` (the
+    hybrid's top-K for every user: user_id, rank, item_id, score, reason, item: a readable
+    label, and the user's segment_id and segment).
     """
     from segrec.describe import describe_segments
-    from segrec.evaluate import refit_on_all
     from segrec.report import write_report
 
     out = Path(out_dir)
@@ -90,40 +90,47 @@ def run_pipeline(
         evaluated = describe_segments(art.dataset, art.segmentations[seg_name], art.features)
         report_profiles = _profiles_for_report(evaluated)
     t = time.perf_counter()
-    served = refit_on_all(res) if seg_name is not None or "hybrid" in res.runs else None
-    seconds["refit_on_all"] = time.perf_counter() - t
+    model = None
+    if seg_name is not None or "hybrid" in res.runs:
+        from segrec.model import fit_model, load_model
+
+        fit_model(dataset, result=res).save(out / "model")
+        files["model"] = out / "model"
+        model = load_model(out / "model")  # publish from the folder, so the two agree
+    seconds["fit_model"] = time.perf_counter() - t
     note: str | None = None
     published: dict[str, int] = {}
     segments = None  # user_id -> published segment_id and name
-    if served is not None and served.segmentation is not None:
-        sv = served.segmentation
-        published.update(segmented_users=len(sv.user_ids), segments=sv.k)
-        profiles = served.profiles
-        assert profiles is not None  # refit_on_all describes the segments it builds
+    if model is not None and model.info["chosen"]["segmentation"] is not None:
+        segments = model.segments.reset_index().drop(columns=["source_id"])
+        k_seg = int(model.info["chosen"]["n_segments"])
+        published.update(segmented_users=len(segments), segments=k_seg)
         files["segments"] = out / "segments.parquet"
-        segments = profiles.frame(sv)
         segments.to_parquet(files["segments"], index=False)
-        (out / "profiles.json").write_text(profiles.to_json(), encoding="utf-8")
-        (out / "segments.md").write_text(profiles.to_markdown(), encoding="utf-8")
+        (out / "profiles.json").write_text(model.profiles.to_json(), encoding="utf-8")
+        (out / "segments.md").write_text(model.profiles.to_markdown(), encoding="utf-8")
         files["profiles"] = out / "profiles.json"
         files["segments_md"] = out / "segments.md"
+        d = model.info["dataset"]
         note = (
             f"These are the segments the evaluation measured, built on the training period. "
-            f"segments.parquet, profiles.json, segments.md and recommendations.parquet hold "
-            f"the same {seg_name} segmentation (k={sv.k}) and the same "
-            f"tuned hybrid refit on the whole dataset ({served.dataset.n_users:,} users, "
-            f"{len(served.dataset.interactions):,} distinct user-item pairs), so their segment "
-            "ids and names can differ."
+            f"The model folder (model/) and segments.parquet, profiles.json, segments.md and "
+            f"recommendations.parquet hold the same {seg_name} segmentation (k={k_seg}) and the "
+            f"same tuned hybrid fit on the whole dataset ({d['n_users']:,} users, "
+            f"{d['n_interactions']:,} distinct user-item pairs), so their segment ids and names "
+            "can differ."
         )
     examples = None
-    if served is not None and served.model is not None:
+    if model is not None:
+        from segrec.model import serving_dataset
         from segrec.report import example_lists
 
         k = int(res.protocol.get("k", 10))
-        recs = _publish_recommendations(served, k, out, segments)
+        recs = _publish_recommendations(model, k, out, segments)
         published.update(list_users=recs.user_id.nunique(), k=k)
         files["recommendations"] = out / "recommendations.parquet"
-        examples = example_lists(served.dataset, recs)
+        assert res.config is not None
+        examples = example_lists(serving_dataset(dataset, res.config), recs)
     report = write_report(res, out, report_profiles, segments_note=note, examples=examples)
     files["report"] = report
     files["summary"] = out / "summary.md"
@@ -138,17 +145,14 @@ def run_pipeline(
 
 
 def _publish_recommendations(
-    served: Any, k: int, out: Path, segments: pd.DataFrame | None
+    model: Any, k: int, out: Path, segments: pd.DataFrame | None
 ) -> pd.DataFrame:
-    """Top ``k`` of the served model for every user, with reasons that name the segments as
-    their profiles do (:func:`refit_on_all`), and each user's row of ``segments`` (what
-    ``segments.parquet`` holds), written to ``recommendations.parquet`` and returned. (The
-    evaluation scores lists without reasons, for speed.)"""
-    from segrec.data import item_labels
-
-    lists = served.model.recommend(list(served.dataset.user_ids), k)
+    """Top ``k`` of ``model`` for every user it knows, with reasons that name the segments as
+    their profiles do, each item's readable label, and each user's row of ``segments`` (what
+    ``segments.parquet`` holds), written to ``recommendations.parquet`` and returned."""
+    lists = model.recommend_users(model.user_ids, k)
     frame = lists.frame()
-    frame["item"] = frame.item_id.astype(str).map(item_labels(served.dataset)).astype("string")
+    frame["item"] = frame.item_id.astype(str).map(model.item_labels).astype("string")
     if segments is not None:
         seg = segments.set_index("user_id")
         users = frame.user_id.astype(str)

@@ -49,8 +49,8 @@ def test_run_writes_report_segments_profiles_and_recommendations(tmp_path: Path)
     )
     assert proc.returncode == 0, proc.stderr
     assert f"report: {out / 'report.html'}" in proc.stdout
-    assert "refit on all data: 300 users in " in proc.stdout
-    assert f"top-5 lists for 300 users -> {out}" in proc.stdout
+    assert "model fit on all data: 300 users in " in proc.stdout
+    assert f"top-5 lists for 300 users -> {out / 'model'}" in proc.stdout
     # the hybrid's lift over the best baseline, as a ratio with its interval
     assert re.search(r"hybrid / \w+ on \d+ users: \d\.\d\dx \[\d\.\d\d, \d\.\d\d\]", proc.stdout)
     for name in (
@@ -61,6 +61,7 @@ def test_run_writes_report_segments_profiles_and_recommendations(tmp_path: Path)
         "recommendations.parquet",
         "report.html",
         "summary.md",
+        "model/model.json",
     ):
         assert (out / name).is_file(), name
     res = json.loads((out / "results.json").read_text())
@@ -105,8 +106,8 @@ def test_run_writes_report_segments_profiles_and_recommendations(tmp_path: Path)
     assert names and all(n in profiles_text for n in names)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["recommendations"] == str(out / "recommendations.parquet")
-    assert 0 < manifest["seconds"]["refit_on_all"] < manifest["seconds"]["total"]
-    assert "refit on the whole dataset" in html  # the report says its cards are the evaluated ones
+    assert 0 < manifest["seconds"]["fit_model"] < manifest["seconds"]["total"]
+    assert "fit on the whole dataset" in html  # the report says its cards are the evaluated ones
     # a few users' published lists, with the reasons they carry
     shown = html[html.index("What users see") : html.index("Data and run")]
     assert shown.count('class="card"') == 4

@@ -13,7 +13,6 @@ from segrec.evaluate import (
     EvalConfig,
     EvalResult,
     dedupe_interactions,
-    refit_on_all,
     run_evaluation,
 )
 
@@ -150,7 +149,9 @@ def test_features_come_from_training_period_only(result: EvalResult) -> None:
     assert set(art.features.user_ids) <= set(ds.user_ids)
 
 
-def test_refit_on_all_serves_every_user_with_what_validation_chose(planted) -> None:
+def test_fit_model_serves_every_user_with_what_validation_chose(planted) -> None:
+    from segrec.model import fit_model
+
     # five users who arrive after the training period: the evaluation never sees them
     late = planted.interactions.user_id.isin([f"u{u:03d}" for u in range(5)])
     shift = np.where(late, 10_000, 0)
@@ -161,50 +162,47 @@ def test_refit_on_all_serves_every_user_with_what_validation_chose(planted) -> N
             timestamp=planted.texts.timestamp + np.where(texts_late, 10_000, 0)
         ),
     )
-    cfg = EvalConfig(
-        methods=["pop", "hybrid"],
-        grids={"pop": [{"damp": 0.0}], "segment_pop": [{}], "hybrid": [{}]},
-        **FAST,
-    )
-    result = run_evaluation(ds, cfg, recommenders=pop_factories())
-    served = refit_on_all(result)
+    cfg = EvalConfig(methods=["pop", "itemknn", "hybrid"], budget=1, cold_windows=0, **FAST)
+    result = run_evaluation(ds, cfg)
+    model = fit_model(ds, result=result)
     evaluated = result.runs["hybrid"].model
-    assert served.method == "hybrid" and served.model is not evaluated
-    assert served.segmentation_name == result.protocol["hybrid_segmentation"] is not None
+    chosen = model.info["chosen"]
+    assert chosen["segmentation"] == result.protocol["hybrid_segmentation"] is not None
+    assert chosen["hybrid"] == evaluated.config.model_dump(mode="json")
     # the whole (deduplicated) dataset, test period and its texts included
     pairs = dedupe_interactions(ds.interactions)
-    assert len(served.dataset.interactions) == len(pairs) > result.dataset["n_train"]
-    assert len(served.dataset.texts) == len(ds.texts)
+    assert model.info["dataset"]["n_interactions"] == len(pairs) > result.dataset["n_train"]
+    assert model.info["dataset"]["n_texts"] == len(ds.texts)
     # the late users get a segment; the segment count is the one chosen for the evaluation
-    seg = served.segmentation
-    assert seg is not None and seg.k == 4
+    assert chosen["n_segments"] == 4
     assert result.artifacts is not None
     newcomers = set(pairs.user_id) - set(result.artifacts.dataset.interactions.user_id)
-    assert len(newcomers) == 5 and newcomers <= set(seg.user_ids)
+    assert len(newcomers) == 5 and newcomers <= set(model.segments.index)
     # nothing a user has interacted with, in any period, is recommended back to them; the
     # evaluated model (training period only) does recommend some test-period items back
     history = pairs.groupby("user_id").item_id.agg(set)
     users = sorted(newcomers) + list(result.runs["hybrid"].per_user.index)
-    served_lists = served.model.recommend(users, 10)
-    for u, items in zip(served_lists.user_ids, served_lists.items, strict=True):
+    served = model.recommend_users(users, 10)
+    for u, items in zip(served.user_ids, served.items, strict=True):
         assert len(items) > 0 and not set(items) & history[u]
     old = evaluated.recommend(users, 10)
     assert any(set(i) & history[u] for u, i in zip(old.user_ids, old.items, strict=True))
-    # the new segments come described and named
-    assert served.profiles is not None
-    assert set(served.profiles.names) == set(np.unique(seg.labels))
+    # the new segments come described and named, and reasons use the names
+    assert set(model.profiles.names) <= set(model.segments.segment_id)
+    reasons = [r for rs in served.reasons for r in rs if r.startswith("popular with ")]
+    assert not any("segment " in r for r in reasons)
 
 
-def test_served_reasons_use_the_profiles_names() -> None:
-    from segrec.evaluate._serve import _name_segments
+def test_reasons_use_the_names_they_are_given() -> None:
     from segrec.recommend import get_recommender
     from segrec.testing._recommenders import tiny_context
 
-    model = get_recommender("segment_pop").fit(tiny_context(n_users=60, seed=2))
-    user = str(model.ctx_.train.user_ids[0])
+    ctx = tiny_context(n_users=60, seed=2)
+    model = get_recommender("segment_pop").fit(ctx)
+    user = str(ctx.train.user_ids[0])
     before = model.recommend([user], 2).reasons[0]
     assert before[0].startswith("popular with ") and "Budget tone chasers" not in before[0]
-    _name_segments(model, {s: "Budget tone chasers" for s in range(3)})
+    model.set_segment_names({s: "Budget tone chasers" for s in range(3)})
     assert model.recommend([user], 2).reasons[0] == ["popular with Budget tone chasers"] * 2
 
 

@@ -47,7 +47,8 @@ def _run(dataset: str, out: Path, config: Path | None, **flags: Any) -> None:
             bits.append(f"{pub['segmented_users']:,} users in {pub['segments']} segments")
         if "list_users" in pub:
             bits.append(f"top-{pub['k']} lists for {pub['list_users']:,} users")
-        typer.echo(f"refit on all data: {', '.join(bits)} -> {res.out_dir}")
+        where = res.files.get("model", res.out_dir)
+        typer.echo(f"model fit on all data: {', '.join(bits)} -> {where}")
     typer.echo(f"report: {res.report}")
 
 
@@ -67,7 +68,7 @@ def run(
 
     The evaluation (results.json, report.html, summary.md) fits on the training period of the
     split. segments.parquet, profiles.json, segments.md and recommendations.parquet come from
-    the same segmentation and hybrid refit on the whole dataset.
+    the model folder (model/), the same segmentation and hybrid fit on the whole dataset.
     """
     _run(dataset, out, config, protocol=protocol, k=k, backend=backend, model=model)
 

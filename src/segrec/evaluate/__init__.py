@@ -27,7 +27,6 @@ from segrec.evaluate._segmentations import (
     classic_rfm,
     demographic,
 )
-from segrec.evaluate._serve import Served, refit_on_all
 from segrec.evaluate._stats import bootstrap_ci, paired_test
 
 __all__ = [
@@ -43,7 +42,6 @@ __all__ = [
     "MethodRun",
     "PhaseArtifacts",
     "RecommenderFactory",
-    "Served",
     "accuracy_metrics",
     "behavior_svd",
     "bootstrap_ci",
@@ -61,7 +59,6 @@ __all__ = [
     "paired_test",
     "per_segment",
     "per_user_metrics",
-    "refit_on_all",
     "run_evaluation",
     "significance",
     "summarize",

@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from segrec.diagnostics import UsageError, explain_invalid, validated
 from segrec.evaluate._assigners import FEATURE_SEGMENTATIONS, SEGMENTATIONS
@@ -149,6 +149,12 @@ class EvalConfig(BaseModel):
     @property
     def cutoffs(self) -> list[int]:
         return sorted({self.k, *self.extra_k})
+
+    @field_validator("graph", mode="before")
+    @classmethod
+    def _graph_off(cls, v: Any) -> Any:
+        """``graph = false`` in a TOML file (which has no null) turns the graph block off."""
+        return None if v is False else v
 
     def check(self, recommenders: Collection[str] = ()) -> EvalConfig:
         """``self``, once every name and option is known to be usable; otherwise a

@@ -90,7 +90,7 @@ class EvalSplit:
 
     def all_dataset(self) -> Dataset:
         """The whole dataset after deduplication, every text included: what the chosen models
-        are refit on to serve once the evaluation is done (:func:`refit_on_all`)."""
+        are fit on to serve once the evaluation is done (:func:`segrec.model.fit_model`)."""
         return _period_dataset(
             self.dataset, dedupe_interactions(self.dataset.interactions), pd.Series({"*": np.inf})
         )

@@ -49,7 +49,7 @@ class EvalResult:
     runs: dict[str, MethodRun] = field(default_factory=dict, repr=False)
     artifacts: PhaseArtifacts | None = field(default=None, repr=False)
     #: the split and the settings the test period was scored with (segment counts chosen on
-    #: validation filled in): what :func:`refit_on_all` repeats on the whole dataset
+    #: validation filled in): what :func:`segrec.model.fit_model` repeats on the whole dataset
     split: EvalSplit | None = field(default=None, repr=False)
     config: EvalConfig | None = field(default=None, repr=False)
 
@@ -113,6 +113,8 @@ class EvalResult:
             "warnings": warns,
             "skipped": skipped,
             "timings_s": timings,
+            # every setting, so `segrec fit --from-run` can repeat the run's choices exactly
+            "config": cfg.model_dump(mode="json"),
         }
         return cls(
             dataset=dataset,

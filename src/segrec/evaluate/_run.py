@@ -55,7 +55,9 @@ def _build_phase(ds: Dataset, cfg: EvalConfig, names: list[str], label: str) -> 
     with stage(label):
         if wants_features:
             try:
-                art.features = _features(ds, cfg, any(n in names for n in ("graph", "fused")))
+                art.features, art.featurizer = _features(
+                    ds, cfg, any(n in names for n in ("graph", "fused"))
+                )
             except ImportError as exc:
                 art.skipped["features"] = f"ImportError: {exc}"
                 _log.warning("user features unavailable: %s", exc)
@@ -84,29 +86,20 @@ def _text_space(feats: Any) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     return items, users
 
 
-def _features(ds: Dataset, cfg: EvalConfig, graph: bool) -> Any:
-    """Text + behaviour user features of ``ds`` (plus a GCN ``graph`` block when wanted)."""
-    from segrec.features import TextEmbedder, build_user_features
+def _features(ds: Dataset, cfg: EvalConfig, graph: bool) -> tuple[Any, Any]:
+    """Text + behaviour user features of ``ds`` (plus a GCN ``graph`` block when wanted) and
+    the fitted :class:`~segrec.features.UserFeaturizer` that made them (what a model keeps)."""
+    from segrec.features import TextEmbedder, UserFeaturizer
 
     opts = dict(cfg.features)
     emb = opts.pop("embedder", None)
     if isinstance(emb, dict):
         emb = TextEmbedder(**emb)
-    feats = build_user_features(ds, emb, item_vectors=cfg.item_vectors, **opts)
-    if graph and cfg.graph is not None:
-        try:
-            from segrec.graph import graph_embeddings
-
-            g = graph_embeddings(ds, feats, random_state=cfg.random_state, **cfg.graph)
-            gi = g.user_ids.get_indexer(feats.user_ids)
-            block = np.zeros((feats.n_users, g.block("graph").shape[1]), dtype=np.float32)
-            miss = np.ones(feats.n_users, dtype=bool)
-            block[gi >= 0] = g.block("graph")[gi[gi >= 0]]
-            miss[gi >= 0] = g.missing["graph"][gi[gi >= 0]]
-            feats = feats.with_block("graph", block, miss)
-        except ImportError as exc:
-            _log.warning("graph embeddings unavailable: %s", exc)
-    return feats
+    g = dict(cfg.graph) if graph and cfg.graph is not None else None
+    fz = UserFeaturizer(
+        emb, item_vectors=cfg.item_vectors, graph=g, random_state=cfg.random_state, **opts
+    )
+    return fz.fit_transform(ds), fz
 
 
 def _context(art: PhaseArtifacts, seg: Segmentation | None, cfg: EvalConfig) -> FitContext:

@@ -1,0 +1,425 @@
+"""The fitted model: assign, recommend and update users one at a time, without the training
+Dataset.
+
+A :class:`SegrecModel` holds the fitted parts (text encoder, featurizer, segment assigner,
+recommender), the published segment profiles and a :class:`~segrec.model._store.UserStore`.
+A new or changed user goes through exactly the featurizer and assigner the batch went through
+(``transform`` on a one-user Dataset), so a training user fed their own history lands in their
+batch segment (measured in ``tests/model``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from segrec.describe import SegmentProfiles
+from segrec.diagnostics import UsageError
+from segrec.model._store import UserStore, events_frame, texts_frame
+
+__all__ = ["Assignment", "SegrecModel"]
+
+_log = logging.getLogger(__name__)
+#: id of the throw-away user an anonymous ``assign``/``recommend`` is computed for
+_ANON = "__segrec_new_user__"
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A user's segment: ``segment_id`` and its name ``segment``, ``strength`` (1 on the centre,
+    0 half-way to the next segment), the nearest ``alternative`` segment (id and name), the
+    ``explanation`` (the segment's rule and the keywords the user wrote, in words),
+    ``distance`` to the segment centre (NaN for segmentations without centres), ``far`` (farther
+    than 99% of the fit's users: the segmentation may not describe this user) and, after an
+    update, the ``previous`` segment id."""
+
+    user_id: str | None
+    segment_id: int
+    segment: str
+    strength: float
+    alternative: int
+    alternative_name: str | None
+    explanation: str
+    distance: float = float("nan")
+    far: bool = False
+    previous: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class SegrecModel:
+    """A fitted segrec model (see :func:`segrec.model.fit_model` and :func:`segrec.load_model`).
+
+    >>> # model = segrec.load_model("run/model")
+    >>> # model.assign(texts=["warm tone, great strings"]).segment
+    >>> # model.recommend("u0001", k=5).frame()
+    """
+
+    def __init__(
+        self,
+        *,
+        info: dict[str, Any],
+        encoder: Any,
+        featurizer: Any,
+        assigner: Any,
+        recommender: Any,
+        profiles: SegmentProfiles,
+        store: UserStore,
+        segments: pd.DataFrame,
+        reference: dict[str, Any],
+        items: pd.DataFrame,
+    ) -> None:
+        self.info = info
+        self.encoder = encoder
+        self.featurizer = featurizer
+        self.assigner = assigner
+        self.recommender = recommender
+        self.profiles = profiles
+        self.store = store
+        #: user_id -> the batch assignment (segment_id as published, strength, distance)
+        self.segments = segments.set_index("user_id")
+        self.reference = reference
+        #: item_id -> readable label ("B0002M6CVC (strings, ernie)") for lists and reasons
+        self.item_labels = pd.Series(
+            items.label.astype(str).to_numpy(), index=pd.Index(items.item_id.astype(str))
+        )
+        self._current: dict[str, Assignment] = {}
+        self._labels: dict[str, int] = {}  # source (segmentation) label of changed users
+
+    # -- what the model knows ---------------------------------------------------------------
+    @property
+    def user_ids(self) -> list[str]:
+        """Every user the model knows: fitted users and those added by :meth:`update`."""
+        extra = [u for u in self._current if u not in self.segments.index]
+        return [*self.segments.index.astype(str), *extra]
+
+    @property
+    def segment_names(self) -> dict[int, str]:
+        return self.profiles.names
+
+    def segment_of(self, user_id: str) -> Assignment:
+        """The current assignment of a known user (``404``-style UsageError otherwise)."""
+        uid = str(user_id)
+        if uid in self._current:
+            return self._current[uid]
+        if uid not in self.segments.index:
+            raise UsageError(f"unknown user_id '{uid}'")
+        row = self.segments.loc[uid]
+        sid = int(row.segment_id)
+        alt = int(row.get("alternative", -1))
+        texts = self.store.texts.text[self.store.texts.user_id == uid].astype(str).tolist()
+        return Assignment(
+            uid,
+            sid,
+            self._name(sid),
+            float(row.strength),
+            alt,
+            self._name(alt, None),
+            self._explain(sid, texts),
+            float(row.get("distance", np.nan)),
+            bool(row.get("distance", 0) > self.reference.get("far_distance", np.inf)),
+        )
+
+    # -- one user ---------------------------------------------------------------------------
+    def assign(
+        self,
+        texts: Sequence[Any] | None = None,
+        events: Sequence[dict[str, Any]] | None = None,
+        friends: Sequence[str] | None = None,
+    ) -> Assignment:
+        """The segment of a user the model has never seen, from what they wrote (``texts``:
+        strings or dicts with ``text``), what they did (``events``: dicts with the interactions
+        table's columns, ``item_id`` required) and the known users they name as ``friends``."""
+        if not texts and not events and not friends:
+            raise UsageError("assign needs texts, events or friends (at least one)")
+        ev, tx = self._frames(_ANON, events, texts)
+        return self._assign_rows(_ANON, ev, tx, list(friends or []), user_id=None)
+
+    def update(
+        self,
+        user_id: str,
+        events: Sequence[dict[str, Any]] | None = None,
+        texts: Sequence[Any] | None = None,
+        friends: Sequence[str] | None = None,
+    ) -> Assignment:
+        """Fold new activity into ``user_id``'s state (a user unknown so far is created) and
+        return the new assignment; the old one is kept as ``previous`` and in the history."""
+        uid = str(user_id)
+        if uid == _ANON:
+            raise UsageError(f"user_id '{uid}' is reserved")
+        before = self._previous(uid)
+        ev, tx = self._frames(uid, events, texts)
+        self.store.add(uid, ev, tx, list(friends or []))
+        ds = self.store.user_dataset([uid])
+        a = self._assign_dataset(ds, uid, user_id=uid, previous=before)
+        self._current[uid] = a
+        self.store.record(uid, a.segment_id, a.strength, a.distance, "update")
+        return a
+
+    def forget(self, user_id: str) -> dict[str, Any]:
+        """Remove ``user_id``'s events, texts, ties, assignments and cached state; says what
+        remains to refit (the centres and published statistics they contributed to)."""
+        uid = str(user_id)
+        if uid not in self.segments.index and uid not in self._current:
+            raise UsageError(f"unknown user_id '{uid}'")
+        removed = self.store.remove(uid)
+        was_fitted = uid in self.segments.index
+        self.segments = self.segments.drop(index=uid, errors="ignore")
+        self._current.pop(uid, None)
+        self._labels.pop(uid, None)
+        return {
+            "user_id": uid,
+            "removed": removed,
+            "remains_until_refit": (
+                [
+                    "segment centres and the featurizers' scalers",
+                    "published profile statistics",
+                    "the recommender's learned weights (item-item weights, factors)",
+                ]
+                if was_fitted
+                else []
+            ),
+        }
+
+    def recommend(
+        self,
+        user_id: str | None = None,
+        k: int = 10,
+        *,
+        events: Sequence[dict[str, Any]] | None = None,
+        texts: Sequence[Any] | None = None,
+        friends: Sequence[str] | None = None,
+        reasons: bool = True,
+    ) -> Any:
+        """Top ``k`` items with a reason each (:class:`~segrec.recommend.RecLists`), never an
+        item the user already has. A known ``user_id``; or ``events``/``texts``/``friends``
+        of a user the model has never seen (``user_id`` None)."""
+        if k < 1:
+            raise UsageError(f"k must be a positive integer; got {k}")
+        if user_id is None:
+            if not texts and not events and not friends:
+                raise UsageError("recommend needs a user_id, or events/texts of a new user")
+            ev, tx = self._frames(_ANON, events, texts)
+            rows = self._rows_new(_ANON, ev, tx, list(friends or []))
+            lists = self.recommender.recommend_rows(rows, k, reasons=reasons)
+            return _rename(lists, None)
+        return self.recommend_users([str(user_id)], k, reasons=reasons)
+
+    def recommend_users(self, user_ids: Sequence[str], k: int = 10, reasons: bool = True) -> Any:
+        """Top ``k`` for many known users at once (what ``recommendations.parquet`` holds)."""
+        ids = [str(u) for u in user_ids]
+        unknown = [u for u in ids if u not in self.segments.index and u not in self._current]
+        if unknown:
+            raise UsageError(f"unknown user_id '{unknown[0]}'")
+        return self.recommender.recommend_rows(self._rows_known(ids), k, reasons=reasons)
+
+    # -- the folder, refresh and drift ------------------------------------------------------
+    def save(self, folder: Any) -> Any:
+        """Write the model folder (see :mod:`segrec.model._persist`); returns its path."""
+        from segrec.model._persist import save_model
+
+        return save_model(self, folder)
+
+    def refresh(self, dataset: Any, config: Any = None) -> tuple[SegrecModel, Any]:
+        """Refit the same choices on ``dataset`` (new data) keeping segment ids stable; returns
+        the new model and a :class:`~segrec.model.RefreshReport` (users moved, segments split,
+        merged, appeared or vanished)."""
+        from segrec.evaluate import EvalConfig
+        from segrec.model._fit import Choice, fit_chosen, serving_dataset
+        from segrec.model._refresh import refresh_report
+
+        cfg = config if config is not None else EvalConfig(**self.info["config"])
+        c = self.info["chosen"]
+        choice = Choice(c["segmentation"], c["segmentation_params"], c["hybrid"], c.get("why", {}))
+        new = fit_chosen(serving_dataset(dataset, cfg), cfg, choice, previous=self)
+        report = refresh_report(new.segments.segment_id, self.segments.segment_id)
+        new.info["refreshed_from"] = {
+            "dataset": self.info.get("dataset"),
+            "created_at": self.info.get("created_at"),
+            "report": report.to_dict(),
+        }
+        return new, report
+
+    def assign_dataset(self, dataset: Any) -> pd.DataFrame:
+        """The segment of every user of ``dataset`` from their rows alone (batch ``assign``):
+        user_id, segment_id (published), strength, alternative, distance, new (unknown to the
+        model). The dataset is prepared as the model's training data was (the same event
+        types, each user-item pair once)."""
+        from segrec.evaluate import EvalConfig
+        from segrec.model._fit import serving_dataset
+
+        dataset = serving_dataset(dataset, EvalConfig(**self.info["config"]))
+        uids = [str(u) for u in dataset.user_ids]
+        detail, _ = self._detail(dataset, uids)
+        pub = np.array([self._published(int(v)) for v in detail.labels], dtype=np.int64)
+        alt = np.array([self._published(int(v)) for v in detail.alternative], dtype=np.int64)
+        return pd.DataFrame(
+            {
+                "user_id": uids,
+                "segment_id": pub,
+                "strength": np.asarray(detail.strength, float),
+                "alternative": np.where(alt == pub, -1, alt),
+                "distance": np.asarray(detail.distance, float),
+                "new": ~pd.Index(uids).isin(self.segments.index),
+            }
+        )
+
+    def drift(self, dataset: Any = None, since: float | None = None, thresholds: Any = None) -> Any:
+        """A :class:`~segrec.model.DriftReport` of recent activity against the fit-time
+        reference: the users of ``dataset`` assigned from their rows, or (without a dataset)
+        the assignments recorded by :meth:`update` since ``since`` (a Unix time; default all)."""
+        from segrec.model._drift import drift_report
+
+        before = self.segments.segment_id.copy()
+        before.index = before.index.astype(str)
+        if dataset is not None:
+            window = self.assign_dataset(dataset)
+        else:
+            hist = self.store.history()
+            recent = hist[(hist.source != "fit") & (hist["at"] >= (since or 0))]
+            window = recent.drop_duplicates("user_id", keep="last").reset_index(drop=True)
+            window["new"] = ~window.user_id.isin(self.segments.index)
+        return drift_report(self.reference, window, before, thresholds)
+
+    # -- internals --------------------------------------------------------------------------
+    def _frames(self, uid: str, events: Any, texts: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+        now = int(time.time())
+        ev = events_frame(uid, list(events or []), now)
+        unknown = ~ev.item_id.isin(self.item_index)
+        if unknown.any():
+            bad = ev.item_id[unknown].iloc[0]
+            raise UsageError(
+                f"events: unknown item_id '{bad}' ({int(unknown.sum())} of {len(ev)} events); "
+                "the model knows the items it was fit on"
+            )
+        return ev, texts_frame(uid, list(texts or []), now)
+
+    @property
+    def item_index(self) -> pd.Index:
+        return self.recommender.item_ids_
+
+    def _previous(self, uid: str) -> int | None:
+        try:
+            return self.segment_of(uid).segment_id
+        except UsageError:
+            return None
+
+    def _assign_rows(
+        self, uid: str, ev: pd.DataFrame, tx: pd.DataFrame, friends: list[str], user_id: str | None
+    ) -> Assignment:
+        from segrec.model._store import user_dataset
+
+        ties = pd.DataFrame({"src": [uid] * len(friends), "dst": friends}, dtype="string")
+        return self._assign_dataset(user_dataset(ev, tx, ties), uid, user_id=user_id)
+
+    def _assign_dataset(
+        self, ds: Any, uid: str, user_id: str | None, previous: int | None = None
+    ) -> Assignment:
+        detail, _ = self._detail(ds, [uid])
+        if user_id is not None:
+            self._labels[user_id] = int(detail.labels[0])
+        sid = self._published(int(detail.labels[0]))
+        alt = self._published(int(detail.alternative[0]))
+        alt = -1 if alt == sid else alt
+        dist = float(detail.distance[0])
+        texts = ds.texts.text[ds.texts.user_id.astype(str) == uid].astype(str).tolist()
+        return Assignment(
+            user_id,
+            sid,
+            self._name(sid),
+            float(detail.strength[0]),
+            alt,
+            self._name(alt, None),
+            self._explain(sid, texts),
+            dist,
+            bool(np.isfinite(dist) and dist > self.reference.get("far_distance", np.inf)),
+            previous,
+        )
+
+    def _detail(self, ds: Any, uids: list[str]) -> tuple[Any, Any]:
+        """(SegmentAssignment, UserFeatures) of ``uids`` from their rows in ``ds``."""
+        feats = self.featurizer.transform(ds, uids) if self.featurizer is not None else None
+        return self.assigner.predict_detail(feats, ds), feats
+
+    def _published(self, source_id: int) -> int:
+        return -1 if source_id < 0 else self.profiles.published_id(source_id)
+
+    def _name(self, sid: int, default: str | None = "no segment") -> Any:
+        return self.profiles.names.get(int(sid), default)
+
+    def _explain(self, sid: int, texts: list[str]) -> str:
+        """The segment's best rule and the segment keywords in the user's own texts."""
+        try:
+            p = self.profiles[sid]
+        except KeyError:
+            return "no published segment fits this user"
+        parts = []
+        rules = (p.get("rules") or {}).get("rules") or []
+        if rules:
+            r = rules[0]
+            parts.append(f"{r.get('if', '')} (true of {r.get('precision', 0):.0%} of members)")
+        kws = [k if isinstance(k, str) else str(k.get("term", k)) for k in p.get("keywords") or []]
+        own = " ".join(texts).lower()
+        hits = [k for k in kws if k.lower() in own]
+        if hits:
+            parts.append("wrote about " + ", ".join(hits[:5]))
+        elif kws and not rules:
+            parts.append("segment known for " + ", ".join(kws[:5]))
+        return "; ".join(parts) or str(p.get("description") or p.get("name"))
+
+    def _rows_known(self, ids: list[str]) -> Any:
+        """Scoring rows of known users: the fit-time state where nothing changed, else their
+        stored rows (events, texts, friends) with their current segment."""
+        from segrec.recommend import UserRows
+
+        fitted = np.array([u in self.store.fitted for u in ids], dtype=bool)
+        parts, order = [], []
+        if fitted.any():
+            sel = [u for u, f in zip(ids, fitted, strict=True) if f]
+            parts.append(UserRows.known(self.recommender, sel))
+            order += sel
+        if (~fitted).any():
+            sel = [u for u, f in zip(ids, fitted, strict=True) if not f]
+            ds = self.store.user_dataset(sel)
+            labels = np.array([self._source_label(u) for u in sel], dtype=np.int64)
+            parts.append(self._rows_from(ds, sel, labels))
+            order += sel
+        rows = parts[0] if len(parts) == 1 else UserRows.concat(parts)
+        pos = pd.Index(order).get_indexer(pd.Index(ids))
+        return rows.take(pos)
+
+    def _source_label(self, uid: str) -> int:
+        """The segmentation's own id of ``uid``'s segment (segment-aware scoring uses it)."""
+        if uid in self._labels:
+            return self._labels[uid]
+        return int(self.segments.loc[uid].source_id) if uid in self.segments.index else -1
+
+    def _rows_new(self, uid: str, ev: pd.DataFrame, tx: pd.DataFrame, friends: list[str]) -> Any:
+        from segrec.model._store import user_dataset
+
+        ties = pd.DataFrame({"src": [uid] * len(friends), "dst": friends}, dtype="string")
+        ds = user_dataset(ev, tx, ties)
+        detail, feats = self._detail(ds, [uid])
+        return self._rows_from(ds, [uid], np.asarray(detail.labels, np.int64), feats)
+
+    def _rows_from(self, ds: Any, uids: list[str], labels: np.ndarray, feats: Any = None) -> Any:
+        """Rows of ``uids`` from their rows in ``ds`` (not fit-time state)."""
+        from segrec.recommend import UserRows
+
+        if feats is None and self.featurizer is not None:
+            feats = self.featurizer.transform(ds, uids)
+        return UserRows.from_dataset(self.recommender, ds, uids, labels, feats)
+
+
+def _rename(lists: Any, user_id: str | None) -> Any:
+    """Lists of the throw-away anonymous user, relabelled."""
+    from dataclasses import replace
+
+    return replace(lists, user_ids=pd.Index([user_id], dtype="object", name="user_id"))

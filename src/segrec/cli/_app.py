@@ -108,6 +108,8 @@ def _global(
         line.addFilter(lambda r: getattr(r, "segrec_elapsed", 10.0) >= 10.0)
         prog.addHandler(line)
         prog.setLevel(logging.INFO)
+        # its own line only: a root handler some library installs would print it again
+        prog.propagate = False
 
 
 class _TerminalFormatter(logging.Formatter):

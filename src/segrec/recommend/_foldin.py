@@ -15,10 +15,12 @@ item factors (no training library needed at load time).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["als_fold_in", "calibrate_fold_in"]
+__all__ = ["als_fold_in", "calibrate_fold_in", "calibrated"]
 
 #: l2 candidates of the calibrated fold-in, relative to the mean diagonal of Y^T Y
 _L2_GRID = (0.1, 1.0, 10.0, 100.0)
@@ -80,6 +82,16 @@ def calibrate_fold_in(
             if agree > best:
                 best, choice = agree, (alpha, rel * scale)
     return choice
+
+
+def calibrated(rec: Any) -> tuple[float, float]:
+    """``rec``'s fold-in (alpha, l2), calibrated on first use and kept (``fold_alpha_``,
+    ``fold_l2_``): only serving folds users in, so an evaluation's many fits never pay for it."""
+    if not hasattr(rec, "fold_l2_"):
+        rec.fold_alpha_, rec.fold_l2_ = calibrate_fold_in(
+            rec.item_factors_, rec.user_factors_, rec.matrix_, rec.candidates_
+        )
+    return float(rec.fold_alpha_), float(rec.fold_l2_)
 
 
 def _masked(s: np.ndarray, hist: sp.csr_matrix, candidates: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from segrec.diagnostics import require
 from segrec.recommend._base import FitContext
-from segrec.recommend._foldin import als_fold_in, calibrate_fold_in
+from segrec.recommend._foldin import als_fold_in, calibrated
 from segrec.recommend._rows import UserRows
 from segrec.recommend._scorer import ScoringRecommender
 
@@ -107,14 +107,9 @@ class BPRRecommender(_ImplicitRecommender):
     name: ClassVar[str] = "bpr"
     config_class: ClassVar[type[BaseModel]] = BPRConfig
 
-    def _fit(self, ctx: FitContext) -> None:
-        super()._fit(ctx)
-        self.fold_alpha_, self.fold_l2_ = calibrate_fold_in(
-            self.item_factors_, self.user_factors_, self.matrix_, self.candidates_
-        )
-
     def _fold_in_factors(self, rows: UserRows) -> np.ndarray:
-        return als_fold_in(self.item_factors_, rows.history, self.fold_alpha_, self.fold_l2_)
+        alpha, l2 = calibrated(self)
+        return als_fold_in(self.item_factors_, rows.history, alpha, l2)
 
     def _model(self, seed: int) -> Any:
         from implicit.cpu.bpr import BayesianPersonalizedRanking

@@ -15,7 +15,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from segrec.recommend._base import FitContext
-from segrec.recommend._foldin import als_fold_in, calibrate_fold_in
+from segrec.recommend._foldin import als_fold_in, calibrated
 from segrec.recommend._rows import UserRows
 from segrec.recommend._scorer import ScoringRecommender
 
@@ -99,10 +99,6 @@ class LightGCNRecommender(ScoringRecommender):
         self.user_factors_ = model.user_embeddings_
         self.item_factors_ = model.item_embeddings_
 
-        self.fold_alpha_, self.fold_l2_ = calibrate_fold_in(
-            self.item_factors_, self.user_factors_, self.matrix_, self.candidates_
-        )
-
     def _score_known(self, codes: np.ndarray) -> np.ndarray:
         return self.user_factors_[codes] @ self.item_factors_.T
 
@@ -111,8 +107,8 @@ class LightGCNRecommender(ScoringRecommender):
         embeddings: a new user's layer-0 embedding was never learned, and the final user vector
         is what scores, so it is fitted directly, with the confidence and ``l2`` that best
         reproduced the training users (:func:`calibrate_fold_in`)."""
-        x = als_fold_in(self.item_factors_, rows.history, self.fold_alpha_, self.fold_l2_)
-        return x @ self.item_factors_.T
+        alpha, l2 = calibrated(self)
+        return als_fold_in(self.item_factors_, rows.history, alpha, l2) @ self.item_factors_.T
 
     def params(self) -> dict[str, object]:
         return {**super().params(), "schedule": getattr(self, "schedule_", None)}

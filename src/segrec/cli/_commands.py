@@ -8,5 +8,6 @@ from segrec.cli import (  # noqa: F401
     _models,
     _run,
     _segment,
+    _serve,
     _synth,
 )

@@ -1,0 +1,1 @@
+"""One router per resource: health/metrics, segments, users, assign, admin, dashboard."""

@@ -1,0 +1,38 @@
+"""``GET /dashboard``: an offline page from the package's assets (no CDN): a card per
+segment, segment sizes over time and an assign box. The page's data comes from the API with
+the same key; a browser may pass the key once as ``?key=`` (the page then drops it from the
+address bar and keeps it in session storage)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import HTMLResponse
+
+from segrec.serve._deps import StorageDep, require
+
+router = APIRouter(tags=["dashboard"])
+_ASSETS = resources.files("segrec.serve") / "assets"
+
+
+@router.get(
+    "/dashboard",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require("read", allow_query=True))],
+)
+def dashboard() -> HTMLResponse:
+    html = (_ASSETS / "dashboard.html").read_text(encoding="utf-8")
+    js = (_ASSETS / "dashboard.js").read_text(encoding="utf-8")
+    # inline: a <script src> request could not carry the API key header
+    return HTMLResponse(
+        html.replace("/*DASHBOARD_JS*/", js),
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
+@router.get("/dashboard/sizes", dependencies=[Depends(require("read"))])
+def sizes(storage: StorageDep) -> dict[str, Any]:
+    """Assignments handed out per hour and segment, from the stored assignments."""
+    return {"bucket_s": 3600, "rows": storage.sizes_over_time(3600.0)}

@@ -66,7 +66,7 @@ def _why(results: dict[str, Any], seg: str | None) -> dict[str, Any]:
     hy = methods.get("hybrid", {})
     return {
         "segmentation": (
-            f"'{seg}': the best segment_pop validation {col} of the segmentations built"
+            f"'{seg}': the best {col} of segment_pop on each segmentation built"
             if seg
             else "no segmentation was built"
         ),
@@ -182,7 +182,7 @@ def fit_chosen(ds: Dataset, cfg: Any, choice: Choice, previous: Any = None) -> A
         profiles = describe_segments(ds, seg, art.features)
         hybrid.set_segment_names(profiles.names_by_source_id(seg.segment_ids))
     segments = _segments_frame(ds, seg, profiles, assigner, art.features)
-    encoder = getattr(art.featurizer, "embedder", None) if art.featurizer is not None else None
+    encoder = getattr(art.featurizer, "embedder_", None) if art.featurizer is not None else None
     info = {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "segrec_version": __version__,

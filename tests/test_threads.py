@@ -15,7 +15,10 @@ def _run(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     keep = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
     keep.pop("SEGREC_THREADS", None)
     return subprocess.run(
-        [sys.executable, "-c", code], env={**keep, **env}, capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        env={**keep, **env},
+        capture_output=True,
+        text=True,
         timeout=120,
     )
 
@@ -40,8 +43,10 @@ def test_segrec_threads_sets_every_pool_and_passive_waiting() -> None:
 
 
 def test_a_users_own_omp_setting_is_kept() -> None:
-    code = "import os\nfrom segrec._threads import configure_threads\nconfigure_threads()\n" \
+    code = (
+        "import os\nfrom segrec._threads import configure_threads\nconfigure_threads()\n"
         "print(os.environ['OMP_NUM_THREADS'], os.environ['OMP_WAIT_POLICY'])"
+    )
     out = _run(code, SEGREC_THREADS="2", OMP_NUM_THREADS="3", OMP_WAIT_POLICY="ACTIVE")
     assert out.stdout.split() == ["3", "ACTIVE"]
 
@@ -50,8 +55,11 @@ def test_a_users_own_omp_setting_is_kept() -> None:
 def test_a_bad_segrec_threads_is_one_line_and_exit_2(bad: str) -> None:
     exe = os.path.join(os.path.dirname(sys.executable), "segrec")
     out = subprocess.run(
-        [exe, "models", "list"], env={**os.environ, "SEGREC_THREADS": bad},
-        capture_output=True, text=True, timeout=120,
+        [exe, "models", "list"],
+        env={**os.environ, "SEGREC_THREADS": bad},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 2
     assert out.stderr.startswith("error: SEGREC_THREADS must be a whole number")

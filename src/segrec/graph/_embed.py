@@ -16,7 +16,7 @@ from segrec.features._state import State, nest, unnest
 from segrec.graph._build import build_user_graph
 from segrec.graph._foldin import GraphFoldIn
 from segrec.graph._gcn import GCNEncoder
-from segrec.graph._inputs import InputFuser, InteractionSVD
+from segrec.graph._inputs import InputFuser, InteractionSVD, inputs_from_state
 
 __all__ = ["GraphEmbedder", "GraphEmbedderConfig", "graph_embeddings"]
 
@@ -122,14 +122,7 @@ class GraphEmbedder:
     def from_state(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> GraphEmbedder:
         self = cls(GraphEmbedderConfig(**meta["config"]))
         self.foldin_ = GraphFoldIn.from_state(meta["foldin"], unnest("foldin", arrays))
-        self.fuser_ = (
-            InputFuser.from_state(meta["fuser"], unnest("fuser", arrays))
-            if "fuser" in meta
-            else None
-        )
-        self.svd_ = (
-            InteractionSVD.from_state(meta["svd"], unnest("svd", arrays)) if "svd" in meta else None
-        )
+        self.fuser_, self.svd_ = inputs_from_state(meta, arrays)
         return self
 
 

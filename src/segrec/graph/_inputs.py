@@ -18,9 +18,9 @@ import scipy.sparse as sp
 from segrec.data import Dataset
 from segrec.diagnostics import UsageError
 from segrec.features import UserFeatures
-from segrec.features._state import State
+from segrec.features._state import State, unnest
 
-__all__ = ["InputFuser", "InteractionSVD"]
+__all__ = ["InputFuser", "InteractionSVD", "inputs_from_state"]
 
 
 class InputFuser:
@@ -143,3 +143,14 @@ class InteractionSVD:
         self.item_ids_ = pd.Index(arrays["item_ids"].astype(object), name="item_id")
         self.components_ = arrays["components"]
         return self
+
+
+def inputs_from_state(
+    meta: dict[str, Any], arrays: dict[str, np.ndarray]
+) -> tuple[InputFuser | None, InteractionSVD | None]:
+    """The GCN's input builders saved under ``fuser.`` / ``svd.`` (either may be absent)."""
+    fuser = (
+        InputFuser.from_state(meta["fuser"], unnest("fuser", arrays)) if "fuser" in meta else None
+    )
+    svd = InteractionSVD.from_state(meta["svd"], unnest("svd", arrays)) if "svd" in meta else None
+    return fuser, svd

@@ -28,7 +28,7 @@ from segrec.graph._build import build_user_graph, modularity
 from segrec.graph._dec import _select_k, soft_assign, target_distribution
 from segrec.graph._foldin import GraphFoldIn
 from segrec.graph._gcn import GCNEncoder, _torch
-from segrec.graph._inputs import InputFuser, InteractionSVD
+from segrec.graph._inputs import InputFuser, InteractionSVD, inputs_from_state
 from segrec.segment import Segmentation
 
 __all__ = ["GNNSegmenter", "GNNSegmenterConfig", "soft_assign", "target_distribution"]
@@ -276,12 +276,5 @@ class GNNSegmenter:
         self.labels_ = np.asarray(arrays["labels"], np.int64)
         self.embeddings_ = np.asarray(arrays["embeddings"], np.float32)
         self.foldin_ = GraphFoldIn.from_state(meta["foldin"], unnest("foldin", arrays))
-        self.fuser_ = (
-            InputFuser.from_state(meta["fuser"], unnest("fuser", arrays))
-            if "fuser" in meta
-            else None
-        )
-        self.svd_ = (
-            InteractionSVD.from_state(meta["svd"], unnest("svd", arrays)) if "svd" in meta else None
-        )
+        self.fuser_, self.svd_ = inputs_from_state(meta, arrays)
         return self

@@ -42,6 +42,16 @@ def _plain(df: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def _known_fields(obj: dict[str, Any], where: str, columns: tuple[str, ...]) -> dict[str, Any]:
+    """``obj`` when it has only fields of ``columns`` (user_id excepted), else a UsageError
+    naming the unknown ones and the allowed ones."""
+    allowed = [c for c in columns if c != "user_id"]
+    bad = sorted(set(obj) - set(allowed))
+    if bad:
+        raise UsageError(f"{where}: unknown field(s) {bad}; allowed: {allowed}")
+    return obj
+
+
 def events_frame(user_id: str, events: list[Any] | None, now: int) -> pd.DataFrame:
     """``events`` (dicts with the interactions table's column names) as rows of ``user_id``,
     checked: every event names an ``item_id``; a missing time is ``now``, a missing event
@@ -56,12 +66,7 @@ def events_frame(user_id: str, events: list[Any] | None, now: int) -> pd.DataFra
             raise UsageError(
                 f"events[{i}].item_id: missing; every event names the item it is about"
             )
-        bad = set(ev) - set(EVENT_COLUMNS)
-        if bad:
-            raise UsageError(
-                f"events[{i}]: unknown field(s) {sorted(bad)}; allowed: {list(EVENT_COLUMNS[1:])}"
-            )
-        rows.append({**ev, "user_id": user_id})
+        rows.append({**_known_fields(ev, f"events[{i}]", EVENT_COLUMNS), "user_id": user_id})
     df = _plain(pd.DataFrame(rows), EVENT_COLUMNS)
     df["timestamp"] = df.timestamp.fillna(now)
     df["event"] = df.event.fillna("interaction")
@@ -80,12 +85,7 @@ def texts_frame(user_id: str, texts: list[Any] | None, now: int) -> pd.DataFrame
             t = {"text": t}
         if not isinstance(t, dict) or not isinstance(t.get("text"), str) or not t["text"].strip():
             raise UsageError(f"texts[{i}]: expected a non-empty string or an object with 'text'")
-        bad = set(t) - set(TEXT_COLUMNS)
-        if bad:
-            raise UsageError(
-                f"texts[{i}]: unknown field(s) {sorted(bad)}; allowed: text, item_id, timestamp"
-            )
-        rows.append({**t, "user_id": user_id})
+        rows.append({**_known_fields(t, f"texts[{i}]", TEXT_COLUMNS), "user_id": user_id})
     df = _plain(pd.DataFrame(rows), TEXT_COLUMNS)
     if len(df):
         df["text"] = pd.Series(scrub_pii(df.text.astype(str).tolist())[0], dtype="string")

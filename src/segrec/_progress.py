@@ -74,9 +74,15 @@ def _pop(item: _Stage | Progress) -> None:
                 break
 
 
+#: a "done" line of a phase shorter than this is one a reader of a piped log need not see, so
+#: it does not count as a line the heartbeat can wait on (the CLI drops it)
+SHORT_PHASE = 10.0
+
+
 def _line(message: str, *args: object, elapsed: float | None = None) -> None:
     global _last_line
-    _last_line = time.perf_counter()
+    if elapsed is None or elapsed >= SHORT_PHASE:
+        _last_line = time.perf_counter()
     # ``segrec_elapsed`` on a "done" line lets a handler keep only the long phases
     _log.info(message, *args, extra=None if elapsed is None else {"segrec_elapsed": elapsed})
 

@@ -113,7 +113,7 @@ def test_recommend_never_returns_what_the_user_has(fitted) -> None:
     assert len(new.items[0]) == 5 and not set(items) & set(new.items[0])
 
 
-def test_update_folds_activity_in_and_keeps_the_previous_segment(shop) -> None:
+def test_update_folds_activity_in_and_keeps_the_previous_segment(shop, tmp_path: Path) -> None:
     cfg = EvalConfig(**LIGHT)
     m = fit_chosen(serving_dataset(shop, cfg), cfg, CHOICE)
     u = m.user_ids[0]
@@ -130,6 +130,10 @@ def test_update_folds_activity_in_and_keeps_the_previous_segment(shop) -> None:
     b = m.update("brand-new", events=[{"item_id": new_items[0]}])
     assert b.previous is None and "brand-new" in m.user_ids
     assert len(m.recommend("brand-new", k=3).items[0]) == 3
+    # saved and loaded, the model goes on from the updates
+    again = load_model(m.save(tmp_path / "m"))
+    assert again.segment_of(u) == m.segment_of(u) and again.segment_of("brand-new") == b
+    pd.testing.assert_frame_equal(again.recommend(u, k=10).frame(), lists.frame())
 
 
 def test_forget_removes_the_user(shop, tmp_path: Path) -> None:

@@ -91,7 +91,7 @@ def _global(
         fh.setLevel(logging.DEBUG if verbose >= 2 else logging.INFO)
         fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(fh)
-    from segrec._progress import enable_progress_lines
+    from segrec._progress import SHORT_PHASE, enable_progress_lines
 
     tty = sys.stderr.isatty()
     enable_progress_bars(not no_progress and tty)
@@ -105,7 +105,7 @@ def _global(
         line = logging.StreamHandler(sys.stderr)
         line.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
         # a "done" line only for phases long enough to have been worth waiting for
-        line.addFilter(lambda r: getattr(r, "segrec_elapsed", 10.0) >= 10.0)
+        line.addFilter(lambda r: getattr(r, "segrec_elapsed", SHORT_PHASE) >= SHORT_PHASE)
         prog.addHandler(line)
         prog.setLevel(logging.INFO)
         # its own line only: a root handler some library installs would print it again

@@ -221,6 +221,26 @@ class SegrecModel:
         return self.recommender.recommend_rows(self._rows_known(ids), k, reasons=reasons)
 
     # -- the folder, refresh and drift ------------------------------------------------------
+    def current_frame(self) -> pd.DataFrame:
+        """The assignments made by :meth:`update` since the fit (what ``current.parquet``
+        keeps, so a saved and loaded model goes on from them), with each segmentation label."""
+        rows = [
+            {**a.to_dict(), "source_id": self._labels.get(u, -1)} for u, a in self._current.items()
+        ]
+        cols = [*Assignment.__dataclass_fields__, "source_id"]
+        return pd.DataFrame(rows, columns=cols).astype({"user_id": "string"})
+
+    def restore_current(self, frame: pd.DataFrame) -> None:
+        """Take back the assignments :meth:`current_frame` saved."""
+        for row in frame.to_dict("records"):
+            src = int(row.pop("source_id"))
+            prev = row.get("previous")
+            row["previous"] = None if prev is None or prev != prev else int(prev)
+            row["alternative_name"] = row.get("alternative_name") or None
+            a = Assignment(**row)
+            self._current[str(a.user_id)] = a
+            self._labels[str(a.user_id)] = src
+
     def save(self, folder: Any) -> Any:
         """Write the model folder (see :mod:`segrec.model._persist`); returns its path."""
         from segrec.model._persist import save_model

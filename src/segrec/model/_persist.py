@@ -11,7 +11,8 @@ Layout (format version :data:`~segrec.model._folder.FORMAT_VERSION`)::
     featurizer.json/.npz  the fitted featurizers (behaviour, text pooling, fusion, graph)
     assigner.json/.npz    the fitted segmentation (centres, scalers, ...)
     recommender.json/.npz the fitted hybrid and its parts (weights, factors, reasons index)
-    events/texts/ties.parquet, fitted_users.parquet, assignments.parquet: each user's state
+    events/texts/ties.parquet, fitted_users.parquet, assignments.parquet, current.parquet:
+                          each user's state, every assignment, the current ones after updates
     drift.json            the fit-time reference for drift
 
 Loading reads JSON, Parquet and ``np.load(allow_pickle=False)`` only, and builds classes found
@@ -58,6 +59,8 @@ def save_model(model: Any, folder: str | Path) -> Path:
     )
     items.to_parquet(tmp / "items.parquet", index=False)
     files += ["profiles.json", "segments.parquet", "items.parquet", *model.store.save(tmp)]
+    model.current_frame().to_parquet(tmp / "current.parquet", index=False)
+    files.append("current.parquet")
     write_json(tmp / "drift.json", model.reference)
     files.append("drift.json")
     info = {
@@ -127,7 +130,7 @@ def load_model(folder: str | Path) -> Any:
     if relabel is not None:
         assigner = Relabelled(assigner, {int(a): int(b) for a, b in relabel.items()})
     profiles_raw = read_json(src / "profiles.json")
-    return SegrecModel(
+    model = SegrecModel(
         info=info,
         encoder=encoder,
         featurizer=featurizer,
@@ -139,3 +142,6 @@ def load_model(folder: str | Path) -> Any:
         reference=read_json(src / "drift.json"),
         items=pd.read_parquet(src / "items.parquet"),
     )
+    if (src / "current.parquet").exists():
+        model.restore_current(pd.read_parquet(src / "current.parquet"))
+    return model

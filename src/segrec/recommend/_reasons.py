@@ -116,8 +116,16 @@ class ReasonIndex:
 
     def fitted_segment(self, user: str) -> int | None:
         """The user's segment in the fit's segmentation; None for a user not in it."""
-        p = self.segment_users.get_indexer([user])[0]
-        return None if p < 0 else int(self.segment_labels[p])
+        s = int(self.fitted_segments([user])[0])
+        return None if s < 0 else s
+
+    def fitted_segments(self, users: list[str]) -> np.ndarray:
+        """Each user's segment in the fit's segmentation (-1 for users not in it), in one
+        lookup: scoring asks for whole batches."""
+        p = self.segment_users.get_indexer(pd.Index(users, dtype="object"))
+        out = np.full(len(users), -1, np.int64)
+        out[p >= 0] = np.asarray(self.segment_labels, np.int64)[p[p >= 0]]
+        return out
 
     def new_asker(self, history: np.ndarray, segment: int, texts: list[str]) -> Asker:
         """A user the fit did not see (or whose state changed) from what they have now."""

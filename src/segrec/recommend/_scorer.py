@@ -254,8 +254,7 @@ class ScoringRecommender:
         idx = getattr(self, "reasons_", None)
         if idx is None or len(idx.segment_labels) == 0:
             return {}
-        seg = [idx.fitted_segment(u) for u in user_ids]
-        return {"segments": np.array([-1 if s is None else s for s in seg], np.int64)}
+        return {"segments": idx.fitted_segments(list(user_ids))}
 
     def _check_rows(self, rows: UserRows) -> None:
         if rows.history.shape[1] != len(self.item_ids_):

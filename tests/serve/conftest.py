@@ -5,22 +5,20 @@ and a real uvicorn server on a free loopback port."""
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
-from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 pytest.importorskip("fastapi")
 pytest.importorskip("sqlalchemy")
 
-from fastapi.testclient import TestClient
 
-from segrec.serve import Storage, create_app, create_key
+from servekit import Service, _service, free_port, make_keys
+
+from segrec.serve import Storage, create_app
 
 POSTGRES_URL = os.environ.get("SEGREC_TEST_POSTGRES_URL")
 
@@ -78,40 +76,10 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'segrec.db'}"
 
 
-@dataclass
-class Service:
-    client: TestClient
-    storage: Storage
-    keys: dict[str, str]
-    model_dir: Path
-    db_url: str
-
-    def h(self, scope: str = "read") -> dict[str, str]:
-        return {"X-API-Key": self.keys[scope]}
-
-
-def make_keys(storage: Storage) -> dict[str, str]:
-    storage.migrate()
-    return {s: create_key(storage.engine, s) for s in ("read", "write", "admin")}
-
-
 @pytest.fixture
 def svc(model_dir: Path, db_url: str) -> Iterator[Service]:
     """The service through FastAPI's TestClient (lifespan run), on each database backend."""
     yield from _service(model_dir, db_url)
-
-
-def _service(model_dir: Path, url: str, **kwargs: Any) -> Generator[Service, None, None]:
-    app = create_app(model_dir, url, access_log=False, **kwargs)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        storage: Storage = app.state.storage
-        yield Service(client, storage, make_keys(storage), model_dir, url)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

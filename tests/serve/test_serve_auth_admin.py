@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from servekit import Service
 from typer.testing import CliRunner
 
-from conftest import Service
 from segrec.serve import revoke_key
 
 

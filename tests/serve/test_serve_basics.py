@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import Service
+from servekit import Service
 
 
 def test_healthz_readyz_need_no_key(svc: Service) -> None:

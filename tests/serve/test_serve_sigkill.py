@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
+from servekit import free_port
 
-from conftest import free_port
 from segrec.serve import Storage, create_key
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")

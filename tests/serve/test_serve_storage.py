@@ -10,8 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
-
-from conftest import Service, _service
+from servekit import Service, _service
 
 WRITERS, REQUESTS, PER_REQUEST = 8, 20, 5  # 8 writers x 100 events
 

@@ -3,7 +3,7 @@ the 4xx answers to a caller's mistakes."""
 
 from __future__ import annotations
 
-from conftest import Service
+from servekit import Service
 
 
 def test_known_user_segment_and_recommendations(svc: Service) -> None:

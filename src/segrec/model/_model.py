@@ -139,8 +139,7 @@ class SegrecModel:
         table's columns, ``item_id`` required) and the known users they name as ``friends``."""
         if not texts and not events and not friends:
             raise UsageError("assign needs texts, events or friends (at least one)")
-        ev, tx = self._frames(_ANON, events, texts)
-        return self._assign_rows(_ANON, ev, tx, list(friends or []), user_id=None)
+        return self._assign_dataset(self._new_user(events, texts, friends), _ANON, user_id=None)
 
     def update(
         self,
@@ -206,8 +205,9 @@ class SegrecModel:
         if user_id is None:
             if not texts and not events and not friends:
                 raise UsageError("recommend needs a user_id, or events/texts of a new user")
-            ev, tx = self._frames(_ANON, events, texts)
-            rows = self._rows_new(_ANON, ev, tx, list(friends or []))
+            ds = self._new_user(events, texts, friends)
+            detail, feats = self._detail(ds, [_ANON])
+            rows = self._rows_from(ds, [_ANON], np.asarray(detail.labels, np.int64), feats)
             lists = self.recommender.recommend_rows(rows, k, reasons=reasons)
             return _rename(lists, None)
         return self.recommend_users([str(user_id)], k, reasons=reasons)
@@ -331,13 +331,14 @@ class SegrecModel:
         except UsageError:
             return None
 
-    def _assign_rows(
-        self, uid: str, ev: pd.DataFrame, tx: pd.DataFrame, friends: list[str], user_id: str | None
-    ) -> Assignment:
+    def _new_user(self, events: Any, texts: Any, friends: Sequence[str] | None) -> Any:
+        """The one-user Dataset of an anonymous user's events, texts and named friends."""
         from segrec.model._store import user_dataset
 
-        ties = pd.DataFrame({"src": [uid] * len(friends), "dst": friends}, dtype="string")
-        return self._assign_dataset(user_dataset(ev, tx, ties), uid, user_id=user_id)
+        ev, tx = self._frames(_ANON, events, texts)
+        named = [str(f) for f in friends or []]
+        ties = pd.DataFrame({"src": [_ANON] * len(named), "dst": named}, dtype="string")
+        return user_dataset(ev, tx, ties)
 
     def _assign_dataset(
         self, ds: Any, uid: str, user_id: str | None, previous: int | None = None
@@ -420,14 +421,6 @@ class SegrecModel:
         if uid in self._labels:
             return self._labels[uid]
         return int(self.segments.loc[uid].source_id) if uid in self.segments.index else -1
-
-    def _rows_new(self, uid: str, ev: pd.DataFrame, tx: pd.DataFrame, friends: list[str]) -> Any:
-        from segrec.model._store import user_dataset
-
-        ties = pd.DataFrame({"src": [uid] * len(friends), "dst": friends}, dtype="string")
-        ds = user_dataset(ev, tx, ties)
-        detail, feats = self._detail(ds, [uid])
-        return self._rows_from(ds, [uid], np.asarray(detail.labels, np.int64), feats)
 
     def _rows_from(self, ds: Any, uids: list[str], labels: np.ndarray, feats: Any = None) -> Any:
         """Rows of ``uids`` from their rows in ``ds`` (not fit-time state)."""

@@ -5,8 +5,6 @@ and a real uvicorn server on a free loopback port."""
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +14,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("sqlalchemy")
 
 
-from servekit import Service, _service, free_port, make_keys
-
-from segrec.serve import Storage, create_app
+from servekit import Service, _service, live_server
 
 POSTGRES_URL = os.environ.get("SEGREC_TEST_POSTGRES_URL")
 
@@ -85,30 +81,10 @@ def svc(model_dir: Path, db_url: str) -> Iterator[Service]:
 @pytest.fixture
 def live(model_dir: Path, db_url: str) -> Iterator[tuple[str, Service]]:
     """A real uvicorn server (in a thread) on a free loopback port: (base URL, Service)."""
-    import uvicorn
+    yield from live_server(model_dir, db_url)
 
-    app = create_app(model_dir, db_url, access_log=False)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start in 30 s")
-        time.sleep(0.05)
-    storage: Storage = app.state.storage
-    try:
-        yield (
-            f"http://127.0.0.1:{port}",
-            Service(
-                None,  # type: ignore[arg-type]  # talk to it over HTTP
-                storage,
-                make_keys(storage),
-                model_dir,
-                db_url,
-            ),
-        )
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+
+@pytest.fixture
+def live_sqlite(model_dir: Path, sqlite_url: str) -> Iterator[tuple[str, Service]]:
+    """:func:`live` on SQLite only (the browser test)."""
+    yield from live_server(model_dir, sqlite_url)

@@ -4,7 +4,9 @@ modules import it by name, and several test folders have a ``conftest``)."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Generator
+import threading
+import time
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,3 +44,34 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def live_server(model_dir: Path, db_url: str) -> Iterator[tuple[str, Service]]:
+    """A real uvicorn server (in a thread) on a free loopback port: (base URL, Service)."""
+    import uvicorn
+
+    app = create_app(model_dir, db_url, access_log=False)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start in 30 s")
+        time.sleep(0.05)
+    storage: Storage = app.state.storage
+    try:
+        yield (
+            f"http://127.0.0.1:{port}",
+            Service(
+                None,  # type: ignore[arg-type]  # talk to it over HTTP
+                storage,
+                make_keys(storage),
+                model_dir,
+                db_url,
+            ),
+        )
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

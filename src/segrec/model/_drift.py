@@ -146,7 +146,8 @@ def _verdict(
     signals: dict[str, tuple[float | None, tuple[float, float]]], n: int, min_users: int
 ) -> tuple[str, list[str]]:
     if n < min_users:
-        return "stable", [f"only {n} users in the window (< {min_users}): too few to judge"]
+        users = "user" if n == 1 else "users"
+        return "stable", [f"only {n} {users} in the window (< {min_users}): too few to judge"]
     refit = [
         f"{k} {v:.3f} >= {t[1]}" for k, (v, t) in signals.items() if v is not None and v >= t[1]
     ]

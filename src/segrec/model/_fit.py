@@ -153,13 +153,18 @@ def fit_model(
     return fit_chosen(serving_dataset(dataset, cfg), cfg, choice, previous=previous)
 
 
-def fit_chosen(ds: Dataset, cfg: Any, choice: Choice, previous: Any = None) -> Any:
-    """Fit ``choice`` on ``ds`` (already the serving dataset) under ``cfg``."""
+def fit_chosen(
+    ds: Dataset, cfg: Any, choice: Choice, previous: Any = None, artifacts: Any = None
+) -> Any:
+    """Fit ``choice`` on ``ds`` (already the serving dataset) under ``cfg``. ``artifacts``:
+    features and the chosen segmentation already built (a PhaseArtifacts, as the Spark engine
+    builds them), else they are built here."""
     from segrec import __version__
     from segrec.describe import SegmentProfiles, describe_segments
     from segrec.evaluate._run import _build_phase, _context
     from segrec.model._drift import reference_of
     from segrec.model._folder import dataset_fingerprint
+    from segrec.model._map import segment_map
     from segrec.model._model import SegrecModel
     from segrec.model._store import UserStore
     from segrec.recommend import HybridConfig, HybridRecommender
@@ -170,7 +175,9 @@ def fit_chosen(ds: Dataset, cfg: Any, choice: Choice, previous: Any = None) -> A
         params = {**cfg.segmentation_params, name: choice.segmentation_params}
         cfg = cfg.model_copy(update={"segmentation_params": params})
     _log.info("fitting the model on all %s interactions", f"{len(ds.interactions):,}")
-    art = _build_phase(ds, cfg, [name] if name else [], "all data")
+    art = artifacts
+    if art is None:
+        art = _build_phase(ds, cfg, [name] if name else [], "all data")
     seg, assigner = _segmentation(art, name)
     if previous is not None and seg is not None:
         seg, assigner = _align(seg, assigner, previous)
@@ -182,6 +189,7 @@ def fit_chosen(ds: Dataset, cfg: Any, choice: Choice, previous: Any = None) -> A
         profiles = describe_segments(ds, seg, art.features)
         hybrid.set_segment_names(profiles.names_by_source_id(seg.segment_ids))
     segments = _segments_frame(ds, seg, profiles, assigner, art.features)
+    drawn = segment_map(art.features, segments, random_state=cfg.random_state) if seg else None
     encoder = getattr(art.featurizer, "embedder_", None) if art.featurizer is not None else None
     info = {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -198,6 +206,8 @@ def fit_chosen(ds: Dataset, cfg: Any, choice: Choice, previous: Any = None) -> A
         "dataset": dataset_fingerprint(ds),
         "seconds_to_fit": round(time.perf_counter() - t0, 2),
     }
+    if drawn is not None:
+        info["map"] = drawn[1]
     store = UserStore.from_dataset(ds)
     for row in segments.itertuples():
         store.record(
@@ -214,6 +224,7 @@ def fit_chosen(ds: Dataset, cfg: Any, choice: Choice, previous: Any = None) -> A
         segments=segments,
         reference=reference_of(segments),
         items=_items(ds),
+        map_points=drawn[0] if drawn is not None else None,
     )
 
 

@@ -75,6 +75,7 @@ class SegrecModel:
         segments: pd.DataFrame,
         reference: dict[str, Any],
         items: pd.DataFrame,
+        map_points: pd.DataFrame | None = None,
     ) -> None:
         self.info = info
         self.encoder = encoder
@@ -90,6 +91,9 @@ class SegrecModel:
         self.item_labels = pd.Series(
             items.label.astype(str).to_numpy(), index=pd.Index(items.item_id.astype(str))
         )
+        #: anonymous 2-D points of fitted users by segment (x, y, segment_id) for the
+        #: dashboard; what the axes are is in ``info["map"]``
+        self.map_points = map_points
         self._current: dict[str, Assignment] = {}
         self._labels: dict[str, int] = {}  # source (segmentation) label of changed users
 
@@ -139,7 +143,28 @@ class SegrecModel:
         table's columns, ``item_id`` required) and the known users they name as ``friends``."""
         if not texts and not events and not friends:
             raise UsageError("assign needs texts, events or friends (at least one)")
-        return self._assign_dataset(self._new_user(events, texts, friends), _ANON, user_id=None)
+        ds = self._new_user(events, texts, friends)
+        return self._assignment(ds, _ANON, None, *self._detail(ds, [_ANON]))
+
+    def assign_and_recommend(
+        self,
+        texts: Sequence[Any] | None = None,
+        events: Sequence[dict[str, Any]] | None = None,
+        friends: Sequence[str] | None = None,
+        k: int = 10,
+        reasons: bool = True,
+    ) -> tuple[Assignment, Any]:
+        """:meth:`assign` and :meth:`recommend` of one new user at once (cold start): their
+        rows are featurized once, not twice."""
+        if k < 1:
+            raise UsageError(f"k must be a positive integer; got {k}")
+        if not texts and not events and not friends:
+            raise UsageError("assign needs texts, events or friends (at least one)")
+        ds = self._new_user(events, texts, friends)
+        detail, feats = self._detail(ds, [_ANON])
+        rows = self._rows_from(ds, [_ANON], np.asarray(detail.labels, np.int64), feats)
+        lists = self.recommender.recommend_rows(rows, k, reasons=reasons)
+        return self._assignment(ds, _ANON, None, detail, feats), _rename(lists, None)
 
     def update(
         self,
@@ -181,6 +206,7 @@ class SegrecModel:
                     "segment centres and the featurizers' scalers",
                     "published profile statistics",
                     "the recommender's learned weights (item-item weights, factors)",
+                    "the dashboard map (anonymous points, no user ids)",
                 ]
                 if was_fitted
                 else []
@@ -291,16 +317,29 @@ class SegrecModel:
             }
         )
 
-    def drift(self, dataset: Any = None, since: float | None = None, thresholds: Any = None) -> Any:
+    def drift(
+        self,
+        dataset: Any = None,
+        since: float | None = None,
+        thresholds: Any = None,
+        window: pd.DataFrame | None = None,
+    ) -> Any:
         """A :class:`~segrec.model.DriftReport` of recent activity against the fit-time
-        reference: the users of ``dataset`` assigned from their rows, or (without a dataset)
-        the assignments recorded by :meth:`update` since ``since`` (a Unix time; default all)."""
+        reference: the users of ``dataset`` assigned from their rows; or ``window``, recent
+        assignments kept elsewhere (user_id, None for an anonymous one; segment_id as
+        published; distance; the service passes its stored ones); or else the assignments
+        recorded by :meth:`update` since ``since`` (a Unix time; default all)."""
         from segrec.model._drift import drift_report
 
         before = self.segments.segment_id.copy()
         before.index = before.index.astype(str)
         if dataset is not None:
             window = self.assign_dataset(dataset)
+        elif window is not None:
+            known = window.user_id.notna() & window.user_id.astype(str).isin(before.index)
+            window = window.assign(new=~known.to_numpy(bool))
+            if "distance" not in window:
+                window["distance"] = np.nan
         else:
             hist = self.store.history()
             recent = hist[(hist.source != "fit") & (hist["at"] >= (since or 0))]
@@ -343,7 +382,18 @@ class SegrecModel:
     def _assign_dataset(
         self, ds: Any, uid: str, user_id: str | None, previous: int | None = None
     ) -> Assignment:
-        detail, _ = self._detail(ds, [uid])
+        return self._assignment(ds, uid, user_id, *self._detail(ds, [uid]), previous=previous)
+
+    def _assignment(
+        self,
+        ds: Any,
+        uid: str,
+        user_id: str | None,
+        detail: Any,
+        feats: Any,
+        previous: int | None = None,
+    ) -> Assignment:
+        """The :class:`Assignment` of ``uid`` (row 0 of ``detail``) as published."""
         if user_id is not None:
             self._labels[user_id] = int(detail.labels[0])
         sid = self._published(int(detail.labels[0]))

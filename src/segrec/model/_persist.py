@@ -14,6 +14,8 @@ Layout (format version :data:`~segrec.model._folder.FORMAT_VERSION`)::
     events/texts/ties.parquet, fitted_users.parquet, assignments.parquet, current.parquet:
                           each user's state, every assignment, the current ones after updates
     drift.json            the fit-time reference for drift
+    map.parquet           anonymous 2-D points of fitted users by segment (the dashboard map;
+                          ``model.json``'s ``map`` says which projection)
 
 Loading reads JSON, Parquet and ``np.load(allow_pickle=False)`` only, and builds classes found
 by name in segrec's registries: a folder cannot run code when it is loaded.
@@ -61,6 +63,9 @@ def save_model(model: Any, folder: str | Path) -> Path:
     files += ["profiles.json", "segments.parquet", "items.parquet", *model.store.save(tmp)]
     model.current_frame().to_parquet(tmp / "current.parquet", index=False)
     files.append("current.parquet")
+    if model.map_points is not None:
+        model.map_points.to_parquet(tmp / "map.parquet", index=False)
+        files.append("map.parquet")
     write_json(tmp / "drift.json", model.reference)
     files.append("drift.json")
     info = {
@@ -141,6 +146,7 @@ def load_model(folder: str | Path) -> Any:
         segments=pd.read_parquet(src / "segments.parquet"),
         reference=read_json(src / "drift.json"),
         items=pd.read_parquet(src / "items.parquet"),
+        map_points=pd.read_parquet(src / "map.parquet") if (src / "map.parquet").exists() else None,
     )
     if (src / "current.parquet").exists():
         model.restore_current(pd.read_parquet(src / "current.parquet"))

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from segrec.serve._errors import install_handlers
 from segrec.serve._http import AccessMiddleware, BodyLimitMiddleware, Metrics
+from segrec.serve._schemas import ERROR_RESPONSES
 from segrec.serve._settings import ServeLimits, ServeSettings
 from segrec.serve._state import ModelHolder
 from segrec.serve._storage import Storage
@@ -73,7 +74,7 @@ def _build(settings: ServeSettings) -> FastAPI:
     app.state.settings, app.state.storage, app.state.metrics = settings, storage, metrics
     app.state.holder = None
     for module in (health, segments, users, assign, admin, dashboard):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     install_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
     app.add_middleware(AccessMiddleware, metrics=metrics, log=settings.access_log)

@@ -78,6 +78,7 @@ assignments = sa.Table(
     sa.Column("segment_id", sa.Integer, nullable=False),
     sa.Column("previous", sa.Integer, nullable=True),
     sa.Column("strength", sa.Float, nullable=True),
+    sa.Column("distance", sa.Float, nullable=True),
     sa.Column("source", sa.String(16), nullable=False),
     sa.Column("at", sa.Float, nullable=False, index=True),
 )

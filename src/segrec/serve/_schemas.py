@@ -12,11 +12,13 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "ERROR_RESPONSES",
     "AssignIn",
     "AssignOut",
     "AssignmentOut",
     "DeleteOut",
     "DriftOut",
+    "ErrorOut",
     "EventIn",
     "EventsIn",
     "EventsPage",
@@ -38,21 +40,27 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+#: Unix seconds, 1970 to 2100
+Time = Annotated[int, Field(ge=0, le=4_102_444_800)]
+#: a finite number of a sane size (a rating, an amount)
+Number = Annotated[float, Field(allow_inf_nan=False, ge=-1e12, le=1e12)]
+
+
 class EventIn(_In):
     """An interaction: the item and optionally its time (Unix seconds), type, rating, ..."""
 
     item_id: Id
-    timestamp: int | None = None
+    timestamp: Time | None = None
     event: Annotated[str, Field(max_length=50)] | None = None
-    rating: float | None = None
-    weight: float | None = None
-    amount: float | None = None
+    rating: Number | None = None
+    weight: Annotated[float, Field(allow_inf_nan=False, ge=0, le=1e6)] | None = None
+    amount: Number | None = None
 
 
 class TextIn(_In):
     text: str
     item_id: Id | None = None
-    timestamp: int | None = None
+    timestamp: Time | None = None
 
 
 class _Activity(_In):
@@ -171,3 +179,31 @@ class DeleteOut(BaseModel):
     user_id: str
     events_deleted: int
     forgotten_in_model: bool
+
+
+class FieldErrorOut(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx answer: ``detail`` says what was wrong and how to fix it; a request that
+    failed validation also lists each ``errors`` field."""
+
+    detail: str
+    errors: list[FieldErrorOut] | None = None
+
+
+#: the error answers every route documents (422 replaces FastAPI's default schema, which
+#: the service's one-line errors do not follow)
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": what}
+    for status, what in (
+        (401, "missing or invalid API key"),
+        (403, "the key's scope may not do this"),
+        (404, "unknown user or segment"),
+        (409, "idempotency key reused for a different request"),
+        (413, "request body too large"),
+        (422, "a field is invalid or over its limit (the detail names it)"),
+    )
+}

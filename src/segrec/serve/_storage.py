@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -117,13 +118,14 @@ class Storage:
         previous: int | None,
         strength: float,
         source: str,
+        distance: float | None = None,
     ) -> None:
         """Keep the answer to a stored batch (for replays) and the assignment it handed out,
         in one transaction."""
         now = time.time()
         with self.engine.begin() as conn:
             conn.execute(batches.update().where(batches.c.id == batch_id).values(response=response))
-            _assigned(conn, user_id, segment_id, previous, strength, source, now)
+            _assigned(conn, user_id, segment_id, previous, strength, source, now, distance)
 
     def record(
         self,
@@ -132,10 +134,11 @@ class Storage:
         previous: int | None,
         strength: float,
         source: str,
+        distance: float | None = None,
     ) -> None:
         """One assignment handed out (and, for a remembered user, their latest segment)."""
         with self.engine.begin() as conn:
-            _assigned(conn, user_id, segment_id, previous, strength, source, time.time())
+            _assigned(conn, user_id, segment_id, previous, strength, source, time.time(), distance)
 
     def delete_user(self, user_id: str) -> int:
         """Delete the user's events and batches and bump their generation; returns the number
@@ -198,6 +201,31 @@ class Storage:
             counts[key] = counts.get(key, 0) + 1
         return [{"at": t, "segment_id": s, "count": n} for (t, s), n in sorted(counts.items())]
 
+    def recent_assignments(self, since: float = 0.0) -> pd.DataFrame:
+        """The assignments handed out since ``since`` (Unix time): each remembered user's
+        latest one and every anonymous one (user_id None), oldest first: the window the drift
+        report judges."""
+        q = (
+            sa.select(
+                assignments.c.id,
+                assignments.c.user_id,
+                assignments.c.segment_id,
+                assignments.c.strength,
+                assignments.c.distance,
+                assignments.c.at,
+            )
+            .where(assignments.c.at >= since)
+            .order_by(assignments.c.id)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        df = pd.DataFrame(
+            rows, columns=["id", "user_id", "segment_id", "strength", "distance", "at"]
+        )
+        df["distance"] = df.distance.astype(float)
+        named = df[df.user_id.notna()].drop_duplicates("user_id", keep="last")
+        return pd.concat([named, df[df.user_id.isna()]]).sort_values("id").reset_index(drop=True)
+
 
 def _touch_user(conn: Any, user_id: str, now: float) -> None:
     """Create the user's state row unless it exists (safe under concurrent writers)."""
@@ -226,6 +254,7 @@ def _assigned(
     strength: float,
     source: str,
     now: float,
+    distance: float | None = None,
 ) -> None:
     conn.execute(
         assignments.insert().values(
@@ -233,6 +262,7 @@ def _assigned(
             segment_id=segment_id,
             previous=previous,
             strength=_finite(strength),
+            distance=_finite(distance),
             source=source,
             at=now,
         )

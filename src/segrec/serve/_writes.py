@@ -102,7 +102,14 @@ def write(
     )
     if batch.created:
         storage.answer(
-            batch.id, out.model_dump_json(), user_id, a.segment_id, a.previous, a.strength, source
+            batch.id,
+            out.model_dump_json(),
+            user_id,
+            a.segment_id,
+            a.previous,
+            a.strength,
+            source,
+            a.distance,
         )
         metrics.events_acked.inc(len(rows))
         metrics.assignments.labels(str(a.segment_id)).inc()

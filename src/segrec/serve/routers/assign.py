@@ -32,11 +32,10 @@ def assign(
     evs, texts, friends = activity(body)
     with holder.lock:
         items_of(holder, "anonymous", body)  # the same checks (and 422s) as a stored write
-        a = holder.model.assign(texts=texts or None, events=evs or None, friends=friends or None)
-        lists = holder.model.recommend(
-            None, k=body.k, events=evs or None, texts=texts or None, friends=friends or None
+        a, lists = holder.model.assign_and_recommend(
+            texts=texts or None, events=evs or None, friends=friends or None, k=body.k
         )
         items = rec_items(holder.model, lists)
-    storage.record(None, a.segment_id, None, a.strength, "assign")
+    storage.record(None, a.segment_id, None, a.strength, "assign", a.distance)
     metrics.assignments.labels(str(a.segment_id)).inc()
     return AssignOut(assignment=AssignmentOut.of(a), recommendations=items, remembered=False)

@@ -1,5 +1,5 @@
 """``GET /dashboard``: an offline page from the package's assets (no CDN): a card per
-segment, segment sizes over time and an assign box. The page's data comes from the API with
+segment, the segment map, segment sizes over time, the drift verdict and an assign box. The page's data comes from the API with
 the same key; a browser may pass the key once as ``?key=`` (the page then drops it from the
 address bar and keeps it in session storage)."""
 
@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
-from segrec.serve._deps import StorageDep, require
+from segrec.serve._deps import HolderDep, StorageDep, require
 
 router = APIRouter(tags=["dashboard"])
 _ASSETS = resources.files("segrec.serve") / "assets"
@@ -36,3 +36,29 @@ def dashboard() -> HTMLResponse:
 def sizes(storage: StorageDep) -> dict[str, Any]:
     """Assignments handed out per hour and segment, from the stored assignments."""
     return {"bucket_s": 3600, "rows": storage.sizes_over_time(3600.0)}
+
+
+@router.get("/dashboard/map", dependencies=[Depends(require("read"))])
+def segment_map(holder: HolderDep) -> dict[str, Any]:
+    """The model's segment map: anonymous 2-D points of fitted users (x, y, segment_id), the
+    projection and axis names, and each segment's name (empty for a folder without a map)."""
+    model = holder.model
+    about = model.info.get("map") or {}
+    pts = model.map_points
+    points = (
+        []
+        if pts is None
+        else [
+            [round(float(x), 4), round(float(y), 4), int(s)]
+            for x, y, s in zip(pts.x, pts.y, pts.segment_id, strict=True)
+        ]
+    )
+    return {
+        "projection": about.get("projection"),
+        "axes": about.get("axes", ["", ""]),
+        "points": points,
+        "segments": [
+            {"segment_id": int(sid), "name": str(name)}
+            for sid, name in sorted(model.segment_names.items())
+        ],
+    }

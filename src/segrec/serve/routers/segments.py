@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from segrec._json import json_safe
-from segrec.serve._deps import HolderDep, MetricsDep, require
+from segrec.serve._deps import HolderDep, MetricsDep, StorageDep, require
 from segrec.serve._errors import ApiError
 from segrec.serve._schemas import DriftOut, SegmentsOut, SegmentSummary
 
@@ -41,11 +41,17 @@ def list_segments(holder: HolderDep) -> SegmentsOut:
 @router.get("/drift", response_model=DriftOut)
 def drift(
     holder: HolderDep,
+    storage: StorageDep,
     m: MetricsDep,
-    since: Annotated[float | None, Query(description="Unix time; default every update")] = None,
+    since: Annotated[
+        float | None, Query(description="Unix time; default every stored assignment")
+    ] = None,
 ) -> DriftOut:
+    """The model's drift report over the assignments this service stored since ``since``
+    (each remembered user's latest, every anonymous one): it survives restarts and reloads."""
+    window = storage.recent_assignments(since or 0.0)
     with holder.lock:
-        report = holder.model.drift(since=since)
+        report = holder.model.drift(window=window)
     for v in ("stable", "watch", "refit"):
         m.drift.labels(v).set(1.0 if v == report.verdict else 0.0)
     return DriftOut(

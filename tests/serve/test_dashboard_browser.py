@@ -55,6 +55,7 @@ def test_dashboard_renders_and_assigns(
     result = page.locator("#assign-result").inner_text()
     assert "Segment" in result
     assert any(name in result for name in model.segment_names.values())
+    assert "<=" not in result and "cat:" not in result  # the rule is said in words
     assert page.locator("#assign-result ol li").count() == 5
     # the assignment was stored and now shows in the chart of sizes over time
     page.wait_for_selector("#sizes-body svg rect")

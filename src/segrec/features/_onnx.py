@@ -1,52 +1,79 @@
-"""The ``onnx-int8`` backend: export once, fuse, quantise per channel, cache on disk.
+"""The ``onnx-int8`` backend: ONNX Runtime int8 with fp32 for very short texts, no torch.
 
-The fp32 model is exported with ``torch.onnx.export`` (TorchScript exporter), optionally fused
-by ONNX Runtime's BERT optimiser (off by default: measured slower after int8 quantisation on
-this 2-core CPU), and quantised with dynamic per-channel int8 (per-tensor int8 loses too much: mean cosine 0.95 on MiniLM). Files
-live under ``<cache_dir>/onnx/<model id>@<revision>/`` and are reused by later runs.
+The model is prepared once (:mod:`segrec.features._onnx_export`: fp32 export, dynamic
+per-channel int8 quantisation, a check against torch) into ``<id>@<revision>/`` under
+``<models dir>/onnx/`` (``segrec models prepare``, run by ``scripts/install.sh``) or, failing
+that, under ``<cache dir>/onnx/`` on first use. Running it needs only onnxruntime and the
+Rust ``tokenizers`` package: neither torch nor transformers is imported (together 4-6 s of a
+short command on this 2-core machine).
+
+Why short texts run in fp32: dynamic int8 quantises each activation tensor with one scale,
+and the [CLS]/[SEP] rows carry outlier values; in a text of a handful of tokens they are most
+of the mean-pooled vector. On 3,000 Amazon Musical Instruments texts every text under 0.96
+cosine to fp32 had at most 6 tokens ("WOW!", "Thank You", "Perfect."); texts of at most
+:data:`SHORT_TOKENS` tokens are ~6% of the tokens of a review corpus, so running them in fp32
+costs little and makes them exact.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import shutil
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from segrec.diagnostics import require
-from segrec.features._backends import _Tokenized, machine_threads, mean_pool, model_identity
+from segrec.features._backends import (
+    _Tokenized,
+    fast_tokenizer,
+    machine_threads,
+    max_tokens_of,
+    mean_pool,
+    model_identity,
+    read_model_config,
+)
 
-__all__ = ["OnnxInt8Backend"]
+__all__ = ["SHORT_TOKENS", "OnnxInt8Backend", "prepared_folder"]
 
 log = logging.getLogger(__name__)
 
+#: texts of at most this many tokens (with [CLS] and [SEP]) run through the fp32 graph
+SHORT_TOKENS = 16
 
-def _fuse(src: Path, dst: Path, config: Any) -> Path:
-    """Fuse attention / layer-norm / gelu sub-graphs (fewer, bigger int8 kernels)."""
-    try:
-        from onnxruntime.transformers.optimizer import optimize_model
 
-        opt = optimize_model(
-            str(src),
-            model_type="bert",
-            num_heads=int(config.num_attention_heads),
-            hidden_size=int(config.hidden_size),
-            opt_level=1,
-        )
-        opt.save_model_to_file(str(dst))
-        return dst
-    except Exception as exc:  # pragma: no cover - optimiser coverage varies by model
-        log.warning("ONNX transformer fusion failed (%s); quantising the plain graph", exc)
-        return src
+def prepared_folder(model_path: Path, cache_dir: Path) -> tuple[Path, bool]:
+    """``(folder, exists)``: where the prepared ONNX files of ``model_path`` are.
+
+    The install-time folder (``<models dir>/onnx/``) wins over the cache's; when neither holds
+    a current preparation the cache's folder is returned with ``exists=False``."""
+    from segrec.features._models import models_dir
+    from segrec.features._onnx_export import FORMAT
+
+    model_id, revision = model_identity(Path(model_path))
+    name = f"{model_id.replace('/', '__')}@{revision}"
+    cands = [models_dir() / "onnx" / name, Path(cache_dir) / "onnx" / name]
+    for c in cands:
+        rec = c / "prepared.json"
+        if (
+            rec.is_file()
+            and (c / "model-int8.onnx").is_file()
+            and (c / "model-fp32.onnx").is_file()
+        ):
+            try:
+                if json.loads(rec.read_text()).get("format") == FORMAT:
+                    return c, True
+            except ValueError:
+                continue
+    return cands[1], False
 
 
 class OnnxInt8Backend:
-    """ONNX Runtime int8 (dynamic, per-channel) encoder with mean or CLS pooling."""
+    """ONNX Runtime encoder: int8 (dynamic, per-channel), fp32 for texts of at most
+    ``short_tokens`` tokens; ``precision="fp32"`` runs every text in fp32 (``onnx-fp32``, what
+    the accuracy gate falls back to)."""
 
-    name = "onnx-int8"
     batch_size = 16  # measured: faster than 32 on long reviews, equal on short ones
 
     def __init__(
@@ -56,120 +83,98 @@ class OnnxInt8Backend:
         pooling: str = "mean",
         max_tokens: int | None = None,
         threads: int | None = None,
-        fuse: bool = False,
+        short_tokens: int = SHORT_TOKENS,
+        folder: Path | None = None,
     ) -> None:
-        ort = require("onnxruntime", "text", "the 'onnx-int8' text backend")
-        transformers = require("transformers", "text", "the 'onnx-int8' text backend")
+        self._ort = require("onnxruntime", "text", "the 'onnx-int8' text backend")
         self.path = Path(model_path)
         self.pooling = pooling
+        self.short_tokens = int(short_tokens)
+        self.precision = "int8"
         self.model_id, self.revision = model_identity(self.path)
-        self.tokenizer = transformers.AutoTokenizer.from_pretrained(str(self.path))
-        config = transformers.AutoConfig.from_pretrained(str(self.path))
-        from segrec.features._backends import _max_tokens
-
-        self.max_tokens = int(max_tokens or _max_tokens(self.path, self.tokenizer, config))
-        self.dim = int(config.hidden_size)
-        safe = self.model_id.replace("/", "__")
-        self.fuse = fuse
-        self.dir = Path(cache_dir) / "onnx" / f"{safe}@{self.revision}{'' if fuse else '-nofuse'}"
-        self.int8_path = self.dir / "model-int8.onnx"
+        config = read_model_config(self.path)
+        self.dim = int(config["hidden_size"])
+        self.max_tokens = int(max_tokens or max_tokens_of(self.path, config))
+        fast = fast_tokenizer(self.path)
+        if fast is not None:
+            self.tokenizer, self._pad_id = fast
+        else:  # no tokenizer.json: the (slower to import) transformers tokenizer
+            transformers = require("transformers", "text", "the 'onnx-int8' text backend")
+            self.tokenizer = transformers.AutoTokenizer.from_pretrained(str(self.path))
+            self._pad_id = int(self.tokenizer.pad_token_id or 0)
         self.exported_now = False
-        if not self.int8_path.exists():
-            self._export(config)
-            self.exported_now = True
-        # One single-threaded kernel pool, driven by ``workers`` batches at a time: on small
-        # encoders two concurrent batches beat one batch split across two cores (Amazon MI
-        # reviews, batch 16: 247 vs 230 texts/s; synthetic reviews: 890 vs 810). ``workers``
-        # batches may call ``embed`` at once: ONNX Runtime sessions are thread-safe.
-        self.workers = int(threads or machine_threads())
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = 1
-        so.inter_op_num_threads = 1
-        so.add_session_config_entry("session.intra_op.allow_spinning", "0")  # wait passively
-        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        self.session = ort.InferenceSession(
-            str(self.int8_path), so, providers=["CPUExecutionProvider"]
+        if folder is None:
+            folder, ready = prepared_folder(self.path, Path(cache_dir))
+            if not ready:
+                from segrec.features._onnx_export import export_onnx
+
+                export_onnx(self.path, folder, pooling)
+                self.exported_now = True
+        self.dir = folder
+        self.prepared: dict[str, Any] = (
+            json.loads((folder / "prepared.json").read_text())
+            if (folder / "prepared.json").is_file()
+            else {}
         )
-        self._inputs = [i.name for i in self.session.get_inputs()]
+        # One single-threaded kernel pool per graph, driven by ``workers`` batches at a time:
+        # on small encoders two concurrent batches beat one batch split across two cores
+        # (Amazon MI reviews, batch 16: 247 vs 230 texts/s). Sessions are thread-safe.
+        self.workers = int(threads or machine_threads())
+        self._sessions: dict[str, Any] = {}
+
+    @property
+    def name(self) -> str:
+        return "onnx-int8" if self.precision == "int8" else "onnx-fp32"
 
     @property
     def namespace(self) -> str:
-        return f"{self.model_id}@{self.revision}/{self.name}/{self.pooling}/{self.max_tokens}"
+        mode = f"{self.name}-fp32le{self.short_tokens}" if self.precision == "int8" else self.name
+        return f"{self.model_id}@{self.revision}/{mode}/{self.pooling}/{self.max_tokens}"
 
-    def _export(self, config: Any) -> None:
-        torch = require("torch", "text", "exporting the ONNX model")
-        transformers = require("transformers", "text", "exporting the ONNX model")
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        tmp = self.dir.with_name(self.dir.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        model = transformers.AutoModel.from_pretrained(str(self.path)).eval()
-        enc = self.tokenizer(
-            ["a sample sentence for export", "short"], padding=True, return_tensors="pt"
-        )
-        names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in enc]
-        dyn = {n: {0: "batch", 1: "seq"} for n in names}
-        dyn["last_hidden_state"] = {0: "batch", 1: "seq"}
-        fp32 = tmp / "model.onnx"
-        log.info("exporting %s to ONNX (once; cached in %s)", self.model_id, self.dir)
-
-        # a fixed positional signature for the tracer
-        class _Wrap(torch.nn.Module):  # type: ignore[name-defined]
-            def __init__(self, inner: Any) -> None:
-                super().__init__()
-                self.inner = inner
-
-            def forward(self, *args: Any) -> Any:
-                return self.inner(**dict(zip(names, args, strict=True))).last_hidden_state
-
-        with torch.inference_mode(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tracer chatter about constant-folded branches
-            torch.onnx.export(
-                _Wrap(model),
-                tuple(enc[n] for n in names),
-                str(fp32),
-                input_names=names,
-                output_names=["last_hidden_state"],
-                dynamic_axes=dyn,
-                opset_version=17,
-                dynamo=False,
+    def session(self, precision: str) -> Any:
+        """The ONNX Runtime session of one graph (``int8`` or ``fp32``), loaded on first use."""
+        if precision not in self._sessions:
+            ort = self._ort
+            so = ort.SessionOptions()
+            so.intra_op_num_threads = 1
+            so.inter_op_num_threads = 1
+            so.add_session_config_entry("session.intra_op.allow_spinning", "0")  # wait passively
+            so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+            self._sessions[precision] = ort.InferenceSession(
+                str(self.dir / f"model-{precision}.onnx"), so, providers=["CPUExecutionProvider"]
             )
-        src = fp32
-        if self.fuse:
-            src = _fuse(fp32, tmp / "model-opt.onnx", config)
-        import onnx
-
-        # onnxruntime logs a generic "consider pre-processing" advice on the root logger at
-        # WARNING; the accuracy gate is what decides whether this model is good enough.
-        root = logging.getLogger()
-        level = root.level
-        root.setLevel(logging.ERROR)
-        try:
-            quantize_dynamic(
-                str(src),
-                str(tmp / "model-int8.onnx"),
-                per_channel=True,
-                weight_type=QuantType.QInt8,
-                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-            )
-        finally:
-            root.setLevel(level)
-        for f in (fp32, tmp / "model-opt.onnx"):
-            f.unlink(missing_ok=True)
-        shutil.rmtree(self.dir, ignore_errors=True)
-        tmp.rename(self.dir)
+        return self._sessions[precision]
 
     def prepare(self, texts: list[str]) -> _Tokenized:
-        return _Tokenized(self.tokenizer, texts, self.max_tokens)
+        return _Tokenized(self.tokenizer, texts, self.max_tokens, self._pad_id)
 
-    def embed(self, prepared: _Tokenized, idx: np.ndarray) -> np.ndarray:
+    def _run(self, precision: str, prepared: _Tokenized, idx: np.ndarray) -> np.ndarray:
+        sess = self.session(precision)
+        inputs = [i.name for i in sess.get_inputs()]
         b = prepared.batch(idx)
-        feed = {k: v for k, v in b.items() if k in self._inputs}
-        if "token_type_ids" in self._inputs:
+        feed = {k: v for k, v in b.items() if k in inputs}
+        if "token_type_ids" in inputs:
             feed["token_type_ids"] = np.zeros_like(b["input_ids"])
-        hidden = self.session.run(None, feed)[0]
+        hidden = sess.run(None, feed)[0]
         if self.pooling == "cls":
-            return hidden[:, 0].astype(np.float32)
+            return np.asarray(hidden[:, 0], dtype=np.float32)
         return mean_pool(hidden, b["attention_mask"]).astype(np.float32)
+
+    def embed(
+        self, prepared: _Tokenized, idx: np.ndarray, precision: str | None = None
+    ) -> np.ndarray:
+        """Vectors of the texts ``idx`` of ``prepared``; ``precision`` forces one graph."""
+        idx = np.asarray(idx)
+        mode = precision or self.precision
+        if mode == "fp32":
+            return self._run("fp32", prepared, idx)
+        short = prepared.lengths[idx] <= self.short_tokens
+        if not short.any():
+            return self._run("int8", prepared, idx)
+        if short.all():
+            return self._run("fp32", prepared, idx)
+        out = np.empty((len(idx), self.dim), dtype=np.float32)
+        out[short] = self._run("fp32", prepared, idx[short])
+        out[~short] = self._run("int8", prepared, idx[~short])
+        return out

@@ -145,6 +145,28 @@ class HybridConfig(BaseModel):
 _R = TypeVar("_R", bound=ScoringRecommender)
 
 
+#: requests of at most this many users keep their components for their reasons
+MEMO_ROWS = 64
+
+
+def _rows_key(rows: UserRows) -> tuple[Any, ...]:
+    """Everything a row's components depend on, as comparable values."""
+    h = rows.history
+    tv = rows.text_vectors
+    return (
+        tuple(rows.user_ids),
+        h.shape,
+        h.indptr.tobytes(),
+        h.indices.tobytes(),
+        np.asarray(rows.segments).tobytes(),
+        np.asarray(rows.fitted).tobytes(),
+        None if tv is None else np.asarray(tv).tobytes(),
+        np.asarray(rows.has_text).tobytes(),
+        tuple(tuple(t) for t in rows.texts),
+        tuple(tuple(f) for f in rows.friends),
+    )
+
+
 def _fit_or_none(rec: _R, ctx: FitContext) -> _R | None:
     """``rec`` fitted on ``ctx``, or ``None`` when the data cannot support it (its UsageError)."""
     try:
@@ -187,6 +209,7 @@ class HybridRecommender(ScoringRecommender):
     config_class: ClassVar[type[BaseModel]] = HybridConfig
 
     def _fit(self, ctx: FitContext) -> None:
+        self._memo: tuple[tuple[Any, ...], Parts] | None = None
         cfg = self.config
         assert isinstance(cfg, HybridConfig)
         self.personal_: ScoringRecommender = shared_model(cfg.base, cfg.base_params, ctx)
@@ -207,7 +230,19 @@ class HybridRecommender(ScoringRecommender):
 
     def components_rows(self, rows: UserRows) -> Parts:
         """:meth:`components` of ``rows``: every component scores them with ``score_rows`` (the
-        rows the fit did not see folded in), ``n`` is each row's history size."""
+        rows the fit did not see folded in), ``n`` is each row's history size. An online
+        request (at most :data:`MEMO_ROWS` users) keeps its components, so scoring and its
+        reasons compute them once."""
+        key = _rows_key(rows) if len(rows) <= MEMO_ROWS else None
+        memo = getattr(self, "_memo", None)
+        if key is not None and memo is not None and memo[0] == key:
+            return memo[1]
+        parts = self._components_rows(rows)
+        if key is not None:
+            self._memo = (key, parts)
+        return parts
+
+    def _components_rows(self, rows: UserRows) -> Parts:
         cand = self.candidates_
         zp = _z(self.personal_.score_rows(rows), cand)
         zc = zp if self.cold_model_ is None else _z(self.cold_model_.score_rows(rows), cand)

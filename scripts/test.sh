@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 bash scripts/install.sh
+# Flower's own environment beside .venv (its pins conflict with segrec's; see the script)
+bash scripts/install-federated.sh
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/mypy
 .venv/bin/python -m pytest -q -p no:cacheprovider --timeout=900 "$@"

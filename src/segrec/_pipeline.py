@@ -53,6 +53,7 @@ def _profiles_for_report(profiles: Any) -> dict[int, dict[str, Any]]:
             "name": p.get("name"),
             "keywords": p.get("keywords") or [],
             "reviews": p.get("representative_reviews") or [],
+            "top_items": [f"{i['label']} ({i['users']})" for i in p.get("top_items") or []],
             "rules": rules,
             "rules_note": profiles.rules_note(p),
         }
@@ -74,7 +75,7 @@ def run_pipeline(
     hybrid's top-K for every user: user_id, rank, item_id, score, reason, item: a readable
     label, and the user's segment_id and segment).
     """
-    from segrec.describe import describe_segments
+    from segrec.describe import describe_segments, privacy_statement
     from segrec.report import write_report
 
     out = Path(out_dir)
@@ -86,9 +87,11 @@ def run_pipeline(
     art = res.artifacts
     seg_name = res.protocol.get("hybrid_segmentation")
     report_profiles: dict[int, dict[str, Any]] | None = None
+    privacy_note: str | None = None
     if art is not None and seg_name in art.segmentations:
         evaluated = describe_segments(art.dataset, art.segmentations[seg_name], art.features)
         report_profiles = _profiles_for_report(evaluated)
+        privacy_note = privacy_statement(evaluated.meta.get("privacy", {}))
     t = time.perf_counter()
     model = None
     if seg_name is not None or "hybrid" in res.runs:
@@ -131,6 +134,7 @@ def run_pipeline(
         files["recommendations"] = out / "recommendations.parquet"
         assert res.config is not None
         examples = example_lists(serving_dataset(dataset, res.config), recs)
+    note = " ".join(n for n in (note, privacy_note) if n) or None
     report = write_report(res, out, report_profiles, segments_note=note, examples=examples)
     files["report"] = report
     files["summary"] = out / "summary.md"

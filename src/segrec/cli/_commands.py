@@ -4,6 +4,7 @@ from segrec.cli import (  # noqa: F401
     _data,
     _embed,
     _evaluate,
+    _federated,
     _model,
     _models,
     _run,

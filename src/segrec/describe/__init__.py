@@ -5,7 +5,7 @@
 >>> profiles.save("out/")  # profiles.json + segments.md  # doctest: +SKIP
 """
 
-from segrec.describe._artifact import SegmentProfiles
+from segrec.describe._artifact import SegmentProfiles, privacy_statement
 from segrec.describe._behavior import interpretable_table, item_categories
 from segrec.describe._describer import DescribeConfig, SegmentDescriber, describe_segments
 from segrec.describe._keywords import class_tfidf, top_keywords
@@ -30,6 +30,7 @@ __all__ = [
     "enforce_min_size",
     "interpretable_table",
     "item_categories",
+    "privacy_statement",
     "top_keywords",
     "unique_names",
 ]

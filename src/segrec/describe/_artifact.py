@@ -11,7 +11,7 @@ import pandas as pd
 
 from segrec._json import json_safe
 
-__all__ = ["SegmentProfiles"]
+__all__ = ["SegmentProfiles", "privacy_statement"]
 
 
 def _num(v: Any, fmt: str = "{:.1f}") -> str:
@@ -122,21 +122,7 @@ class SegmentProfiles:
         fid = m.get("explanations", {}).get("fidelity")
         if fid is not None:
             lines.append(f"| rule fidelity (held-out) | {_num(fid, '{:.3f}')} |")
-        priv = m.get("privacy", {})
-        lines += [
-            "",
-            f"Privacy: segments under {priv.get('min_size', '?')} users are "
-            f"{priv.get('mode', 'merged')}d"
-            + (f" (merged: {priv['merged']})" if priv.get("merged") else "")
-            + (f" (suppressed: {priv['suppressed']})" if priv.get("suppressed") else "")
-            + ".",
-        ]
-        if priv.get("dp"):
-            dp = priv["dp"]
-            lines.append(
-                f"Counts and means carry {dp['mechanism']} noise, epsilon spent "
-                f"{dp['epsilon_spent']:.3g} of {dp['epsilon_budget']:.3g}."
-            )
+        lines += ["", privacy_statement(m.get("privacy", {}))]
         for p in self.profiles:
             lines += ["", *self._segment_md(p, self.rules_note(p))]
         return "\n".join(lines) + "\n"
@@ -202,6 +188,47 @@ class SegmentProfiles:
         (d / "profiles.json").write_text(self.to_json())
         (d / "segments.md").write_text(self.to_markdown())
         return d / "profiles.json", d / "segments.md"
+
+
+def privacy_statement(priv: dict[str, Any]) -> str:
+    """One paragraph saying which protections were on for these profiles and the epsilon
+    spent (what ``segments.md`` and the report print)."""
+    out = [
+        f"Privacy: segments under {priv.get('min_size', '?')} users are "
+        f"{priv.get('mode', 'merge')}d"
+        + (
+            " (" + ", ".join(f"{a} into {b}" for a, b in priv["merged"].items()) + ")"
+            if priv.get("merged")
+            else ""
+        )
+        + (
+            " (" + ", ".join(str(s) for s in priv["suppressed"]) + ")"
+            if priv.get("suppressed")
+            else ""
+        )
+        + "."
+    ]
+    prot = priv.get("protections") or {}
+    if prot.get("min_users_to_name"):
+        out.append(
+            f"A keyword or item is named only when at least {prot['min_users_to_name']} "
+            "distinct members used it."
+        )
+    dp = priv.get("dp")
+    if dp:
+        out.append(
+            f"Differential privacy ({dp.get('library', 'OpenDP')}, {dp['mechanism']} noise, "
+            "bounds declared, not read from the data): sizes, means and keyword, item and "
+            f"category counts are noised; epsilon spent {dp['epsilon_spent']:.3g} of "
+            f"{dp['epsilon_budget']:.3g}, delta {dp.get('delta', 0.0):.2g}; representative "
+            "texts and rules are not published."
+        )
+    else:
+        out.append(
+            "No differential privacy (epsilon not bounded): sizes and means are exact; "
+            "representative texts are PII-scrubbed."
+        )
+    return " ".join(out)
 
 
 def _better(profile: dict[str, Any]) -> str:

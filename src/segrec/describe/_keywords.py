@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["REVIEW_STOPWORDS", "class_tfidf", "top_keywords"]
+__all__ = ["REVIEW_STOPWORDS", "TOKEN_PATTERN", "class_tfidf", "top_keywords", "users_per_term"]
 
 #: words that say nothing about who a reviewer is (added to scikit-learn's English list)
 _STOP_TEXT = """
@@ -29,21 +29,33 @@ month second proper outstanding fine compared options picking took while think b
 """
 REVIEW_STOPWORDS = frozenset(_STOP_TEXT.split())
 _PLACEHOLDER = re.compile(r"\[(EMAIL|PHONE|URL|CARD)\]")
+#: what counts as a word in keywords: letters (and inner hyphens), at least three
+TOKEN_PATTERN = r"(?u)\b[a-zA-Z][a-zA-Z\-]+[a-zA-Z]\b"
+
+
+def stop_words() -> list[str]:
+    """scikit-learn's English stop words plus :data:`REVIEW_STOPWORDS`."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return sorted(ENGLISH_STOP_WORDS | REVIEW_STOPWORDS)
+
+
+def strip_placeholders(texts: pd.Series) -> pd.Series:
+    """Texts without the PII scrubber's placeholders ([EMAIL], [URL], ...)."""
+    return texts.astype(str).str.replace(_PLACEHOLDER, " ", regex=True)
 
 
 def class_tfidf(
     texts: pd.Series, classes: pd.Series, max_features: int = 30_000, ngram_max: int = 2
 ) -> tuple[pd.DataFrame, list[str]]:
     """c-TF-IDF weights, one row per class (segment id) and one column per term."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+    from sklearn.feature_extraction.text import CountVectorizer
 
-    df = pd.DataFrame({"t": texts.astype(str).to_numpy(), "c": classes.to_numpy()})
-    df["t"] = df["t"].str.replace(_PLACEHOLDER, " ", regex=True)
+    df = pd.DataFrame({"t": strip_placeholders(texts).to_numpy(), "c": classes.to_numpy()})
     docs = df.groupby("c", sort=True)["t"].apply(" ".join)
-    stop = sorted(ENGLISH_STOP_WORDS | REVIEW_STOPWORDS)
     vec = CountVectorizer(
-        stop_words=stop,
-        token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z\-]+[a-zA-Z]\b",
+        stop_words=stop_words(),
+        token_pattern=TOKEN_PATTERN,
         ngram_range=(1, ngram_max),
         max_features=max_features,
         lowercase=True,
@@ -62,10 +74,41 @@ def class_tfidf(
     return pd.DataFrame(tf * idf, index=docs.index, columns=terms), terms
 
 
+def users_per_term(
+    texts: pd.Series, classes: pd.Series, users: pd.Series, terms: list[str]
+) -> pd.DataFrame:
+    """classes x ``terms``: how many distinct users of each class used each term."""
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    df = pd.DataFrame(
+        {"t": strip_placeholders(texts).to_numpy(), "c": classes.to_numpy(), "u": users.to_numpy()}
+    )
+    docs = df.groupby(["c", "u"], sort=True)["t"].apply(" ".join)
+    cv = CountVectorizer(
+        vocabulary=terms,
+        ngram_range=(1, 2),
+        lowercase=True,
+        token_pattern=TOKEN_PATTERN,
+        binary=True,
+    )
+    m = cv.transform(docs.to_numpy())
+    codes, cls = pd.factorize(docs.index.get_level_values(0), sort=True)
+    onehot = sp.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))))
+    return pd.DataFrame((onehot @ m).toarray(), index=cls, columns=terms)
+
+
 def top_keywords(
-    texts: pd.Series, classes: pd.Series, n: int = 8, min_count: int = 3
+    texts: pd.Series,
+    classes: pd.Series,
+    n: int = 8,
+    min_count: int = 3,
+    users: pd.Series | None = None,
+    min_users: int = 1,
 ) -> dict[int, list[str]]:
-    """The ``n`` most distinctive terms per class; a bigram hides its own unigrams."""
+    """The ``n`` most distinctive terms per class; a bigram hides its own unigrams. With
+    ``users`` (the author of each text), a term is picked only when at least ``min_users``
+    distinct users of the class used it."""
     from sklearn.feature_extraction.text import CountVectorizer
 
     weights, terms = class_tfidf(texts, classes)
@@ -80,6 +123,9 @@ def top_keywords(
     )
     total = np.asarray(cv.transform(texts.astype(str)).sum(0)).ravel()
     weights = weights.loc[:, total >= min_count]
+    support = None
+    if users is not None and min_users > 1 and weights.shape[1]:
+        support = users_per_term(texts, classes, users, list(weights.columns))
     # c-TF-IDF still ranks a word every segment uses ("guitar" in a guitar shop) first when
     # few segments differ mostly by behaviour; weigh by how over-represented the term is in
     # the segment versus all segments (lift), and drop terms the segment under-uses.
@@ -93,6 +139,8 @@ def top_keywords(
         for term in row.sort_values(ascending=False).index:
             if row[term] <= 0 or len(picked) >= n:
                 break
+            if support is not None and support.at[cls, term] < min_users:
+                continue  # too few members used it: it would point at them
             words = term.split()
             if any(term in p.split() or p in words for p in picked):
                 continue  # "guitar" after "acoustic guitar", or the reverse

@@ -2,23 +2,24 @@
 
 * Minimum segment size (default 10): smaller segments are merged into their nearest large
   segment (by centre) or suppressed, in everything published.
-* Optional differential privacy on published counts and means: Laplace or Gaussian noise,
-  with an epsilon budget split over the published queries and accounted in a ledger that is
-  written to ``profiles.json``. Segments are disjoint, so by parallel composition one query
-  type (say "mean monetary") costs its epsilon once across all segments.
-  Means use clipping bounds; when the caller does not give public bounds they come from the
-  data's 1st/99th percentiles, which is NOT strictly private (the ledger says so).
+* Differential privacy (optional) through `OpenDP <https://opendp.org>`_: every noisy release
+  is an OpenDP measurement, its privacy loss comes from that measurement's own privacy map and
+  goes into the ledger, and the noise comes from OpenDP's samplers (secure, and on purpose not
+  reproducible from a seed: a seed would let anyone who knows it subtract the noise).
+  Clipping bounds are *declared* (the rating scale, an amount cap in the config, the catalogue's
+  prices), never read from the data. Segments are disjoint, so one user changes one segment's
+  figures: one query over all segments costs its epsilon once (parallel composition); queries
+  add up (basic sequential composition: epsilons and deltas sum).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
-from segrec.diagnostics import UsageError
+from segrec.diagnostics import UsageError, require
 
 __all__ = ["PrivacyAccountant", "enforce_min_size"]
 
@@ -56,9 +57,21 @@ def enforce_min_size(
     return labels, report
 
 
+def _opendp() -> Any:
+    dp = require("opendp.prelude", "privacy", "differential privacy (--dp-epsilon)")
+    dp.enable_features("contrib")
+    return dp
+
+
 @dataclass
 class PrivacyAccountant:
-    """Spend an epsilon budget on noisy counts and means; every spend goes in the ledger."""
+    """Spend an (epsilon, delta) budget on OpenDP releases; every spend goes in the ledger.
+
+    ``random_state`` is accepted for a uniform stage signature but does not seed the noise.
+
+        >>> acct = PrivacyAccountant(1.0)  # doctest: +SKIP
+        >>> acct.noisy_counts(np.array([120, 80]), 0.5, "segment sizes")  # doctest: +SKIP
+    """
 
     epsilon: float
     mechanism: Literal["laplace", "gaussian"] = "laplace"
@@ -73,29 +86,86 @@ class PrivacyAccountant:
             raise UsageError(
                 f"dp mechanism must be 'laplace' or 'gaussian'; got {self.mechanism!r}"
             )
-        self._rng = np.random.default_rng(self.random_state)
+        if not 0 < self.delta < 1:
+            raise UsageError(f"dp delta must be in (0, 1); got {self.delta}")
+        self._dp = _opendp()
 
     @property
     def spent(self) -> float:
         return float(sum(e["epsilon"] for e in self.ledger))
 
-    def _noise(self, sensitivity: float, eps: float, size: int) -> tuple[np.ndarray, float]:
-        if self.spent + eps > self.epsilon * (1 + 1e-9):
-            raise UsageError(
-                f"privacy budget exceeded: spent {self.spent:.3f} of epsilon={self.epsilon}, "
-                f"asked {eps:.3f} more; raise --dp-epsilon or publish fewer statistics"
-            )
-        if self.mechanism == "laplace":
-            scale = sensitivity / eps
-            return self._rng.laplace(0.0, scale, size), scale
-        sigma = sensitivity * math.sqrt(2 * math.log(1.25 / self.delta)) / eps
-        return self._rng.normal(0.0, sigma, size), sigma
+    @property
+    def delta_spent(self) -> float:
+        return float(sum(e.get("delta", 0.0) for e in self.ledger))
 
-    def noisy_counts(self, counts: np.ndarray, eps: float, query: str) -> np.ndarray:
-        """Counts of disjoint groups (sensitivity 1), rounded and floored at 0."""
-        noise, scale = self._noise(1.0, eps, len(counts))
-        self.ledger.append({"query": query, "epsilon": eps, "sensitivity": 1.0, "scale": scale})
-        return np.maximum(np.round(np.asarray(counts, float) + noise), 0.0)
+    def _check(self, eps: float, delta: float, query: str) -> None:
+        if self.spent + eps > self.epsilon * (1 + 1e-9) or self.delta_spent + delta > self.delta * (
+            1 + 1e-9
+        ):
+            raise UsageError(
+                f"privacy budget exceeded: spent epsilon {self.spent:.3f} of {self.epsilon} "
+                f"(delta {self.delta_spent:.2g} of {self.delta:.2g}); query '{query}' asks "
+                f"{eps:.3f} more; raise --dp-epsilon or publish fewer statistics"
+            )
+
+    def _vector(
+        self, sensitivity: float, eps: float, delta: float
+    ) -> tuple[Any, float, float, float]:
+        """An OpenDP noise measurement on float vectors whose privacy map at ``sensitivity``
+        stays within (eps, delta); returns it with its epsilon, delta and noise scale."""
+        dp = self._dp
+        dom = dp.vector_domain(dp.atom_domain(T=float, nan=False))
+        if self.mechanism == "laplace":
+
+            def make(s: float) -> Any:
+                return dp.m.make_laplace(dom, dp.l1_distance(T=float), scale=s)
+
+            scale = sensitivity / eps  # epsilon = L1 / scale; nudged up if OpenDP rounds above
+            while make(scale).map(float(sensitivity)) > eps:
+                scale *= 1 + 1e-9
+            m = make(scale)
+            return m, float(m.map(float(sensitivity))), 0.0, float(scale)
+
+        def make_g(s: float) -> Any:
+            g = dp.m.make_gaussian(dom, dp.l2_distance(T=float), scale=s)
+            return dp.c.make_fix_delta(dp.c.make_zCDP_to_approxDP(g), float(delta))
+
+        scale = dp.binary_search_param(
+            make_g,
+            d_in=float(sensitivity),
+            d_out=(float(eps), float(delta)),
+            bounds=(0.05 * sensitivity / eps, 200.0 * sensitivity / eps),
+        )
+        m = make_g(scale)
+        e, d = m.map(float(sensitivity))
+        return m, float(e), float(d), float(scale)
+
+    def release(
+        self, values: np.ndarray, sensitivity: float, eps: float, query: str, delta: float = 0.0
+    ) -> np.ndarray:
+        """``values`` plus OpenDP noise for an L1 (Laplace) or L2 (Gaussian) ``sensitivity``."""
+        if self.mechanism == "gaussian" and delta <= 0:
+            delta = self.delta - self.delta_spent
+        self._check(eps, delta, query)
+        m, e, d, scale = self._vector(sensitivity, eps, delta)
+        out = np.asarray(m([float(v) for v in np.asarray(values, float)]), float)
+        self.ledger.append(
+            {
+                "query": query,
+                "mechanism": self.mechanism,
+                "epsilon": e,
+                "delta": d,
+                "sensitivity": float(sensitivity),
+                "scale": scale,
+            }
+        )
+        return out
+
+    def noisy_counts(
+        self, counts: np.ndarray, eps: float, query: str, delta: float = 0.0
+    ) -> np.ndarray:
+        """Counts of disjoint groups (one user changes one count by 1), rounded, floored at 0."""
+        return np.maximum(np.round(self.release(counts, 1.0, eps, query, delta)), 0.0)
 
     def noisy_means(
         self,
@@ -105,55 +175,95 @@ class PrivacyAccountant:
         eps: float,
         query: str,
         bounds: tuple[float, float] | None = None,
+        delta: float = 0.0,
     ) -> dict[int, float]:
-        """Clipped per-group means; sensitivity (hi - lo) / n per group."""
-        v = np.asarray(values, float)
-        ok = np.isfinite(v)
-        public = bounds is not None
+        """Per-group means of ``values`` clipped to the declared ``bounds``, released as a noisy
+        sum and a noisy count of the users who have a value (one query: a user moves one sum by
+        at most ``hi - lo`` and one count by 1; the count is scaled by ``hi - lo`` so both carry
+        the same noise). NaN values (users without one) count in neither."""
         if bounds is None:
-            lo, hi = np.percentile(v[ok], [1, 99]) if ok.any() else (0.0, 1.0)
-        else:
-            lo, hi = bounds
-        v = np.clip(v, lo, hi)
-        if self.spent + eps > self.epsilon * (1 + 1e-9):
             raise UsageError(
-                f"privacy budget exceeded: spent {self.spent:.3f} of epsilon={self.epsilon}, "
-                f"query {query} asks {eps:.3f} more; raise --dp-epsilon or publish less"
+                f"query '{query}': differential privacy needs declared clipping bounds "
+                "(a rating scale, an amount cap); bounds taken from the data are not private"
             )
+        lo, hi = float(bounds[0]), float(bounds[1])
+        if not hi > lo:
+            raise UsageError(f"query '{query}': bounds {bounds} must satisfy lo < hi")
+        v = np.asarray(values, float)
+        g = np.asarray(groups)
+        ok = np.isfinite(v)
+        width = hi - lo
+        shifted = np.clip(v, lo, hi) - lo
+        sums = np.array([shifted[ok & (g == s)].sum() for s in group_ids])
+        counts = np.array([float((ok & (g == s)).sum()) for s in group_ids])
+        noisy = self.release(np.r_[sums, counts * width], 2.0 * width, eps, query, delta)
+        self.ledger[-1]["clip"] = [lo, hi]
+        self.ledger[-1]["public_bounds"] = True
+        k = len(group_ids)
+        n = noisy[k:] / width
         out: dict[int, float] = {}
-        scales = []
-        for g in group_ids:
-            sel = ok & (groups == g)
-            n = int(sel.sum())
-            if n == 0:
-                out[g] = float("nan")
-                continue
-            sens = (hi - lo) / n
-            if self.mechanism == "laplace":
-                scale = sens / eps
-                noise = self._rng.laplace(0.0, scale)
-            else:
-                scale = sens * math.sqrt(2 * math.log(1.25 / self.delta)) / eps
-                noise = self._rng.normal(0.0, scale)
-            out[g] = float(np.clip(v[sel].mean() + noise, lo, hi))
-            scales.append(scale)
+        for j, s in enumerate(group_ids):
+            out[s] = float("nan") if n[j] < 1 else float(np.clip(lo + noisy[j] / n[j], lo, hi))
+        return out
+
+    def noisy_key_counts(
+        self,
+        counts: dict[str, int],
+        max_keys: int,
+        eps: float,
+        delta: float,
+        min_count: int,
+        query: str,
+    ) -> dict[str, int]:
+        """Counts of keys from an open set (words, item ids), each user adding 1 to at most
+        ``max_keys`` keys: OpenDP's Laplace threshold mechanism. Only keys whose noisy count
+        reaches the threshold come out; the threshold is ``min_count`` or higher when
+        ``delta`` needs it (the ledger records it)."""
+        dp = self._dp
+        self._check(eps, delta, query)
+        dom = dp.map_domain(dp.atom_domain(T=str), dp.atom_domain(T=int))
+        met = dp.l01inf_distance(dp.absolute_distance(T=int))
+        d_in = (int(max_keys), int(max_keys), 1)
+        scale = max_keys / eps  # epsilon = L1 / scale; nudged up if OpenDP rounds above
+        while (
+            dp.m.make_laplace_threshold(dom, met, scale=scale, threshold=10**9).map(d_in)[0] > eps
+        ):
+            scale *= 1 + 1e-9
+        lo, hi = max(int(min_count), 1), max(int(min_count), 1)
+        while dp.m.make_laplace_threshold(dom, met, scale=scale, threshold=hi).map(d_in)[1] > delta:
+            lo, hi = hi, hi * 2
+        while lo < hi:  # the smallest threshold whose delta fits
+            mid = (lo + hi) // 2
+            m = dp.m.make_laplace_threshold(dom, met, scale=scale, threshold=mid)
+            lo, hi = (lo, mid) if m.map(d_in)[1] <= delta else (mid + 1, hi)
+        m = dp.m.make_laplace_threshold(dom, met, scale=scale, threshold=hi)
+        e, d = m.map(d_in)
+        out = m({str(k): int(v) for k, v in counts.items() if v > 0}) if counts else {}
         self.ledger.append(
             {
                 "query": query,
-                "epsilon": eps,
-                "clip": [float(lo), float(hi)],
-                "public_bounds": public,
-                "max_scale": float(max(scales)) if scales else 0.0,
+                "mechanism": "laplace threshold",
+                "epsilon": float(e),
+                "delta": float(d),
+                "scale": float(scale),
+                "threshold": int(hi),
+                "max_keys_per_user": int(max_keys),
             }
         )
-        return out
+        return {str(k): int(v) for k, v in out.items()}
 
     def report(self) -> dict[str, Any]:
+        from importlib.metadata import version
+
         return {
+            "library": f"opendp {version('opendp')}",
             "mechanism": self.mechanism,
             "epsilon_budget": self.epsilon,
             "epsilon_spent": self.spent,
-            "delta": self.delta if self.mechanism == "gaussian" else 0.0,
-            "composition": "sequential over queries, parallel over disjoint segments",
+            "delta_budget": self.delta,
+            "delta": self.delta_spent,
+            "composition": "basic sequential over queries (epsilons and deltas add up), "
+            "parallel over disjoint segments",
+            "privacy_unit": "one user (all their rows), added or removed",
             "ledger": list(self.ledger),
         }

@@ -193,7 +193,13 @@ class SegrecModel:
         uid = str(user_id)
         if uid not in self.segments.index and uid not in self._current:
             raise UsageError(f"unknown user_id '{uid}'")
-        removed = self.store.remove(uid)
+        from segrec.model._forget import forget_text_embeddings
+
+        # the cache purge reads the user's texts, so it runs before the store drops them
+        removed = {
+            **forget_text_embeddings(self.store, uid, self.encoder),
+            **self.store.remove(uid),
+        }
         was_fitted = uid in self.segments.index
         self.segments = self.segments.drop(index=uid, errors="ignore")
         self._current.pop(uid, None)
@@ -207,6 +213,9 @@ class SegrecModel:
                     "published profile statistics",
                     "the recommender's learned weights (item-item weights, factors)",
                     "the dashboard map (anonymous points, no user ids)",
+                    "the user's own rows in the fitted recommender and graph state (known-user "
+                    "list, pooled text vector, GCN hidden state): `segrec forget` lists the "
+                    "files that still name them",
                 ]
                 if was_fitted
                 else []

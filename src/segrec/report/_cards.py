@@ -129,12 +129,15 @@ def segment_cards(
                 "segment": s,
                 "name": prof.get("name") or seg.names.get(s) or f"Segment {s}",
                 "size": int(size),
-                "keywords": list(prof.get("keywords") or kw.get(s, [])),
-                "reviews": list(prof.get("reviews") or _reviews(ds, seg, s)),
+                # a profile's lists are what privacy let through: never refill them here
+                "keywords": list(prof["keywords"] if "keywords" in prof else kw.get(s, [])),
+                "reviews": list(prof["reviews"] if "reviews" in prof else _reviews(ds, seg, s)),
                 "reviews_are": texts_are,
                 "rules": list(prof.get("rules") or []),
                 "rules_note": prof.get("rules_note"),
-                "top_items": _top_items(ds, members, labels),
+                "top_items": list(prof["top_items"])
+                if "top_items" in prof
+                else _top_items(ds, members, labels),
             }
         )
     return cards

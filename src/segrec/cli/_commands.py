@@ -3,6 +3,7 @@
 from segrec.cli import (  # noqa: F401
     _data,
     _embed,
+    _engine,
     _evaluate,
     _federated,
     _model,

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from segrec.cli._app import DatasetOpt, ModelOpt, app
+from segrec.cli._engine import EngineOpt, engine_from
 from segrec.cli._evaluate import BackendOpt, ConfigOpt, KOpt, ProtocolOpt, eval_config
 
 
@@ -29,6 +30,7 @@ def fit(
     protocol: ProtocolOpt = None,
     k: KOpt = None,
     backend: BackendOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Fit a model on every interaction with what validation chose, and save its folder.
 
@@ -36,6 +38,7 @@ def fit(
     keep the ids of the previous model's segments they match, and what moved is reported.
     """
     from segrec.data import load_dataset
+    from segrec.diagnostics import UsageError
     from segrec.model import fit_model, load_model
 
     flags: dict[str, Any] = {"protocol": protocol, "k": k, "backend": backend, "model": model}
@@ -45,14 +48,20 @@ def fit(
         else (eval_config(config, **flags))
     )
     prev = load_model(previous) if previous is not None else None
-    ds, report = load_dataset(dataset)
-    typer.echo(f"{ds.summary()} (read {report.read:,}, rejected {report.rejected:,})")
-    if prev is not None:
-        m, rep = prev.refresh(ds, cfg)
-        for line in rep.lines():
-            typer.echo(f"refresh: {line}")
+    eng = engine_from(engine, config)
+    if prev is not None and eng.name != "local":
+        raise UsageError("--previous (refresh) runs on the local engine; drop --engine spark")
+    if prev is None and eng.name != "local":
+        m = eng.fit_model(dataset, cfg, from_run=from_run)  # the Spark engine reads the data
     else:
-        m = fit_model(ds, cfg, from_run=from_run)
+        ds, report = load_dataset(dataset)
+        typer.echo(f"{ds.summary()} (read {report.read:,}, rejected {report.rejected:,})")
+        if prev is not None:
+            m, rep = prev.refresh(ds, cfg)
+            for line in rep.lines():
+                typer.echo(f"refresh: {line}")
+        else:
+            m = fit_model(ds, cfg, from_run=from_run)
     m.save(out)
     c = m.info["chosen"]
     typer.echo(
@@ -99,3 +108,7 @@ def forget(
     typer.echo(f"forgot user '{user}': {removed}")
     for what in out["remains_until_refit"]:
         typer.echo(f"  still reflects them until a refit: {what}")
+    from segrec.model._forget import residual_user_state
+
+    for name in residual_user_state(model_dir, user):
+        typer.echo(f"  still names them until a refit: {name}")

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from segrec.cli._app import DatasetOpt, ModelOpt, app
+from segrec.cli._engine import EngineOpt, engine_from
 from segrec.diagnostics import UsageError
 
 _log = logging.getLogger(__name__)
@@ -54,26 +55,6 @@ def _segmenter_options(method: str, k: str, random_state: int, labels: Path | No
     return opts
 
 
-def build_features(
-    ds: Any, blocks: list[str], backend: str, random_state: int, model: str | None = None
-) -> Any:
-    """UserFeatures with the requested blocks (the graph block from GCN embeddings)."""
-    from segrec.features._fusion import build_user_features
-    from segrec.features._text import TextEmbedder
-
-    embedder = TextEmbedder(backend=backend, model=model) if "text" in blocks else None
-    feats = build_user_features(ds, embedder, text="text" in blocks, behavior="behavior" in blocks)
-    if "graph" in blocks:
-        from segrec.graph import graph_embeddings
-
-        g = graph_embeddings(ds, feats if feats.blocks else None, random_state=random_state)
-        feats = feats.with_block("graph", g.block("graph"), g.missing["graph"])
-    missing = [b for b in blocks if b not in feats.blocks]
-    if missing:
-        raise UsageError(f"--features: the dataset gives no data for block(s) {missing}")
-    return feats
-
-
 @app.command("segment")
 def segment(
     dataset: DatasetOpt,
@@ -109,23 +90,35 @@ def segment(
     llm: Annotated[
         bool, typer.Option("--llm", help="names/descriptions from SEGREC_LLM_* endpoint")
     ] = False,
+    engine: EngineOpt = None,
 ) -> None:
     """Segment users and describe each segment.
 
     Writes segments.parquet (user_id, segment_id, strength, segment name), profiles.json,
     segments.md.
     """
-    from segrec.data import load_dataset
     from segrec.describe import DescribeConfig, SegmentDescriber
-    from segrec.segment import get_segmenter
 
     blocks = _parse_blocks(features)
-    opts = _segmenter_options(method, k, random_state, labels)
+    eng = engine_from(engine)
+    # the Spark engine's MLlib methods (kmeans, bisecting) are checked by the engine itself
+    opts = _segmenter_options(method, k, random_state, labels) if eng.name == "local" else None
     if dp_mechanism not in ("laplace", "gaussian"):
         raise UsageError(f"--dp-mechanism {dp_mechanism!r}: expected laplace or gaussian")
-    ds, _ = load_dataset(dataset)
-    feats = build_features(ds, blocks, backend, random_state, model)
-    seg = get_segmenter(method, **opts).fit(feats, ds)
+    if k != "auto" and not k.isdigit():
+        raise UsageError(f"--k {k!r}: expected 'auto' or a whole number such as 8")
+    kk: Any = k if k == "auto" else int(k)
+    run = eng.segment(
+        dataset,
+        blocks,
+        method,
+        kk,
+        backend=backend,
+        model=model,
+        random_state=random_state,
+        options=opts,
+    )
+    ds, feats, seg = run.dataset, run.features, run.segmentation
     describer = SegmentDescriber(
         DescribeConfig(
             min_size=min_size,

@@ -124,6 +124,11 @@ class EvalConfig(BaseModel):
     item_vectors: bool = False
     cold_windows: int = Field(3, ge=0)
     n_bootstrap: int = Field(1000, ge=10)
+    #: time budget per method in seconds (tuning, refit, scoring and metrics together): a method
+    #: that runs past it, or whose tuning so far says it will, is stopped and reported as
+    #: skipped with the reason; None (the default) lets every method finish, so the figures of
+    #: a run do not depend on the speed of the machine
+    method_seconds: float | None = Field(None, gt=0)
     min_users_warning: int = Field(100, ge=1)
     min_segment_users: int = Field(5, ge=1)
     random_state: int = 0
@@ -222,6 +227,7 @@ class EvalConfig(BaseModel):
             raw = tomllib.loads(p.read_text())
         except tomllib.TOMLDecodeError as exc:
             raise UsageError(f"--config {p}: not valid TOML ({exc})") from exc
+        raw.pop("engine", None)  # [engine] is read by segrec.engines.engine_config
         raw = raw.get("evaluate", raw)
         raw.update({k: v for k, v in overrides.items() if v is not None})
         cfg = validated(cls, f"--config {p}: invalid evaluation settings", **raw)

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from segrec._budget import check_budget
+
 __all__ = [
     "Progress",
     "Stopwatch",
@@ -88,18 +90,31 @@ def _line(message: str, *args: object, elapsed: float | None = None) -> None:
 
 
 @contextmanager
-def stage(name: str) -> Iterator[None]:
+def stage(name: str, *, done_line: bool = False) -> Iterator[None]:
     """Name the part of a long job the bars inside belong to: under ``stage("training
     period")`` an embedding bar reads "training period · embedding (onnx-int8)", so the same
-    step run for several periods can be told apart."""
-    token = _stage.set(name)
-    item = _Stage(name)
+    step run for several periods can be told apart (a stage inside a stage: the inner name).
+
+    ``done_line``: log one line when the stage ends, with its elapsed time ("bpr · tuning
+    done in 42s", or "... stopped after 42s (TimeBudgetExceeded)"), whatever its length: one
+    line per method and phase, so a long evaluation's log says where the time went."""
+    full = name
+    token = _stage.set(full)
+    item = _Stage(full)
     _push(item)
+    ok = False
     try:
         yield
+        ok = True
     finally:
         _pop(item)
         _stage.reset(token)
+        if done_line:
+            spent = format_seconds(time.perf_counter() - item._start)
+            if ok:
+                _line("%s done in %s", full, spent)
+            else:
+                _line("%s stopped after %s", full, spent)
 
 
 def enable_progress_bars(enabled: bool = True) -> None:
@@ -155,6 +170,7 @@ class Progress:
 
     def update(self, n: int = 1) -> None:
         self.done += n
+        check_budget(self.label)
         if self._bar is not None:
             self._bar.update(self._task, advance=n)  # type: ignore[attr-defined]
             return

@@ -20,6 +20,7 @@ __all__ = [
     "MissingExtraError",
     "SegrecError",
     "SegrecWarning",
+    "TimeBudgetExceeded",
     "UsageError",
     "explain_invalid",
     "validated",
@@ -49,6 +50,11 @@ class MissingExtraError(SegrecError, ImportError):
             f"segrec needs the '{extra}' extra for {module}{what}: "
             f"install it with  pip install -c constraints.txt 'segrec[{extra}]'"
         )
+
+
+class TimeBudgetExceeded(SegrecError):
+    """A step ran past its time budget (``method_seconds`` of the evaluation) and was stopped;
+    the message says what, after how long, and which setting to raise."""
 
 
 class SegrecWarning(UserWarning):

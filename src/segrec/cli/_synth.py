@@ -18,6 +18,21 @@ def synth(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the tables to.")],
     users: Annotated[int, typer.Option("--users", "-n", help="Number of users (>= 1).")] = 2000,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Random seed (>= 0).")] = 0,
+    items: Annotated[
+        int | None,
+        typer.Option(
+            "--items",
+            help="Catalogue size (default max(200, users / 5), at most 20,000); e.g. 100000 "
+            "with --users 10000 for a marketplace whose items mostly have one or two ratings.",
+        ),
+    ] = None,
+    popularity_exponent: Annotated[
+        float,
+        typer.Option(
+            "--popularity-exponent",
+            help="Zipf exponent of item popularity (0.9; higher: a longer tail of rare items).",
+        ),
+    ] = 0.9,
     months: Annotated[int, typer.Option("--months", help="Length of the log in months.")] = 6,
     drift_share: Annotated[
         float, typer.Option("--drift-share", help="Share of users who change persona (0-1).")
@@ -45,8 +60,16 @@ def synth(
     from segrec.diagnostics import UsageError
 
     # invalid values become UsageError (one line, exit code 2) naming the field
+    given = {"n_items": items} if items is not None else {}
     cfg = make_config(
-        None, spelling="flag", users=users, seed=seed, months=months, drift_share=drift_share
+        None,
+        spelling="flag",
+        users=users,
+        seed=seed,
+        months=months,
+        drift_share=drift_share,
+        popularity_exponent=popularity_exponent,
+        **given,
     )
     if chunk_users < 1:
         raise UsageError(f"--chunk-users {chunk_users}: expected a positive number of users")
@@ -70,6 +93,7 @@ def synth(
         "layout": "part files" if streamed else "Dataset.to_parquet",
         "users": users,
         "seed": seed,
+        "items": cfg.item_count,
         "rows": rows,
         "personas": personas,
         "seconds": round(sw.elapsed, 2),

@@ -14,10 +14,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segrec._budget import check_budget, remaining, time_budget
 from segrec._progress import stage
 from segrec.data import Dataset
-from segrec.diagnostics import UsageError
+from segrec.diagnostics import TimeBudgetExceeded, UsageError
 from segrec.evaluate._config import DATA_DEPENDENT, EvalConfig
+from segrec.evaluate._cost import CostMeter
 from segrec.evaluate._protocol import COLD_MAX, EvalSplit, make_split
 from segrec.evaluate._result import EvalResult, MethodRun
 from segrec.evaluate._scoring import ItemSpace, per_user_metrics, summarize
@@ -140,6 +142,8 @@ class _Evaluator:
         #: earlier validation windows (artifacts of the period before each, its held-out rows)
         self.windows = windows or []
         self.kmax = max(cfg.cutoffs)
+        #: what each method cost (seconds per phase, peak memory), ran or stopped
+        self.costs: dict[str, dict[str, Any]] = {}
         self.val_users = [str(u) for u in split.val_users]
         self.test_users = [str(u) for u in split.test_users]
         self.val_rel = split.relevant("val")
@@ -201,8 +205,11 @@ class _Evaluator:
         factory: RecommenderFactory,
         seg_name: str | None,
         grid: list[dict[str, Any]] | None = None,
+        meter: CostMeter | None = None,
     ) -> MethodRun:
         cfg = self.cfg
+        meter = meter if meter is not None else CostMeter()
+        key = f"{name}:{seg_name}" if seg_name else name
         t0 = time.perf_counter()
         seg_tune = self.tune.segmentations.get(seg_name) if seg_name else None
         seg_final = self.final.segmentations.get(seg_name) if seg_name else None
@@ -211,32 +218,43 @@ class _Evaluator:
         grid = grid if grid is not None else cfg.grid(name)
         best, best_score, best_cold, best_rec = grid[0], -np.inf, float("nan"), None
         if self.val_users:
-            for params in grid:
-                rec = self._candidate(factory, params, ctx_tune, seg_name)
-                score, cold_score = self._val_score(rec)
-                tuning.append(
-                    {
-                        "params": params,
-                        f"val_ndcg@{cfg.k}": score,
-                        f"val_ndcg@{cfg.k}_cold": cold_score,
-                    }
-                )
-                if best_rec is None or score > best_score:
-                    best, best_score, best_cold, best_rec = params, score, cold_score, rec
+            with stage(f"{key} · tuning", done_line=True), meter.phase("tune"):
+                for i, params in enumerate(grid):
+                    rec = self._candidate(factory, params, ctx_tune, seg_name)
+                    score, cold_score = self._val_score(rec)
+                    tuning.append(
+                        {
+                            "params": params,
+                            f"val_ndcg@{cfg.k}": score,
+                            f"val_ndcg@{cfg.k}_cold": cold_score,
+                        }
+                    )
+                    if best_rec is None or score > best_score:
+                        best, best_score, best_cold, best_rec = params, score, cold_score, rec
+                    _check_projection(key, t0, i + 1, len(grid))
         # refit the chosen candidate (with any inner weights it tuned) on the whole train period;
         # a shallow copy keeps the tuning-period fit for the hybrid to reuse
-        rec = copy.copy(best_rec) if best_rec is not None else factory(**best)
-        rec.fit(_context(self.final, seg_final, cfg))
+        with stage(f"{key} · refit", done_line=True), meter.phase("fit"):
+            rec = copy.copy(best_rec) if best_rec is not None else factory(**best)
+            rec.fit(_context(self.final, seg_final, cfg))
         if name in cfg.baselines and best_rec is not None:
             self._share(name, best, best_rec, rec)
-        lists = _recommend(rec, self.test_users, self.kmax)
-        codes = self.final_space.codes(lists, self.test_users, self.kmax)
-        rel = [self.test_rel[u] for u in self.test_users]
-        pu = per_user_metrics(codes, rel, self.final_space, cfg.cutoffs)
-        pu.index = pd.Index(self.test_users, name="user_id")
-        summary = summarize(
-            pu, self.cold, codes, self.final_space, cfg.cutoffs, cfg.n_bootstrap, cfg.random_state
-        )
+        with stage(f"{key} · scoring", done_line=True), meter.phase("score"):
+            lists = _recommend(rec, self.test_users, self.kmax)
+        with stage(f"{key} · metrics", done_line=True), meter.phase("metrics"):
+            codes = self.final_space.codes(lists, self.test_users, self.kmax)
+            rel = [self.test_rel[u] for u in self.test_users]
+            pu = per_user_metrics(codes, rel, self.final_space, cfg.cutoffs)
+            pu.index = pd.Index(self.test_users, name="user_id")
+            summary = summarize(
+                pu,
+                self.cold,
+                codes,
+                self.final_space,
+                cfg.cutoffs,
+                cfg.n_bootstrap,
+                cfg.random_state,
+            )
         summary["params"] = _params_of(rec, best)
         summary[f"val_ndcg@{cfg.k}"] = None if not np.isfinite(best_score) else best_score
         summary[f"val_ndcg@{cfg.k}_cold"] = None if not np.isfinite(best_cold) else best_cold
@@ -394,6 +412,8 @@ def run_evaluation(
         hybrid_seg,
     )
     res.protocol["segment_k"] = k_search
+    res.protocol["method_costs"] = ev.costs
+    res.protocol["method_seconds"] = cfg.method_seconds
     res.protocol["cold_windows"] = [_window_counts(art.dataset, held) for art, held in windows]
     untimed = _untimed_warning(dataset, cfg)
     if untimed:
@@ -538,6 +558,23 @@ def _hybrid_grid(
     ]
 
 
+def _check_projection(key: str, t0: float, done: int, n: int) -> None:
+    """Stop a method early when its tuning so far says it will not fit its time budget: the
+    ``n - done`` candidates left and the refit, at the mean time of those tried."""
+    left = remaining()
+    if left is None:
+        return
+    per = (time.perf_counter() - t0) / done
+    need = per * (n - done + 1)
+    if need > left:
+        raise TimeBudgetExceeded(
+            f"method {key!r}: stopped after {done} of {n} tuning candidates; at {per:.0f}s "
+            f"each, the rest and the refit would take about {need:.0f}s more, beyond its time "
+            "budget; raise method_seconds (or leave it unset) to let it finish"
+        )
+    check_budget(f"tuning {key!r}")
+
+
 def _try_run(
     ev: _Evaluator,
     runs: dict[str, MethodRun],
@@ -548,11 +585,22 @@ def _try_run(
     seg: str | None,
     grid: list[dict[str, Any]] | None = None,
 ) -> None:
+    meter = CostMeter()
     try:
         factory = _factory(method, factories)
-        with stage(key):
-            runs[key] = ev.run(method, factory, seg, grid)
+        with (
+            stage(key, done_line=True),
+            meter.running(),
+            time_budget(ev.cfg.method_seconds, f"method {key!r}"),
+        ):
+            runs[key] = ev.run(method, factory, seg, grid, meter)
         runs[key].name = key
+        runs[key].summary["cost"] = meter.as_dict()
+        ev.costs[key] = {"status": "ran", **meter.as_dict()}
+    except TimeBudgetExceeded as exc:
+        skipped[key] = str(exc)
+        ev.costs[key] = {"status": "skipped: time budget", **meter.as_dict()}
+        _log.warning("method %r skipped: %s", key, exc)
     except (ImportError, UsageError) as exc:
         # a data condition reads as itself; a missing package says it is one
         skipped[key] = str(exc) if isinstance(exc, UsageError) else f"{type(exc).__name__}: {exc}"

@@ -50,7 +50,9 @@ class GNNSegmenterConfig(BaseModel):
     refine_epochs: int = Field(15, ge=0, description="joint DEC + BPR epochs")
     lr: float = Field(0.01, gt=0)
     batch_size: int = Field(1024, ge=1)
-    max_steps_per_epoch: int | None = Field(None, ge=1)
+    #: see GCNConfig: an epoch visits at most 64 x batch_size edges (a larger graph's epoch
+    #: costs no more; graphs of up to 65,536 edges train as without a cap)
+    max_steps_per_epoch: int | None = Field(64, ge=1)
     kl_weight: float = Field(1.0, ge=0)
     alpha: float = Field(1.0, gt=0, description="Student-t degrees of freedom")
     tol: float = Field(0.001, ge=0, description="stop when fewer labels change per epoch")

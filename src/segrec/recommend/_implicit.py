@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from segrec._budget import check_budget
 from segrec.diagnostics import require
 from segrec.recommend._base import FitContext
 from segrec.recommend._foldin import als_fold_in, calibrated
@@ -45,6 +46,10 @@ class BPRConfig(BaseModel):
     random_state: int | None = None
 
 
+def _check_epoch(epoch: int, *_: object) -> None:
+    check_budget(f"iteration {epoch + 1}")
+
+
 class _ImplicitRecommender(ScoringRecommender):
     reason_kind: ClassVar[str] = "similar"
 
@@ -59,7 +64,8 @@ class _ImplicitRecommender(ScoringRecommender):
         # implicit warns (and slows down) when BLAS also spawns threads
         with threadpool_limits(1, "blas"):
             model = self._model(ctx.random_state if seed is None else seed)
-            model.fit(self.matrix_.tocsr(), show_progress=False)
+            # the time budget (method_seconds) is checked after every iteration / epoch
+            model.fit(self.matrix_.tocsr(), show_progress=False, callback=_check_epoch)
         self.user_factors_ = np.asarray(model.user_factors, dtype=np.float32)
         self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)
 

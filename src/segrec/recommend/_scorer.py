@@ -19,6 +19,7 @@ import pandas as pd
 import scipy.sparse as sp
 from pydantic import BaseModel
 
+from segrec._budget import check_budget
 from segrec.diagnostics import UsageError, validated
 from segrec.recommend._base import FitContext, RecLists
 
@@ -26,41 +27,66 @@ if TYPE_CHECKING:
     from segrec.recommend._reasons import ReasonIndex
     from segrec.recommend._rows import UserRows
 
-__all__ = ["ScoringRecommender", "top_k"]
+__all__ = ["ScoringRecommender", "batch_rows", "top_k"]
 
 _log = logging.getLogger(__name__)
 
 #: Users scored per dense batch: 512 x 20k items x 4 bytes = 40 MB.
 BATCH = 512
+#: at most this many scores (users x items) in one dense batch: with 100k items a batch holds
+#: 200 users (80 MB of float32 scores, 160 MB of argpartition indices), never users x items
+BATCH_CELLS = 20_000_000
+
+
+def batch_rows(n_items: int) -> int:
+    """Users per dense scoring batch for a catalogue of ``n_items`` (at most :data:`BATCH`).
+
+    Rows are ranked one by one, so the batch size never changes a list."""
+    return max(16, min(BATCH, BATCH_CELLS // max(n_items, 1)))
 
 
 def top_k(scores: np.ndarray, k: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Row-wise top ``k`` column indices and scores, best first; ``-inf`` entries are dropped.
 
-    Ties are broken by the lower column index, so the result is deterministic.
+    Ties are broken by the lower column index, so the result is deterministic. Rows whose
+    ``k``-th best score is not shared by another column (the usual case) are ranked together
+    from ``argpartition``'s candidates; the others take the exact per-row path that includes
+    every tied column.
     """
     n, m = scores.shape
     kk = min(k, m)
-    idx_out: list[np.ndarray] = []
-    sc_out: list[np.ndarray] = []
-    if kk == 0:
-        return [np.empty(0, np.int64)] * n, [np.empty(0, np.float64)] * n
-    part = (
-        np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
-        if kk < m
-        else np.tile(np.arange(m), (n, 1))
-    )
-    for r in range(n):
+    idx_out: list[np.ndarray] = [np.empty(0, np.int64)] * n
+    sc_out: list[np.ndarray] = [np.empty(0, np.float64)] * n
+    if kk == 0 or n == 0:
+        return idx_out, sc_out
+    if kk < m:
+        part = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
+        vals = np.take_along_axis(scores, part, 1)
+        thr = vals.min(axis=1)
+        # exactly kk columns at or above the k-th best: argpartition's set is the top set
+        plain = np.isfinite(thr) & ((scores >= thr[:, None]).sum(axis=1) == kk)
+    else:
+        part = np.tile(np.arange(m), (n, 1))
+        vals = scores
+        plain = np.zeros(n, bool)
+    if plain.any():
+        p, v = part[plain], vals[plain]
+        order = np.lexsort((p, -v), axis=1)
+        sel = np.take_along_axis(p, order, 1).astype(np.int64)
+        sv = np.take_along_axis(v, order, 1).astype(np.float64)
+        for j, r in enumerate(np.flatnonzero(plain)):
+            idx_out[r], sc_out[r] = sel[j], sv[j]
+    for r in np.flatnonzero(~plain):
         cand = part[r]
         # include every column tied with the k-th best so that the index tie-break is exact
-        thr = scores[r, cand].min()
-        cand = np.flatnonzero(scores[r] >= thr) if np.isfinite(thr) else cand
+        thr_r = scores[r, cand].min()
+        cand = np.flatnonzero(scores[r] >= thr_r) if np.isfinite(thr_r) else cand
         order = np.lexsort((cand, -scores[r, cand]))[:kk]
-        sel = cand[order]
-        s = scores[r, sel]
+        sel_r = cand[order]
+        s = scores[r, sel_r]
         keep = np.isfinite(s)
-        idx_out.append(sel[keep].astype(np.int64))
-        sc_out.append(s[keep].astype(np.float64))
+        idx_out[r] = sel_r[keep].astype(np.int64)
+        sc_out[r] = s[keep].astype(np.float64)
     return idx_out, sc_out
 
 
@@ -213,8 +239,10 @@ class ScoringRecommender:
             raise UsageError(f"k must be a positive int; got {k}")
         items: list[np.ndarray] = []
         scores: list[np.ndarray] = []
-        for start in range(0, len(ids), BATCH):
-            idx, sc = top_k(scored(slice(start, start + BATCH)), k)
+        rows = batch_rows(len(self.item_ids_))
+        for start in range(0, len(ids), rows):
+            check_budget(f"scoring users {start:,} to {min(start + rows, len(ids)):,}")
+            idx, sc = top_k(scored(slice(start, start + rows)), k)
             items.extend(self.item_ids_.to_numpy()[i] for i in idx)
             scores.extend(sc)
         why = self.reasons(ids, items) if reasons else None

@@ -54,6 +54,22 @@ def _ratio(sig: dict[str, Any]) -> str:
     return ratio_text(sig) or "n/a"
 
 
+def _cost(v: dict[str, Any]) -> str:
+    """What a method cost: its seconds (all phases) and the process's peak memory."""
+    from segrec._progress import format_seconds
+
+    c = v.get("cost") or {}
+    if c.get("seconds") is None:
+        return "n/a"
+    peak = c.get("peak_mb")
+    mem = (
+        ""
+        if peak is None
+        else (f" · {peak / 1000:.1f} GB" if peak >= 1000 else f" · {peak:.0f} MB")
+    )
+    return f"{format_seconds(c['seconds'])}{mem}"
+
+
 def _methods_table(res: EvalResult, k: int) -> str:
     m = f"ndcg@{k}"
     rows = sorted(res.methods.items(), key=lambda kv: -(kv[1].get(m) or 0.0))
@@ -61,7 +77,9 @@ def _methods_table(res: EvalResult, k: int) -> str:
     head = (
         f"<tr><th>method</th><th>NDCG@{k}</th><th>95% CI</th><th>cold</th><th>warm</th>"
         f"<th>Recall@{k}</th><th>Prec@{k}</th><th>HR@{k}</th><th>MAP@{k}</th>"
-        f"<th>Cov@{k}</th><th>Novelty</th><th>Diversity</th><th>users (cold)</th></tr>"
+        f"<th>Cov@{k}</th><th>Novelty</th><th>Diversity</th><th>users (cold)</th>"
+        '<th title="seconds of tuning, refit, scoring and metrics; peak memory of the process">'
+        "cost</th></tr>"
     )
     body, params_rows = [], []
     for name, v in rows:
@@ -78,7 +96,8 @@ def _methods_table(res: EvalResult, k: int) -> str:
             f"<td>{_f(v.get(f'hr@{k}'))}</td><td>{_f(v.get(f'map@{k}'))}</td>"
             f"<td>{_f(v.get(f'coverage@{k}'))}</td><td>{_f(v.get(f'novelty@{k}'), 2)}</td>"
             f"<td>{_f(v.get(f'diversity@{k}'), 3)}</td>"
-            f"<td>{_f(v.get('n_users'))} ({_f(v.get('n_cold'))})</td></tr>"
+            f"<td>{_f(v.get('n_users'))} ({_f(v.get('n_cold'))})</td>"
+            f'<td class="muted">{escape(_cost(v))}</td></tr>'
         )
     chosen = (
         f"<details><summary>Settings of each method (chosen on validation)</summary><table>"
@@ -358,16 +377,23 @@ def render_markdown(res: EvalResult) -> str:
     lines += [
         "",
         f"| method | {m} | 95% CI | cold | warm | recall@{k} | coverage@{k} | "
-        f"gap across {res.protocol.get('hybrid_segmentation')} segments |",
-        "|---|---|---|---|---|---|---|---|",
+        f"gap across {res.protocol.get('hybrid_segmentation')} segments | cost |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for n, v in sorted(res.methods.items(), key=lambda kv: -(kv[1].get(m) or 0.0)):
         gap = ((v.get("per_segment") or {}).get("fairness") or {}).get("gap")
         lines.append(
             f"| {n} | {_f(v.get(m))} | {_ci(v.get(m + '_ci'))} | "
             f"{_f(v.get(m + '_cold'))} | {_f(v.get(m + '_warm'))} | "
-            f"{_f(v.get(f'recall@{k}'))} | {_f(v.get(f'coverage@{k}'))} | {_f(gap)} |"
+            f"{_f(v.get(f'recall@{k}'))} | {_f(v.get(f'coverage@{k}'))} | {_f(gap)} | "
+            f"{_cost(v)} |"
         )
+    over = {
+        n: why
+        for n, why in (res.protocol.get("skipped") or {}).items()
+        if "time budget" in str(why)
+    }
+    lines += ["", *(f"> **Skipped** {n}: {why}" for n, why in over.items())] if over else []
     lines += [
         "",
         f"| segmentation | k | silhouette | stability | segment_pop {m} | hybrid {m} | "

@@ -45,7 +45,8 @@ def make_config(
 
 def _spell(name: str, value: Any, spelling: Spelling) -> str:
     if spelling == "flag":
-        return f"--{name.replace('_', '-')} {value}"
+        flag = {"n_items": "items"}.get(name, name)  # the CLI's names where they differ
+        return f"--{flag.replace('_', '-')} {value}"
     return f"{'synthetic:' if spelling == 'spec' else ''}{name}={value}"
 
 
@@ -126,7 +127,8 @@ def generate(
     when.
 
     Pass either a :class:`SyntheticConfig` (``generate(cfg)`` or ``config=cfg``) or its fields
-    as keywords: ``n_items``, ``months``, ``personas``, ``drift_share``, ``review_rate``,
+    as keywords: ``n_items``, ``popularity_exponent`` (Zipf exponent of item popularity, 0.9;
+    ``n_items=100_000, popularity_exponent=1.2`` gives a marketplace's long tail), ``months``, ``personas``, ``drift_share``, ``review_rate``,
     ``rating_rate``, ``social``, ``mean_degree``, ``homophily``, ``taste_concentration``,
     ``popularity_share``, ``off_persona_share``, ``generic_share``, ``light_share`` (users with
     1-3 visits whatever their persona: the cold-start population), and the data-quality
@@ -190,7 +192,7 @@ def synthetic_meta(cfg: SyntheticConfig, drift: pd.DataFrame) -> dict[str, Any]:
     """``ds.meta`` of a synthetic shop: config, persona names and the drifting users."""
     return {
         "generator": "segrec.data.synthetic",
-        "config": cfg.model_dump(mode="json"),
+        "config": cfg.recorded(),
         "personas": sorted({p for p in (cfg.personas or [p.name for p in PERSONAS])}),
         "rating_scale": [1, 5],  # generic:FOLDER checks ratings against it on the way back
         "truth": "persona each user starts with (drifting users: see 'drift')",

@@ -86,7 +86,7 @@ def stream_to_disk(
             flush()
     summary = {
         "name": "synthetic",
-        "config": cfg.model_dump(mode="json"),
+        "config": cfg.recorded(),
         "rows": {**rows, "items": len(world.items)},
         "parts": part,
         "personas": {str(k): int(v) for k, v in truth.value_counts().items()},

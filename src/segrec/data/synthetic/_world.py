@@ -24,6 +24,8 @@ __all__ = ["BLOCK_USERS", "START", "SyntheticConfig", "World", "build_world"]
 BLOCK_USERS = 10_000  # users per independent random stream
 START = 1_704_067_200  # 2024-01-01T00:00:00Z
 _TIER_PRICE = (0.45, 1.0, 2.6)  # price multipliers of the budget / mid / premium tiers
+#: fields added after the published evaluation figures (left out of metadata at their default)
+_LATER_FIELDS = ("popularity_exponent",)
 
 
 class SyntheticConfig(BaseModel):
@@ -37,6 +39,12 @@ class SyntheticConfig(BaseModel):
         default=None,
         ge=24,
         description="catalogue size (default max(200, users // 5), at most 20,000)",
+    )
+    popularity_exponent: float = Field(
+        default=0.9,
+        gt=0.0,
+        le=3.0,
+        description="Zipf exponent of item popularity: 1 / rank**exponent (higher: longer tail)",
     )
     months: int = Field(default=6, ge=1, le=120, description="length of the interaction log")
     personas: tuple[str, ...] | None = Field(default=None, description="subset of persona names")
@@ -99,6 +107,15 @@ class SyntheticConfig(BaseModel):
             )
         return tuple(names)
 
+    def recorded(self) -> dict[str, object]:
+        """The config as ``ds.meta["config"]`` records it: fields added after the published
+        figures are left out while at their default, so an old shop's metadata is unchanged."""
+        out = self.model_dump(mode="json")
+        for name in _LATER_FIELDS:
+            if out.get(name) == type(self).model_fields[name].default:
+                del out[name]
+        return out
+
     @property
     def item_count(self) -> int:
         return self.n_items if self.n_items is not None else min(max(200, self.users // 5), 20_000)
@@ -138,7 +155,7 @@ def build_world(cfg: SyntheticConfig) -> World:
     pidx = np.array([[p.name for p in PERSONAS].index(n) for n in names])
     shares = np.array([PERSONAS[i].share for i in pidx])
     user_persona = rng.choice(len(pidx), size=cfg.users, p=shares / shares.sum()).astype(np.int8)
-    items, cat, tier, price, quality, pop = _catalogue(cfg.item_count, rng)
+    items, cat, tier, price, quality, pop = _catalogue(cfg.item_count, rng, cfg.popularity_exponent)
     n_groups = len(CATEGORIES) * len(TIERS)
     group = cat * len(TIERS) + tier
     cums, orders = [], []
@@ -177,7 +194,7 @@ def build_world(cfg: SyntheticConfig) -> World:
 
 
 def _catalogue(
-    n: int, rng: np.random.Generator
+    n: int, rng: np.random.Generator, exponent: float = 0.9
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     n_groups = len(CATEGORIES) * len(TIERS)
     # every (category, tier) group gets at least one item; the rest follow category weights
@@ -191,9 +208,10 @@ def _catalogue(
     price = np.round(base * np.array(_TIER_PRICE)[tier] * rng.lognormal(0.0, 0.3, n), 2)
     price = np.maximum(price, 2.99)
     quality = rng.normal(0.0, 0.5, n)
-    # Zipf-like popularity over a random ranking of the catalogue
+    # Zipf-like popularity over a random ranking of the catalogue; with many items and a high
+    # exponent most items are drawn once or twice (the long tail of a marketplace)
     rank = rng.permutation(n) + 1
-    pop = 1.0 / rank**0.9
+    pop = 1.0 / rank**exponent
     adj = rng.integers(0, len(ADJECTIVES), n)
     nouns, brands, titles, cats, attrs = [], [], [], [], []
     noun_u, brand_u, model_no = rng.random(n), rng.random(n), rng.integers(10, 990, n)

@@ -253,7 +253,26 @@ class SegrecModel:
         unknown = [u for u in ids if u not in self.segments.index and u not in self._current]
         if unknown:
             raise UsageError(f"unknown user_id '{unknown[0]}'")
-        return self.recommender.recommend_rows(self._rows_known(ids), k, reasons=reasons)
+        from dataclasses import replace
+
+        from segrec.recommend._scorer import batch_rows
+
+        # in chunks a dense users x items block allows: lists with reasons for every user of a
+        # 100,000-item catalogue took 14.5 GB at once (issue 24)
+        step = batch_rows(len(self.item_index))
+        parts = [
+            self.recommender.recommend_rows(self._rows_known(ids[i : i + step]), k, reasons=reasons)
+            for i in range(0, max(len(ids), 1), step)
+        ]
+        if len(parts) == 1:
+            return parts[0]
+        return replace(
+            parts[0],
+            user_ids=pd.Index(ids, dtype="object", name="user_id"),
+            items=[x for p in parts for x in p.items],
+            scores=[x for p in parts for x in p.scores],
+            reasons=None if not reasons else [x for p in parts for x in p.reasons or []],
+        )
 
     # -- the folder, refresh and drift ------------------------------------------------------
     def current_frame(self) -> pd.DataFrame:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,10 @@ def _profiles_for_report(profiles: Any) -> dict[int, dict[str, Any]]:
 
 
 def run_pipeline(
-    dataset: Dataset, out_dir: str | Path, config: EvalConfig | None = None
+    dataset: Dataset,
+    out_dir: str | Path,
+    config: EvalConfig | None = None,
+    fit: Callable[[EvalResult, Path], Any] | None = None,
 ) -> PipelineResult:
     """Evaluate ``dataset`` and write results, segments, profiles and the report to ``out_dir``.
 
@@ -73,7 +77,9 @@ def run_pipeline(
     segment_id, strength, segment: the name, alternative, distance), ``profiles.json`` and
     ``segments.md`` for the hybrid's segmentation, and ``recommendations.parquet`` (the
     hybrid's top-K for every user: user_id, rank, item_id, score, reason, item: a readable
-    label, and the user's segment_id and segment).
+    label, and the user's segment_id and segment). ``fit(result, out_dir)`` fits that model
+    instead of :func:`~segrec.model.fit_model` (the Spark engine's fit, from the run's
+    ``results.json``); the evaluation always runs here.
     """
     from segrec.describe import describe_segments, privacy_statement
     from segrec.report import write_report
@@ -97,7 +103,8 @@ def run_pipeline(
     if seg_name is not None or "hybrid" in res.runs:
         from segrec.model import fit_model, load_model
 
-        fit_model(dataset, result=res).save(out / "model")
+        fitted = fit(res, out) if fit is not None else fit_model(dataset, result=res)
+        fitted.save(out / "model")
         files["model"] = out / "model"
         model = load_model(out / "model")  # publish from the folder, so the two agree
     seconds["fit_model"] = time.perf_counter() - t

@@ -74,3 +74,35 @@ def test_segment_on_spark_with_bisecting_kmeans(spark, shop_dir, tmp_path, capsy
     seg = pd.read_parquet(out / "segments.parquet")
     assert len(seg) == 300 and seg.segment_id.nunique() >= 2
     assert (out / "profiles.json").exists()
+
+
+@pytest.mark.slow
+def test_run_on_spark_fits_the_model_the_evaluation_chose(spark, shop_dir, tmp_path) -> None:
+    """``segrec run --engine spark``: the evaluation runs here, the Spark engine fits the
+    segmentation the evaluation chose (a local one, behaviour, included) into model/."""
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(
+        'methods = ["pop", "itemknn", "segment_pop", "hybrid"]\n'
+        'segmentations = ["behavior"]\nn_bootstrap = 50\ncold_windows = 0\ngraph = false\n'
+    )
+    out = tmp_path / "run"
+    main(
+        [
+            "run",
+            "--dataset",
+            f"generic:{shop_dir / 'flat'}",
+            "--backend",
+            "tfidf-svd",
+            "--config",
+            str(cfg),
+            "--engine",
+            "spark",
+            "--out",
+            str(out),
+        ]
+    )
+    info = json.loads((out / "model" / "model.json").read_text())
+    results = json.loads((out / "results.json").read_text())
+    assert info["engine"]["name"] == "spark"
+    assert info["chosen"]["segmentation"] == results["protocol"]["hybrid_segmentation"]
+    assert len(pd.read_parquet(out / "recommendations.parquet"))

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from segrec.cli._app import DatasetOpt, ModelOpt, app
+from segrec.cli._engine import EngineOpt, engine_from
 from segrec.cli._evaluate import (
     BackendOpt,
     ConfigOpt,
@@ -21,14 +22,29 @@ from segrec.cli._evaluate import (
 DEMO_DATASET = "synthetic:users=2000,seed=7"
 
 
-def _run(dataset: str, out: Path, config: Path | None, **flags: Any) -> None:
+def _run(
+    dataset: str, out: Path, config: Path | None, engine: str | None = None, **flags: Any
+) -> None:
     from segrec._pipeline import run_pipeline
     from segrec.data import load_dataset
 
     cfg = eval_config(config, **flags)
+    eng = engine_from(engine, config)
+    fit = None
+    if eng.name != "local":  # the evaluation runs here; the engine fits what it chose
+
+        def fit(res: Any, run_dir: Path) -> Any:
+            import shutil
+            import tempfile
+
+            # this run's choices only: a model/ left in run_dir by an earlier run would win
+            with tempfile.TemporaryDirectory() as only:
+                shutil.copy(run_dir / "results.json", only)
+                return eng.fit_model(dataset, res.config, from_run=Path(only))
+
     ds, report = load_dataset(dataset)
     typer.echo(f"{ds.summary()} (read {report.read:,}, rejected {report.rejected:,})")
-    res = run_pipeline(ds, out, cfg)
+    res = run_pipeline(ds, out, cfg, fit=fit)
     ev = res.evaluation
     if ev is not None:
         d = ev.dataset
@@ -63,14 +79,16 @@ def run(
     k: KOpt = None,
     backend: BackendOpt = None,
     model: ModelOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Evaluate, write report.html, then segment and recommend on all data.
 
     The evaluation (results.json, report.html, summary.md) fits on the training period of the
     split. segments.parquet, profiles.json, segments.md and recommendations.parquet come from
-    the model folder (model/), the same segmentation and hybrid fit on the whole dataset.
+    the model folder (model/), the same segmentation and hybrid fit on the whole dataset (with
+    --engine spark, by the Spark engine from the choices the evaluation made).
     """
-    _run(dataset, out, config, protocol=protocol, k=k, backend=backend, model=model)
+    _run(dataset, out, config, engine, protocol=protocol, k=k, backend=backend, model=model)
 
 
 @app.command("demo")

@@ -159,9 +159,11 @@ class SparkEngine:
             seg, assigner = self._mllib(feats, ds, name, algo, blocks, cfg.random_state, params)
             art.segmentations[name], art.assigners[name] = seg, assigner
         elif name is not None:  # rfm, behavior, demographic, random: the local code
-            build_segmentation(
+            seg = build_segmentation(
                 name, art, cfg.random_state, cfg.k_random, choice.segmentation_params
             )
+            if seg is not None:
+                art.segmentations[name] = seg
         t = self._timed("segment", t)
         model = fit_chosen(ds, cfg, choice, artifacts=art)
         model.info["engine"] = {

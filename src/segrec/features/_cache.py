@@ -13,6 +13,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -44,8 +45,9 @@ class EmbeddingCache:
         ns = hashlib.sha1(namespace.encode()).hexdigest()[:16]
         self.path = Path(cache_dir) / "embeddings" / f"{ns}.sqlite"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = sqlite3.connect(self.path)
-        self._con.execute("PRAGMA journal_mode=WAL")
+        # several processes (Spark workers, parallel runs) may open one cache at once
+        self._con = sqlite3.connect(self.path, timeout=60)
+        _retry_locked(lambda: self._con.execute("PRAGMA journal_mode=WAL"))
         self._con.execute("PRAGMA synchronous=NORMAL")
         self._con.execute(
             "CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, dim INTEGER, data BLOB)"
@@ -87,3 +89,20 @@ class EmbeddingCache:
     def __del__(self) -> None:  # pragma: no cover - best effort
         with contextlib.suppress(Exception):
             self._con.close()
+
+
+def _retry_locked(step: Any, seconds: float = 60.0) -> Any:
+    """Run ``step``, retrying while SQLite says the database is locked: switching a new file
+    to WAL needs a moment alone with it, and the busy timeout does not cover that switch."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    wait = 0.05
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(wait)
+            wait = min(wait * 2, 1.0)

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from segrec.data import Dataset
+from segrec.data.loaders.generic import REQUIRED_COLUMNS
 
 __all__ = ["SparkTables", "read_tables", "serving_tables", "spark_temporal_split", "to_dataset"]
 
@@ -48,13 +49,6 @@ _COLUMNS: dict[str, dict[str, str]] = {
     },
     "users": {"user_id": "string"},
     "social": {"src": "string", "dst": "string", "kind": "string", "weight": "double"},
-}
-_REQUIRED = {
-    "interactions": ("user_id", "item_id"),
-    "texts": ("user_id", "text"),
-    "items": ("item_id",),
-    "users": ("user_id",),
-    "social": ("src", "dst"),
 }
 
 
@@ -109,7 +103,7 @@ def _quarantine(df: Any, table: str, report: dict[str, dict[str, Any]]) -> Any:
     from pyspark.sql import functions as F
 
     reason = F.lit(None).cast("string")
-    for c in reversed(_REQUIRED[table]):
+    for c in reversed(REQUIRED_COLUMNS[table]):
         bad = F.col(c).isNull() | (F.trim(F.col(c)) == "")
         reason = F.when(bad, F.lit(f"missing {c}")).otherwise(reason)
     if table == "interactions":

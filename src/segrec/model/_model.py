@@ -240,11 +240,7 @@ class SegrecModel:
         if user_id is None:
             if not texts and not events and not friends:
                 raise UsageError("recommend needs a user_id, or events/texts of a new user")
-            ds = self._new_user(events, texts, friends)
-            detail, feats = self._detail(ds, [_ANON])
-            rows = self._rows_from(ds, [_ANON], np.asarray(detail.labels, np.int64), feats)
-            lists = self.recommender.recommend_rows(rows, k, reasons=reasons)
-            return _rename(lists, None)
+            return self.assign_and_recommend(texts, events, friends, k, reasons)[1]
         return self.recommend_users([str(user_id)], k, reasons=reasons)
 
     def recommend_users(self, user_ids: Sequence[str], k: int = 10, reasons: bool = True) -> Any:

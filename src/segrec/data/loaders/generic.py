@@ -82,7 +82,8 @@ from segrec.diagnostics import UsageError
 
 __all__ = ["load_generic"]
 
-_REQUIRED = {
+#: the columns each table of a generic dataset must have (the Spark engine reads the same)
+REQUIRED_COLUMNS = {
     "interactions": ("user_id", "item_id"),
     "texts": ("user_id", "text"),
     "items": ("item_id",),
@@ -120,7 +121,7 @@ def _fmt(path: Path, conf: dict[str, Any]) -> str:
 
 
 def _mapping(toml: Path, table: str, conf: dict[str, Any]) -> dict[str, str]:
-    allowed = set(_REQUIRED[table]) | set(_OPTIONAL[table]) | _SETTINGS
+    allowed = set(REQUIRED_COLUMNS[table]) | set(_OPTIONAL[table]) | _SETTINGS
     unknown = sorted(set(conf) - allowed)
     if unknown:
         raise UsageError(
@@ -129,7 +130,7 @@ def _mapping(toml: Path, table: str, conf: dict[str, Any]) -> dict[str, str]:
         )
     if "path" not in conf:
         raise UsageError(f'{toml}: [{table}] needs path = "<file>"')
-    missing = [k for k in _REQUIRED[table] if k not in conf]
+    missing = [k for k in REQUIRED_COLUMNS[table] if k not in conf]
     if missing:
         raise UsageError(
             f'{toml}: [{table}] needs the column mapping(s) {", ".join(missing)} = "<column>"'
@@ -367,10 +368,10 @@ def load_generic(path: Path | None, options: dict[str, str], report: LoadReport)
         conf = tomllib.loads(path.read_text("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"generic:{path}: not valid TOML ({exc}); fix the file") from None
-    unknown = sorted(set(conf) - set(_REQUIRED))
+    unknown = sorted(set(conf) - set(REQUIRED_COLUMNS))
     if unknown:
         raise UsageError(
-            f"{path}: unknown section(s) [{'], ['.join(unknown)}]; use {', '.join(_REQUIRED)}"
+            f"{path}: unknown section(s) [{'], ['.join(unknown)}]; use {', '.join(REQUIRED_COLUMNS)}"
         )
     if "interactions" not in conf:
         raise UsageError(f"{path}: needs an [interactions] section with path, user_id and item_id")
@@ -412,7 +413,7 @@ def _load_file(file: Path, options: dict[str, str], report: LoadReport) -> Datas
     if not file.is_file():
         raise UsageError(f"generic:{file}: does not exist; check the path")
     have = _header(file, fmt, sep)
-    missing = [c for c in _REQUIRED["interactions"] if c not in have]
+    missing = [c for c in REQUIRED_COLUMNS["interactions"] if c not in have]
     if missing:
         raise UsageError(
             f"generic:{file}: a single file is read as interactions with columns named "
@@ -420,7 +421,7 @@ def _load_file(file: Path, options: dict[str, str], report: LoadReport) -> Datas
             f"{', '.join(repr(m) for m in missing)} (its columns: {', '.join(have) or '(none)'})."
             f" Rename the columns, or map them in a TOML file and pass generic:FILE.toml"
         )
-    cols = [c for c in (*_REQUIRED["interactions"], *_OPTIONAL["interactions"]) if c in have]
+    cols = [c for c in (*REQUIRED_COLUMNS["interactions"], *_OPTIONAL["interactions"]) if c in have]
     conf: dict[str, Any] = {"path": file.name, "format": fmt, "sep": sep, **{c: c for c in cols}}
     meta: dict[str, Any] = {"loader": "generic", "source": str(file)}
     tables = {"interactions": _table(file, "interactions", conf, report, options, meta)}
@@ -460,18 +461,18 @@ def _load_folder(folder: Path, options: dict[str, str], report: LoadReport) -> D
         "source": str(folder),
     }
     tables: dict[str, pd.DataFrame] = {}
-    for table in _REQUIRED:
+    for table in REQUIRED_COLUMNS:
         file = folder / f"{table}.parquet"
         if not file.is_file():
             continue
         have = [str(c) for c in pq.read_schema(file).names]
-        missing = [c for c in _REQUIRED[table] if c not in have]
+        missing = [c for c in REQUIRED_COLUMNS[table] if c not in have]
         if missing:
             raise UsageError(
                 f"{file}: no column {', '.join(missing)}; a {table} table needs "
-                f"{', '.join(_REQUIRED[table])} (its columns are {', '.join(have) or '(none)'})"
+                f"{', '.join(REQUIRED_COLUMNS[table])} (its columns are {', '.join(have) or '(none)'})"
             )
-        known = (*_REQUIRED[table], *_OPTIONAL[table])
+        known = (*REQUIRED_COLUMNS[table], *_OPTIONAL[table])
         conf: dict[str, Any] = {"path": file.name, **{c: c for c in known if c in have}}
         if table == "users":
             conf["attributes"] = [c for c in have if c != "user_id"]
@@ -494,7 +495,7 @@ def _load_streamed(folder: Path, report: LoadReport) -> Dataset:
 
     ds = read_streamed(folder)
     for table, n in ds.counts().items():
-        if table in _REQUIRED:
+        if table in REQUIRED_COLUMNS:
             report.accept(table, n)
     report.notes.append(f"read a streamed synthetic shop: {ds.summary()}")
     return ds

@@ -18,7 +18,7 @@ __all__ = ["render_html", "render_markdown", "write_report"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
-max-width:1180px;color:#222;padding:0 16px}
+max-width:1320px;color:#222;padding:0 16px}
 .wide{overflow-x:auto}svg{max-width:100%;height:auto}
 h1{margin-bottom:4px}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}
 table{border-collapse:collapse;font-size:13px;margin:8px 0}
@@ -67,7 +67,8 @@ def _cost(v: dict[str, Any]) -> str:
         if peak is None
         else (f" · {peak / 1000:.1f} GB" if peak >= 1000 else f" · {peak:.0f} MB")
     )
-    return f"{format_seconds(c['seconds'])}{mem}"
+    took = "<1s" if c["seconds"] < 1 else format_seconds(c["seconds"])
+    return f"{took}{mem}"
 
 
 def _methods_table(res: EvalResult, k: int) -> str:

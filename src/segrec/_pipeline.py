@@ -42,12 +42,14 @@ def demo_config(**overrides: Any) -> EvalConfig:
 
 
 def _profiles_for_report(profiles: Any) -> dict[int, dict[str, Any]]:
+    from segrec.describe._rule_words import rule_in_words
+
     out: dict[int, dict[str, Any]] = {}
     for p in profiles.profiles:
         rule_block = p.get("rules") or {}
-        rules = [
-            f"{r.get('if', '')} (precision {r.get('precision', 0):.0%}, "
-            f"covers {r.get('coverage', 0):.0%} of members)"
+        rules = [  # in words first, then the exact condition
+            f"{rule_in_words(str(r.get('if', '')))}: {r.get('if', '')} "
+            f"(precision {r.get('precision', 0):.0%}, covers {r.get('coverage', 0):.0%} of members)"
             for r in rule_block.get("rules", [])
         ]
         out[int(p["segment_id"])] = {

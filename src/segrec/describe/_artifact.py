@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from segrec._json import json_safe
+from segrec.describe._rule_words import rule_in_words
 
 __all__ = ["SegmentProfiles", "privacy_statement"]
 
@@ -171,7 +172,8 @@ class SegmentProfiles:
         if rules:
             out.append("- rules:")
             out += [
-                f"  - if {r['if']} (precision {r['precision']:.0%}, coverage {r['coverage']:.0%})"
+                f"  - if {r['if']} (precision {r['precision']:.0%}, coverage {r['coverage']:.0%}):"
+                f" {rule_in_words(r['if'])}"
                 for r in rules
             ]
         elif rules_note:

@@ -105,6 +105,27 @@ class Dataset:
             t.index = t.index.astype(str)
             object.__setattr__(self, "truth", t)
 
+    @classmethod
+    def assembled(
+        cls,
+        tables: dict[str, pd.DataFrame],
+        user_ids: pd.Index,
+        item_ids: pd.Index,
+        name: str = "dataset",
+    ) -> Dataset:
+        """A Dataset of tables that already conform (every column of :data:`SCHEMAS` with its
+        dtype, ids as Categoricals over ``user_ids``/``item_ids``), skipping the coercion of
+        the constructor: for internal builders on a latency path, which test that they give
+        what the constructor gives."""
+        ds = object.__new__(cls)
+        for n in TABLES:
+            object.__setattr__(ds, n, tables[n])
+        for attr, value in (("truth", None), ("name", name), ("meta", {})):
+            object.__setattr__(ds, attr, value)
+        object.__setattr__(ds, "user_ids", user_ids)
+        object.__setattr__(ds, "item_ids", item_ids)
+        return ds
+
     # -- sizes ------------------------------------------------------------------------------
     @property
     def n_users(self) -> int:

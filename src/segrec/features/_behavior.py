@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from segrec.data import Dataset
 from segrec.diagnostics import UsageError
+from segrec.features._behavior_one import one_user_row
 from segrec.features._rfm import (
     DAY,
     RFM_SEGMENTS,
@@ -96,6 +97,8 @@ class BehaviorFeaturizer:
             raise UsageError("this BehaviorFeaturizer is not fitted; call fit(ds) first")
         users = ds.user_ids if user_ids is None else pd.Index(user_ids, dtype="object")
         inter = ds.interactions
+        if len(users) == 1 and len(inter) and (inter["user_id"] == users[0]).all():
+            return self._finish_one(users, one_user_row(self, inter))
         f = self._frame(inter) if len(inter) else pd.DataFrame(columns=self.columns_, dtype=float)
         return self._finish(_reindexed(f.reindex(columns=self.columns_), users))
 
@@ -104,6 +107,13 @@ class BehaviorFeaturizer:
         for c in f.columns:  # per-column gaps (no ratings, one interaction): the median
             f[c] = f[c].fillna(self.medians_[c])
         return f.astype(float), missing, self.basis_
+
+    def _finish_one(self, users: pd.Index, row: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, str]:
+        """:meth:`_finish` of one user's raw row (an online assignment's fast path)."""
+        fill = np.array([self.medians_[c] for c in self.columns_])
+        row = np.where(np.isnan(row), fill, row)
+        f = pd.DataFrame(row[None, :], index=users, columns=self.columns_)
+        return f, np.zeros(1, dtype=bool), self.basis_
 
     def _frame(self, inter: pd.DataFrame) -> pd.DataFrame:
         """Raw columns of the users with interactions in ``inter`` (gaps left as NaN)."""

@@ -113,6 +113,8 @@ class GraphFoldIn:
     def _social_rows(self, users: Dataset, ids: pd.Index, own: np.ndarray) -> sp.csr_matrix:
         n = len(self.user_ids_)
         soc = users.social
+        if not len(soc) and (own < 0).all():  # a new user naming no friend: no social edge
+            return sp.csr_matrix((len(ids), n), dtype=np.float32)
         src = pd.Index(ids).get_indexer(soc.src.astype(str))
         dst = pd.Index(ids).get_indexer(soc.dst.astype(str))
         w = soc["weight"].to_numpy(np.float64)

@@ -396,8 +396,13 @@ class SegrecModel:
 
     def _new_user(self, events: Any, texts: Any, friends: Sequence[str] | None) -> Any:
         """The one-user Dataset of an anonymous user's events, texts and named friends."""
+        from segrec.model._one_user import plain_events_dataset
         from segrec.model._store import user_dataset
 
+        if not texts and not friends:
+            fast = plain_events_dataset(_ANON, events, int(time.time()))
+            if fast is not None and (self.item_index.get_indexer(fast.item_ids) >= 0).all():
+                return fast
         ev, tx = self._frames(_ANON, events, texts)
         named = [str(f) for f in friends or []]
         ties = pd.DataFrame({"src": [_ANON] * len(named), "dst": named}, dtype="string")

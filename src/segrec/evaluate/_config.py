@@ -91,7 +91,8 @@ class EvalConfig(BaseModel):
     :func:`segrec.graph.graph_embeddings` (``None``: no graph block).
     ``cold_windows``: how many earlier validation windows (protocol v1, see
     :meth:`~segrec.evaluate.EvalSplit.earlier_windows`) add their cold users to the choice of
-    the hybrid's cold-user weights; 0 keeps that choice on the validation period alone.
+    the hybrid's cold-user weights; 0 keeps that choice on the validation period alone. Fewer
+    are built once ``cold_users_enough`` cold users are gathered.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -123,6 +124,11 @@ class EvalConfig(BaseModel):
     #: validation periods of all three datasets; benchmarks/eval_results.md, session 9)
     item_vectors: bool = False
     cold_windows: int = Field(3, ge=0)
+    #: earlier windows are added (latest first, up to ``cold_windows``) only while the cold
+    #: users of the validation period and of the windows already added number fewer than this:
+    #: a large shop has enough cold users in one window, and each window costs a rebuild of
+    #: every feature and segmentation (0: always ``cold_windows``)
+    cold_users_enough: int = Field(500, ge=0)
     n_bootstrap: int = Field(1000, ge=10)
     #: time budget per method in seconds (tuning, refit, scoring and metrics together): a method
     #: that runs past it, or whose tuning so far says it will, is stopped and reported as

@@ -340,7 +340,7 @@ def run_evaluation(
     final = _build_phase(split.train_dataset(), final_cfg, seg_names, "training period")
     windows = []
     if "hybrid" in cfg.methods and cfg.cold_windows > 0 and _tunes_with_windows(recommenders):
-        earlier = split.earlier_windows(cfg.cold_windows)
+        earlier = _enough_cold(split, split.earlier_windows(cfg.cold_windows), cfg)
         for j, (ds_w, held_w) in enumerate(earlier, 1):
             label = f"earlier window {j} of {len(earlier)}"
             windows.append((_build_phase(ds_w, final_cfg, seg_names, label), held_w))
@@ -434,6 +434,29 @@ def _tunes_with_windows(factories: Mapping[str, RecommenderFactory] | None) -> b
         return _takes_windows(_factory("hybrid", factories)())
     except (TypeError, UsageError):
         return False
+
+
+def _enough_cold(
+    split: EvalSplit, earlier: list[tuple[Dataset, pd.DataFrame]], cfg: EvalConfig
+) -> list[tuple[Dataset, pd.DataFrame]]:
+    """The earlier windows the hybrid's cold weights need: latest first, while the cold users
+    of the validation period and of the windows kept are fewer than ``cold_users_enough``."""
+    if not cfg.cold_users_enough:
+        return earlier
+    have = int(split.cold_mask(split.val_users, "fit").sum())
+    kept: list[tuple[Dataset, pd.DataFrame]] = []
+    for ds_w, held_w in earlier:
+        if have >= cfg.cold_users_enough:
+            _log.info(
+                "%d cold validation users: %d of %d earlier windows are enough",
+                have,
+                len(kept),
+                len(earlier),
+            )
+            break
+        kept.append((ds_w, held_w))
+        have += _window_counts(ds_w, held_w)["n_cold_users"]
+    return kept
 
 
 def _window_counts(ds: Dataset, held: pd.DataFrame) -> dict[str, Any]:

@@ -42,25 +42,9 @@ def demo_config(**overrides: Any) -> EvalConfig:
 
 
 def _profiles_for_report(profiles: Any) -> dict[int, dict[str, Any]]:
-    from segrec.describe._rule_words import rule_in_words
+    from segrec.report import profile_fields
 
-    out: dict[int, dict[str, Any]] = {}
-    for p in profiles.profiles:
-        rule_block = p.get("rules") or {}
-        rules = [  # in words first, then the exact condition
-            f"{rule_in_words(str(r.get('if', '')))}: {r.get('if', '')} "
-            f"(precision {r.get('precision', 0):.0%}, covers {r.get('coverage', 0):.0%} of members)"
-            for r in rule_block.get("rules", [])
-        ]
-        out[int(p["segment_id"])] = {
-            "name": p.get("name"),
-            "keywords": p.get("keywords") or [],
-            "reviews": p.get("representative_reviews") or [],
-            "top_items": [f"{i['label']} ({i['users']})" for i in p.get("top_items") or []],
-            "rules": rules,
-            "rules_note": profiles.rules_note(p),
-        }
-    return out
+    return profile_fields(profiles)
 
 
 def run_pipeline(

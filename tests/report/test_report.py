@@ -70,13 +70,18 @@ def test_report_is_self_contained_and_complete(result: EvalResult, tmp_path) -> 
 
 
 def test_segment_cards_use_profiles_when_given(result: EvalResult) -> None:
+    from segrec.describe import describe_segments
+    from segrec.report import profile_fields
+
     assert result.artifacts is not None
     seg = result.artifacts.segmentations["behavior"]
-    cards = segment_cards(result, seg, {0: {"name": "Tone chasers", "rules": ["tone > 0.3"]}})
+    profiles = profile_fields(describe_segments(result.artifacts.dataset, seg))
+    profiles[0] = {**profiles[0], "name": "Tone chasers", "rules": ["tone > 0.3"]}
+    cards = segment_cards(result, seg, profiles)
     by_id = {c["segment"]: c for c in cards}
     assert by_id[0]["name"] == "Tone chasers" and by_id[0]["rules"] == ["tone > 0.3"]
     assert sum(c["size"] for c in cards) == len(seg.user_ids)
-    assert all(c["top_items"] for c in cards)
+    assert all(c["top_items"] == profiles[c["segment"]]["top_items"] for c in cards)
     # keywords come from the members' reviews: each planted group writes its own words
     assert any({"tone", "budget", "strings", "drum"} & set(c["keywords"]) for c in cards)
 
@@ -121,7 +126,10 @@ def test_segment_without_rule_says_so(result: EvalResult, tmp_path) -> None:
     card = html.split("<h3>Writers</h3>", 1)[1].split('<div class="card">', 1)[0]
     assert "<b>Rules:</b>" in card and "no branch of the rule tree" in card
     regulars = html.split("<h3>Regulars</h3>", 1)[1].split('<div class="card">', 1)[0]
-    assert "frequency &gt; 3 (precision 90%, covers 60% of members)" in regulars
+    assert (
+        "frequency &gt; 3 (90% of the users it picks are members; it covers 60% of members)"
+        in regulars
+    )
 
 
 def test_markdown_lists_every_method(result: EvalResult) -> None:

@@ -88,6 +88,8 @@ def examples_html(examples: list[dict[str, Any]]) -> str:
             for label, reason in e["items"]
         )
         seg = f" · {escape(e['segment'])}" if e.get("segment") else ""
+        if e.get("served_segment"):
+            seg += f" (served model: {escape(e['served_segment'])})"
         cards.append(
             f'<div class="card"><h3>user {escape(e["user_id"])}</h3>'
             f'<p class="muted">{kind} user{seg} · {e["verb"]} {e["n_history"]:,} '

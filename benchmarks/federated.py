@@ -3,7 +3,7 @@ NDCG@10, at several privacy budgets and client counts.
 
     nice -n 10 .venv/bin/python benchmarks/federated.py [--users 5000] [--clients 10 100]
         [--epsilons none 8 4 1] [--rounds 10] [--segments 7] [--processes 2] [--repeats 2]
-        [--flower 10] [--json out.json]
+        [--flower 10 [--flower-nodes 0]] [--json out.json]
 
 The shop is split in time (the last 20% of interactions are the test); features, the shared
 state and every segmentation come from the training period. segment_pop ranks, for each user,
@@ -14,7 +14,8 @@ Lloyd's algorithm centrally from the federated run's first centres for as many r
 
 Clients run in ``--processes`` worker processes of the local engine (100 clients: 50 per
 process with the default 2), exchanging exactly the protocol's messages; ``--flower N`` also
-times one run of N clients on Flower's deployment engine (one SuperNode per client). DP noise
+times one run of N clients on Flower's deployment engine (one SuperNode per client, or
+``--flower-nodes`` SuperNodes hosting them between them). DP noise
 comes from the OS (it must not be reproducible), so ``--repeats`` runs each noisy setting
 several times and reports the mean and the range.
 """
@@ -73,6 +74,9 @@ def main() -> None:
     ap.add_argument("--processes", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--flower", type=int, default=0, help="also time N clients on Flower")
+    ap.add_argument(
+        "--flower-nodes", type=int, default=0, help="SuperNodes hosting them (0: one per client)"
+    )
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
 
@@ -144,10 +148,15 @@ def main() -> None:
     if args.flower:
         t = time.perf_counter()
         server, book, wire = run_protocol(
-            shared, n_clients=args.flower, rounds=args.rounds, engine="flower"
+            shared,
+            n_clients=args.flower,
+            rounds=args.rounds,
+            engine="flower",
+            processes=args.flower_nodes,
         )
         flower = {
             "clients": args.flower,
+            "supernodes": args.flower_nodes or args.flower,
             "rounds": args.rounds,
             "seconds": time.perf_counter() - t,
             "max_abs_diff_vs_local_no_noise": None,

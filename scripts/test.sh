@@ -8,4 +8,4 @@ bash scripts/install.sh
 bash scripts/install-federated.sh
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/mypy
-.venv/bin/python -m pytest -q -p no:cacheprovider --timeout=900 "$@"
+.venv/bin/python -m pytest -q -p no:cacheprovider --timeout=900 --durations=15 "$@"

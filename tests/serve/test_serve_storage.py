@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from servekit import Service, _service
 
-WRITERS, REQUESTS, PER_REQUEST = 8, 20, 5  # 8 writers x 100 events
+WRITERS, REQUESTS, PER_REQUEST = 8, 20, 25  # 8 writers x 500 events (issue 20)
 
 
 @pytest.mark.slow
@@ -54,14 +54,14 @@ def test_concurrent_writers_store_every_event_once(
                 "HAVING count(*) > 1) d"
             )
         ).scalar()
-    assert n_events == WRITERS * REQUESTS * PER_REQUEST == 800
+    assert n_events == WRITERS * REQUESTS * PER_REQUEST == 4000
     assert n_batches == WRITERS * REQUESTS and dupes == 0
     with httpx.Client(base_url=base, headers=svc.h(), timeout=60) as client:
         total = 0
         for u in range(4):
             page = client.get(f"/users/cw{u}/events?limit=1000").json()
             total += len(page["events"])
-    assert total == 800
+    assert total == 4000
 
 
 def test_restarted_service_answers_from_stored_events(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -89,6 +88,7 @@ def res() -> EvalResult:
         "n_cold_users": 60,
         "n_warm_users": 340,
         "n_users_total": 2000,
+        "n_rows_loaded": 56280,
     }
     out = EvalResult(
         dataset=dataset,
@@ -98,5 +98,4 @@ def res() -> EvalResult:
         significance=sig,
         runs=runs,
     )
-    out.split = SimpleNamespace(dataset=SimpleNamespace(interactions=range(56280)))  # type: ignore[assignment]
     return out

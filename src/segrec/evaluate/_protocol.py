@@ -135,6 +135,7 @@ class EvalSplit:
         vu = self.val_users
         return {
             "protocol": self.protocol,
+            "n_rows_loaded": len(self.dataset.interactions),
             "n_interactions": int(len(self.train) + len(self.meta.get("_test_raw", self.test))),
             "n_train": len(self.train),
             "n_fit": len(self.fit),

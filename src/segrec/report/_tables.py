@@ -234,8 +234,7 @@ def significance_table(res: EvalResult) -> str:
 def data_table(res: EvalResult) -> str:
     """The data's counts in words: what was loaded, what the evaluation kept, each period."""
     d = res.dataset
-    split = res.split
-    raw = len(split.dataset.interactions) if split is not None else None
+    raw = d.get("n_rows_loaded")
     rows: list[tuple[str, Any]] = [
         ("interactions loaded (every row, repeats included: what the command printed)", raw),
         (

@@ -99,6 +99,8 @@ def forget(
     user: Annotated[str, typer.Option("--user", help="The user_id to remove.")],
 ) -> None:
     """Remove one user's events, texts, ties and state from a model folder."""
+    from collections import Counter
+
     from segrec.model import load_model
 
     m = load_model(model_dir)
@@ -106,6 +108,10 @@ def forget(
     m.save(model_dir)
     removed = ", ".join(f"{v:,} {k}" for k, v in out["removed"].items())
     typer.echo(f"forgot user '{user}': {removed}")
+    parts = Counter(path.split(".")[0] for path in out["scrubbed"])
+    if parts:
+        done = ", ".join(f"{name} ({n} arrays)" for name, n in parts.items())
+        typer.echo(f"  scrubbed their rows and id from the fitted parts: {done}")
     for what in out["remains_until_refit"]:
         typer.echo(f"  still reflects them until a refit: {what}")
     from segrec.model._forget import residual_user_state

@@ -1,4 +1,8 @@
-"""Forgetting a user beyond the model folder: the cached embeddings of the texts they wrote.
+"""Forgetting a user beyond the store: cached text embeddings, published reviews, fitted rows.
+
+The user's own rows in the fitted parts (known-user indexes, factors, train-matrix rows, text
+vectors, friends, GCN hidden states) are cleared by :mod:`segrec.model._scrub`;
+:func:`residual_user_state` checks a saved folder for any array or JSON that still names them.
 
 :class:`~segrec.features.TextEmbedder` caches one vector per distinct text (keyed by the sha1 of
 the text) in one SQLite file per encoder namespace under ``<cache>/embeddings/``. A vector is
@@ -10,6 +14,10 @@ vector is that user's data too, and it cannot be tied to the forgotten user.
 The caller is :meth:`SegrecModel.forget`, before the user's texts leave the store::
 
     removed = {**forget_text_embeddings(self.store, uid, self.encoder), **self.store.remove(uid)}
+
+A representative review in the published profiles is one member's text, verbatim (HTML entities
+decoded, cut, PII-scrubbed): :func:`forget_reviews` takes the user's own out of
+``profiles.json`` (the list is not refilled until a refit).
 """
 
 from __future__ import annotations
@@ -22,8 +30,18 @@ from pathlib import Path
 from typing import Any
 
 from segrec.features._cache import default_cache_dir, text_key
+from segrec.model._scrub import Scrubbed, scrub_parts, scrub_user
 
-__all__ = ["forget_text_embeddings", "purge_cached_texts", "residual_user_state"]
+__all__ = [
+    "Scrubbed",
+    "forget_reviews",
+    "forget_text_embeddings",
+    "own_texts",
+    "purge_cached_texts",
+    "residual_user_state",
+    "scrub_parts",
+    "scrub_user",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -87,22 +105,55 @@ def forget_text_embeddings(
 
     Returns ``{"cached_embeddings": rows deleted, "cached_embeddings_kept_shared": texts kept}``.
     """
-    texts = store.texts
-    uid = str(user_id)
-    mine = texts.loc[texts["user_id"].astype(str) == uid, "text"].dropna().astype(str)
-    if mine.empty:
+    mine, own = own_texts(store, user_id)
+    if not mine:
         return {"cached_embeddings": 0, "cached_embeddings_kept_shared": 0}
-    others = texts.loc[texts["user_id"].astype(str) != uid, "text"].dropna().astype(str)
-    own = set(mine) - set(others)
     n = purge_cached_texts(own, _cache_dirs(encoder, cache_dirs))
     _log.info("forget: removed %d cached text embeddings", n)  # counts only, no ids or text
-    return {"cached_embeddings": n, "cached_embeddings_kept_shared": len(set(mine)) - len(own)}
+    return {"cached_embeddings": n, "cached_embeddings_kept_shared": len(mine) - len(own)}
+
+
+def own_texts(store: Any, user_id: str) -> tuple[set[str], set[str]]:
+    """(every distinct text ``user_id`` wrote, those no other user of ``store`` also wrote)."""
+    texts = store.texts
+    uid = str(user_id)
+    is_mine = (texts["user_id"].astype(str) == uid).to_numpy(bool)
+    mine = set(texts.loc[is_mine, "text"].dropna().astype(str))
+    others = set(texts.loc[~is_mine, "text"].dropna().astype(str))
+    return mine, mine - others
+
+
+def forget_reviews(profiles: Any, store: Any, user_id: str) -> dict[str, int]:
+    """Take the texts only ``user_id`` wrote out of the profiles' representative reviews (in
+    place; a review is published decoded, cut at a word with " ..." and PII-scrubbed, so each
+    is compared in that form). Returns ``{"published_reviews": reviews removed}``."""
+    import html
+
+    from segrec.data._pii import scrub_pii
+
+    _, own = own_texts(store, user_id)
+    shown = [str(t) for t in scrub_pii([html.unescape(t) for t in sorted(own)])[0]]
+    n = 0
+    for p in profiles.profiles if own else []:
+        reviews = p.get("representative_reviews") or []
+        keep = [r for r in reviews if not any(_published_as(t, str(r)) for t in shown)]
+        n += len(reviews) - len(keep)
+        if len(keep) < len(reviews):
+            p["representative_reviews"] = keep
+    return {"published_reviews": n}
+
+
+def _published_as(text: str, review: str) -> bool:
+    if review == text:
+        return True
+    cut = review.removesuffix(" ...")
+    return cut != review and len(cut) > 0 and text.startswith(cut)
 
 
 def residual_user_state(folder: str | Path, user_id: str) -> list[str]:
-    """The files of a saved model folder whose arrays or JSON still name ``user_id`` (fitted
-    parts that keep per-user rows until a refit: a GCN's stored hidden states, a
-    recommender's user factors); ``[]`` when none do. Reads with ``allow_pickle=False``."""
+    """The ``file:array`` names and JSON files of a saved model folder that still name
+    ``user_id`` (a fitted part's known-user index, say); ``[]`` when none do, as after
+    :meth:`SegrecModel.forget` and a save. Reads with ``allow_pickle=False``."""
     import json
 
     import numpy as np

@@ -188,38 +188,46 @@ class SegrecModel:
         return a
 
     def forget(self, user_id: str) -> dict[str, Any]:
-        """Remove ``user_id``'s events, texts, ties, assignments and cached state; says what
-        remains to refit (the centres and published statistics they contributed to)."""
+        """Remove ``user_id``'s events, texts, ties, assignments, cached text vectors, published
+        reviews and their own rows in the fitted parts (``scrubbed``: known-user indexes,
+        factors, text vectors, friends, GCN hidden states; other users keep their rows and
+        segments, see ``docs/privacy.md``); says what they contributed to that remains until a
+        refit (centres, learned weights)."""
         uid = str(user_id)
         if uid not in self.segments.index and uid not in self._current:
             raise UsageError(f"unknown user_id '{uid}'")
-        from segrec.model._forget import forget_text_embeddings
+        from segrec.model._forget import forget_reviews, forget_text_embeddings, scrub_parts
 
-        # the cache purge reads the user's texts, so it runs before the store drops them
+        # the cache purge and the reviews read the user's texts: before the store drops them
         removed = {
             **forget_text_embeddings(self.store, uid, self.encoder),
+            **forget_reviews(self.profiles, self.store, uid),
             **self.store.remove(uid),
         }
+        parts = {
+            "featurizer": self.featurizer,
+            "assigner": self.assigner,
+            "recommender": self.recommender,
+        }
+        scrub = scrub_parts(parts, uid, (self.encoder,))
         was_fitted = uid in self.segments.index
         self.segments = self.segments.drop(index=uid, errors="ignore")
         self._current.pop(uid, None)
         self._labels.pop(uid, None)
+        remains = [
+            "segment centres and the featurizers' scalers",
+            "published profile statistics",
+            "the recommender's learned weights (item-item weights, item factors, other "
+            "users' friend counts and GCN states computed with them)",
+            "the dashboard map (anonymous points, no user ids)",
+        ]
+        if scrub.unsure:
+            remains.append("rows not told apart from per-item rows: " + ", ".join(scrub.unsure))
         return {
             "user_id": uid,
             "removed": removed,
-            "remains_until_refit": (
-                [
-                    "segment centres and the featurizers' scalers",
-                    "published profile statistics",
-                    "the recommender's learned weights (item-item weights, factors)",
-                    "the dashboard map (anonymous points, no user ids)",
-                    "the user's own rows in the fitted recommender and graph state (known-user "
-                    "list, pooled text vector, GCN hidden state): `segrec forget` lists the "
-                    "files that still name them",
-                ]
-                if was_fitted
-                else []
-            ),
+            "scrubbed": scrub.paths,
+            "remains_until_refit": remains if was_fitted else [],
         }
 
     def recommend(

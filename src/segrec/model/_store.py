@@ -150,7 +150,9 @@ class UserStore:
         self.fitted.discard(user_id)
 
     def remove(self, user_id: str) -> dict[str, int]:
-        """Drop every row of ``user_id`` (events, texts, ties either way, assignments)."""
+        """Drop every row of ``user_id`` (events, texts, ties either way, assignments, those
+        of updates not yet written included)."""
+        self.history()
         out = {
             "events": int((self.events.user_id == user_id).sum()),
             "texts": int((self.texts.user_id == user_id).sum()),

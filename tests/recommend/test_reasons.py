@@ -47,3 +47,19 @@ def test_text_reasons_fall_back_to_writing_not_to_taste() -> None:
     # a user who wrote nothing and an unknown user fall back to popularity
     assert idx.explain("a2", "strings", "text").startswith("popular with shoppers overall")
     assert idx.explain("zz", "strings", "text").startswith("popular with shoppers overall")
+
+
+def test_prepared_similarities_give_the_same_reasons() -> None:
+    from segrec.data.synthetic import SyntheticConfig, generate
+
+    ds = generate(SyntheticConfig(users=150, seed=4))
+    idx = reason_index(FitContext(train=ds))
+    rng = np.random.default_rng(1)
+    items = np.asarray(ds.item_ids)
+    for user in rng.choice(np.asarray(ds.user_ids), 20, replace=False):
+        picks = rng.choice(items, 10, replace=False)
+        plain = [idx.explain(idx.asker(user), str(i), "similar") for i in picks]
+        who = idx.asker(user)
+        idx.prepare(who, picks)
+        assert who.sims is not None and len(who.sims) == len(picks)
+        assert [idx.explain(who, str(i), "similar") for i in picks] == plain

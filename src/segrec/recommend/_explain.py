@@ -66,5 +66,7 @@ def explain_rows(
     out = []
     for r, (who, its) in enumerate(zip(askers(model, rows), items, strict=True)):
         kinds = kinds_of(r, its)
+        if "similar" in kinds or "text" in kinds:
+            idx.prepare(who, its)
         out.append([idx.explain(who, str(it), kind) for it, kind in zip(its, kinds, strict=True)])
     return out

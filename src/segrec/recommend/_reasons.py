@@ -68,13 +68,16 @@ def _short(title: str, width: int = 48) -> str:
 class Asker:
     """What the reasons know about one user: ``history`` (item codes), ``segment`` (None: none),
     ``terms`` (1 x vocabulary TF-IDF row of what they wrote, or None), ``friends`` (training
-    user codes) and ``peers`` (item code -> how many nearest writers chose it, or None)."""
+    user codes) and ``peers`` (item code -> how many nearest writers chose it, or None);
+    ``sims`` (item code -> co-choice counts with each history item) is filled by
+    :meth:`ReasonIndex.prepare` for the items of one list at once."""
 
     history: np.ndarray
     segment: int | None = None
     terms: sp.csr_matrix | None = None
     friends: np.ndarray | None = None
     peers: Callable[[int], int] | None = None
+    sims: dict[int, np.ndarray] | None = None
 
 
 class ReasonIndex:
@@ -176,13 +179,26 @@ class ReasonIndex:
         name = self.segment_names.get(sid) or f"segment {sid}"
         return f"popular with {name}"
 
+    def prepare(self, who: Asker, items: np.ndarray) -> None:
+        """Co-choice counts of ``who``'s history items with each of ``items`` in one sparse
+        product (what :meth:`similar` reads), instead of one product per item of a list."""
+        if len(who.history) == 0 or len(items) == 0:
+            return
+        cols = self.item_ids.get_indexer(pd.Index([str(i) for i in items], dtype="object"))
+        cols = cols[cols >= 0]
+        csc = self.data.csc
+        block = (csc[:, who.history].T @ csc[:, cols]).toarray()
+        who.sims = {int(c): block[:, j] for j, c in enumerate(cols)}
+
     def similar(self, who: Asker, item: str, latent: bool = True) -> str | None:
         hist = who.history
         if len(hist) == 0:
             return None
         csc = self.data.csc
         c = self.item_ids.get_loc(item)
-        sims = np.asarray((csc[:, hist].T @ csc[:, [c]]).todense()).ravel()
+        sims = (who.sims or {}).get(c)
+        if sims is None:
+            sims = np.asarray((csc[:, hist].T @ csc[:, [c]]).todense()).ravel()
         if sims.max() <= 0:  # a latent-factor pick: nobody chose it beside this user's items
             return "chosen by people with tastes like yours" if latent else None
         title = _short(self.data.titles[int(hist[int(np.argmax(sims))])])

@@ -35,7 +35,6 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeVar
 
 import numpy as np
@@ -45,6 +44,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from segrec.diagnostics import UsageError
 from segrec.recommend._base import FitContext
 from segrec.recommend._content import ContentRecommender
+from segrec.recommend._hybrid_tune import (  # _relevance, _shortlist: for tests, benchmarks
+    EvalSet,
+    Parts,
+    Rel,
+    _ndcg,
+    _rel_rows,
+    eval_set,
+)
+from segrec.recommend._hybrid_tune import _relevance as _relevance
+from segrec.recommend._hybrid_tune import _shortlist as _shortlist
 from segrec.recommend._recency import recent_popularity
 from segrec.recommend._rows import UserRows
 from segrec.recommend._scorer import ScoringRecommender
@@ -176,30 +185,12 @@ def _fit_or_none(rec: _R, ctx: FitContext) -> _R | None:
     return rec
 
 
-#: (users x items boolean relevance, ideal DCG@k per user), see :func:`_relevance`
-Rel = tuple[np.ndarray, np.ndarray]
-
-
 def _z(s: np.ndarray, cand: np.ndarray) -> np.ndarray:
     c = s[:, cand]
     mu = c.mean(axis=1, keepdims=True)
     sd = c.std(axis=1, keepdims=True)
     sd[sd < 1e-12] = 1.0
     return ((s - mu) / sd).astype(np.float32)
-
-
-@dataclass(frozen=True)
-class Parts:
-    """The z-scored components of a batch of users: ``z[name]`` is (n_users, n_items), or
-    (1, n_items) for the components every user shares (``pop``, ``recent``); ``n`` holds the
-    users' training interaction counts."""
-
-    z: dict[str, np.ndarray]
-    n: np.ndarray
-
-    def rows(self, r: np.ndarray) -> Parts:
-        """The users at positions ``r`` (shared one-row components are kept as they are)."""
-        return Parts({k: v if v.shape[0] == 1 else v[r] for k, v in self.z.items()}, self.n[r])
 
 
 class HybridRecommender(ScoringRecommender):
@@ -348,25 +339,12 @@ class HybridRecommender(ScoringRecommender):
         return explain_rows(self, rows, items, kinds_of)
 
     # -- tuning -----------------------------------------------------------------------------
-    def _eval_set(
-        self, held: pd.DataFrame, k: int
-    ) -> tuple[list[str], Parts, np.ndarray, Rel] | None:
+    def _eval_set(self, held: pd.DataFrame, k: int) -> EvalSet | None:
         """(users, components, mask, relevance) of the users of ``held`` (user_id, item_id) with
         training history, on items seen in training, restricted to each user's shortlist
-        (:func:`_shortlist`); ``None`` when there are none."""
-        cols = self.item_ids_.get_indexer(pd.Index(held.item_id.astype(str), dtype="object"))
-        users = pd.Index(held.user_id.astype(str), dtype="object")
-        codes = self.user_codes(users)
-        ok = (cols >= 0) & (codes >= 0)
-        ok[ok] = self.candidates_[cols[ok]] & (self.n_history_[codes[ok]] > 0)
-        rel = pd.Series(cols[ok]).groupby(users[ok].to_numpy()).agg(lambda s: set(s.tolist()))
-        if len(rel) == 0:
-            return None
-        ids = list(rel.index)
-        parts = self.components(ids)
-        mask = self.mask(np.zeros((len(ids), len(self.item_ids_)), dtype=np.float32), ids)
-        size = self.config.tune_shortlist  # type: ignore[attr-defined]
-        return ids, *_shortlist(parts, mask, rel.to_list(), k, size)
+        (:func:`_shortlist`, built in user chunks: :func:`~segrec.recommend._hybrid_tune.
+        eval_set`); ``None`` when there are none."""
+        return eval_set(self, held, k)
 
     def tune(
         self,
@@ -410,14 +388,25 @@ class HybridRecommender(ScoringRecommender):
         sub = parts.rows(warm_rows)
         sub_rel = _rel_rows(rel, warm_rows)
         sub_cold = cold[warm_rows]
+        sub_mask = mask[warm_rows]
         if len(warm_rows) == 0:  # every validation user is cold: warm weights stay as they are
             grid = {k_: [v] for k_, v in self._current().items()}
+        lead = LeadingSum()
+        # combinations whose per-user weights coincide (any cold_mix when cold_shift is 0)
+        # blend to the same scores: rank those once
+        done: dict[bytes, np.ndarray] = {}
         for combo in itertools.product(*grid.values()):
             w = dict(zip(grid.keys(), combo, strict=True))
             if len(warm_rows) == 0:
                 rows.append({"group": "warm", **w, "objective": np.nan})
                 continue
-            nd = _ndcg(self._blend(sub, w) + mask[warm_rows], sub_rel, k)
+            weights = self._weights(sub.n, w)
+            key = b"".join(np.ascontiguousarray(v).tobytes() for v in weights.values())
+            if key not in done:
+                s = lead.weighted_sum(sub, weights, _WARM_LEAD, _lead_key(w))
+                s += sub_mask
+                done[key] = _ndcg(s, sub_rel, k)
+            nd = done[key]
             obj = nd.mean()
             if cfg.tune_objective == "balanced" and sub_cold.any() and (~sub_cold).any():
                 obj = 0.5 * (nd[sub_cold].mean() + nd[~sub_cold].mean())
@@ -461,13 +450,10 @@ class HybridRecommender(ScoringRecommender):
         for ctx_w, held_w in windows:
             hw = HybridRecommender(config=self.config)
             hw.fit(ctx_w)
-            ev = hw._eval_set(held_w, k)
-            if ev is None:
-                continue
-            _, parts, mask, rel = ev
-            r = np.flatnonzero(parts.n <= self.config.cold_max)  # type: ignore[attr-defined]
-            if len(r):
-                out.append((parts.rows(r), mask[r], _rel_rows(rel, r)))
+            # only the window's cold users, their rows as in the window's whole tuning set
+            ev = eval_set(hw, held_w, k, cold_max=self.config.cold_max)  # type: ignore[attr-defined]
+            if ev is not None and len(ev[0]):
+                out.append(ev[1:])
         return out
 
     def _tune_cold(
@@ -521,61 +507,38 @@ def _weighted_sum(parts: Parts, weights: dict[str, Any]) -> np.ndarray:
     return out
 
 
+#: the warm formula's components whose weights depend only on :func:`_lead_key`; the grid
+#: varies them in its outer loops, so :class:`LeadingSum` reuses their sum
+_WARM_LEAD = ("personal", "segment", "text")
+
+
+def _lead_key(w: dict[str, float]) -> tuple[float, ...]:
+    return (w["cold_shift"], w["cold_mix"], w["w_segment"], w["w_text"])
+
+
+class LeadingSum:
+    """:func:`_weighted_sum` that keeps the sum of the leading components between calls with
+    the same ``key``: the same float32 additions in the same order, so the same values, while
+    a weight search that varies only the trailing weights adds the leading ones once."""
+
+    def __init__(self) -> None:
+        self._key: tuple[float, ...] | None = None
+        self._sum = np.zeros(0, np.float32)
+
+    def weighted_sum(
+        self, parts: Parts, weights: dict[str, Any], lead: tuple[str, ...], key: tuple[float, ...]
+    ) -> np.ndarray:
+        if list(weights)[: len(lead)] != list(lead):  # not leading: no reuse
+            return _weighted_sum(parts, weights)
+        if key != self._key:
+            self._sum = _weighted_sum(parts, {n: weights[n] for n in lead})
+            self._key = key
+        out = self._sum.copy()
+        for name, w in weights.items():
+            if name not in lead and np.any(w):
+                out += w * parts.z[name]
+        return out
+
+
 def _cold_blend(parts: Parts, w: dict[str, float]) -> np.ndarray:
     return _weighted_sum(parts, {c: w.get(c, 0.0) for c in COLD_KEYS})
-
-
-def _relevance(rel: list[set[int]], n_items: int, k: int) -> Rel:
-    """(users x items boolean relevance matrix, ideal DCG@k per user) of ``rel``."""
-    mat = np.zeros((len(rel), n_items), dtype=bool)
-    for r, items in enumerate(rel):
-        mat[r, list(items)] = True
-    disc = 1.0 / np.log2(np.arange(2, k + 2))
-    idcg = np.array([disc[: min(len(items), k)].sum() for items in rel])
-    return mat, idcg
-
-
-def _rel_rows(rel: Rel, r: np.ndarray) -> Rel:
-    return rel[0][r], rel[1][r]
-
-
-def _shortlist(
-    parts: Parts, mask: np.ndarray, rel: list[set[int]], k: int, size: int | None
-) -> tuple[Parts, np.ndarray, Rel]:
-    """Components, mask and relevance restricted to each user's shortlist: the union of every
-    component's ``size`` best unseen items (repeats masked out).
-
-    The blend's weights are non-negative, so an item outside every component's top ``size``
-    reaches the blend's top k only when the components disagree wildly. The ideal DCG still
-    counts every relevant item: one left off the shortlist is a miss. Nothing is cut (exact)
-    when the union could cover the catalogue or ``size`` is None.
-    """
-    n_users, n_items = mask.shape
-    comps: list[np.ndarray] = []
-    for v in parts.z.values():  # distinct, non-constant components only
-        if not any(v is c for c in comps) and np.ptp(v) > 0:
-            comps.append(v)
-    if size is None or size * len(comps) >= n_items or n_users == 0:
-        return parts, mask, _relevance(rel, n_items, k)
-    tops = [np.argpartition(-(v + mask), size - 1, axis=1)[:, :size] for v in comps]
-    cand = np.sort(np.concatenate(tops, axis=1), axis=1)
-    sub_mask = np.take_along_axis(mask, cand, 1)
-    sub_mask[:, 1:][cand[:, 1:] == cand[:, :-1]] = -np.inf  # each item once
-    z = {
-        name: np.take_along_axis(np.broadcast_to(v, mask.shape), cand, 1)
-        for name, v in parts.z.items()
-    }
-    full, idcg = _relevance(rel, n_items, k)
-    return Parts(z, parts.n), sub_mask, (np.take_along_axis(full, cand, 1), idcg)
-
-
-def _ndcg(s: np.ndarray, rel: Rel, k: int) -> np.ndarray:
-    """NDCG@k per user of scores ``s`` against ``rel`` (from :func:`_relevance`)."""
-    mat, idcg = rel
-    kk = min(k, s.shape[1])
-    top = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
-    order = np.argsort(-np.take_along_axis(s, top, 1), axis=1, kind="stable")
-    top = np.take_along_axis(top, order, 1)
-    disc = 1.0 / np.log2(np.arange(2, kk + 2))
-    dcg = np.take_along_axis(mat, top, 1) @ disc
-    return dcg / np.where(idcg > 0, idcg, 1.0)

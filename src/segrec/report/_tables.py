@@ -231,35 +231,38 @@ def significance_table(res: EvalResult) -> str:
     )
 
 
+#: (words, key of results.json's "dataset") for the data table, in reading order
+_DATA_ROWS: tuple[tuple[str, str], ...] = (
+    (
+        "interactions loaded (every row, repeats included: what the command printed)",
+        "n_rows_loaded",
+    ),
+    (
+        "distinct user-item pairs the evaluation used (each pair's first interaction)",
+        "n_interactions",
+    ),
+    ("… in the training period", "n_train"),
+    ("… of which fitting (before validation)", "n_fit"),
+    ("… validation (tuning), users and items seen before it", "n_val"),
+    ("… test period, users and items seen in training", "n_test"),
+    ("test interactions dropped: item unseen in training", "n_test_rows_dropped_unseen_item"),
+    ("users in the dataset", "n_users_total"),
+    ("items in the dataset", "n_items_total"),
+    ("users in the training period", "n_train_users"),
+    ("items in the training period", "n_train_items"),
+    ("texts in the training period", "n_texts_train"),
+    ("test users", "n_test_users"),
+    ("… cold (at most two training interactions)", "n_cold_users"),
+    ("… warm", "n_warm_users"),
+    ("validation users", "n_val_users"),
+    ("… cold", "n_val_cold_users"),
+)
+
+
 def data_table(res: EvalResult) -> str:
     """The data's counts in words: what was loaded, what the evaluation kept, each period."""
     d = res.dataset
-    raw = d.get("n_rows_loaded")
-    rows: list[tuple[str, Any]] = [
-        ("interactions loaded (every row, repeats included: what the command printed)", raw),
-        (
-            "distinct user-item pairs the evaluation used (each pair's first interaction)",
-            d.get("n_interactions"),
-        ),
-        ("… in the training period", d.get("n_train")),
-        ("… of which fitting (before validation)", d.get("n_fit")),
-        ("… validation (tuning), users and items seen before it", d.get("n_val")),
-        ("… test period, users and items seen in training", d.get("n_test")),
-        (
-            "test interactions dropped: item unseen in training",
-            d.get("n_test_rows_dropped_unseen_item"),
-        ),
-        ("users in the dataset", d.get("n_users_total")),
-        ("items in the dataset", d.get("n_items_total")),
-        ("users in the training period", d.get("n_train_users")),
-        ("items in the training period", d.get("n_train_items")),
-        ("texts in the training period", d.get("n_texts_train")),
-        ("test users", d.get("n_test_users")),
-        ("… cold (at most two training interactions)", d.get("n_cold_users")),
-        ("… warm", d.get("n_warm_users")),
-        ("validation users", d.get("n_val_users")),
-        ("… cold", d.get("n_val_cold_users")),
-    ]
+    rows = [(label, d.get(key)) for label, key in _DATA_ROWS]
     body = "".join(
         f"<tr><td>{escape(a)}</td><td>{fmt(b)}</td></tr>" for a, b in rows if b is not None
     )

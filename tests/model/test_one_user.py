@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from segrec.model._one_user import plain_events_dataset
+from segrec.data._one_user import plain_events
 from segrec.model._store import events_frame, texts_frame, user_dataset
 
 NOW = 1_700_000_000
@@ -32,8 +33,9 @@ def _general(events: list[dict[str, Any]]) -> Any:
 
 @pytest.mark.parametrize("events", CASES)
 def test_fast_dataset_equals_the_general_one(events: list[dict[str, Any]]) -> None:
-    fast, slow = plain_events_dataset(UID, events, NOW), _general(events)
-    assert fast is not None
+    ev = plain_events(UID, events, NOW)
+    assert ev is not None
+    fast, slow = ev.dataset(), _general(events)
     pd.testing.assert_index_equal(fast.user_ids, slow.user_ids)
     pd.testing.assert_index_equal(fast.item_ids, slow.item_ids)
     for name in ("interactions", "texts", "items", "users", "social"):
@@ -54,4 +56,88 @@ def test_fast_dataset_equals_the_general_one(events: list[dict[str, Any]]) -> No
     ],
 )
 def test_anything_not_plain_takes_the_general_route(events: list[Any]) -> None:
-    assert plain_events_dataset(UID, events, NOW) is None
+    assert plain_events(UID, events, NOW) is None
+
+
+# -- the numpy route of a fitted model equals its Dataset route --------------------------------
+@pytest.fixture(scope="module", params=["gnn", "gnn-cosine", "fused"])
+def gnn_model(request: pytest.FixtureRequest) -> Any:
+    """Small models whose every part has a one-user route: text profiles from item texts,
+    behaviour, and the GNN segmenter (``gnn``; with cosine co-interaction edges, which read
+    the event weights) or a graph block (``fused``), all folding users into the user graph."""
+    from segrec.data import load_dataset
+    from segrec.evaluate import EvalConfig
+    from segrec.model import Choice
+    from segrec.model._fit import fit_chosen, serving_dataset
+
+    ds, _ = load_dataset("synthetic:users=300,seed=5")
+    cfg = EvalConfig(
+        features={
+            "embedder": {"backend": "tfidf-svd", "tfidf_dim": 32, "use_cache": False},
+        },
+    )
+    method, _, co = request.param.partition("-")
+    choice = Choice(method, {"k": 4, **({"co": co} if co else {})}, {"base": "pop"})
+    model = fit_chosen(serving_dataset(ds, cfg), cfg, choice)
+    assert model.featurizer.text_.item_vectors_ is not None
+    assert (model.featurizer.graph_ is not None) == (method == "fused")
+    if co:
+        assert model.assigner.segmenter._inner.foldin_.co == co
+    return model
+
+
+def _event_lists(model: Any) -> list[list[dict[str, Any]]]:
+    items = [str(i) for i in model.item_labels.index]
+    return [
+        [{"item_id": items[0]}],
+        [{"item_id": i} for i in items[3:8]],
+        [
+            {
+                "item_id": items[10],
+                "timestamp": NOW - 86_400 * 30,
+                "event": "purchase",
+                "amount": 12.5,
+            },
+            {"item_id": items[11], "timestamp": NOW - 86_400, "event": "view", "rating": 4},
+            {"item_id": items[12], "weight": 3, "event": "play", "rating": 2.5},
+            {"item_id": items[10], "timestamp": NOW, "event": "view"},  # a repeat: earliest kept
+        ],
+        [{"item_id": i, "event": "cart"} for i in items[-20:]],
+    ]
+
+
+def test_one_user_route_equals_the_dataset_route(gnn_model: Any) -> None:
+    from segrec.data._one_user import OneUserEvents
+
+    fz, assigner = gnn_model.featurizer, gnn_model.assigner
+    for events in _event_lists(gnn_model):
+        ev = plain_events(UID, events, NOW)
+        assert isinstance(ev, OneUserEvents)
+        fast, slow = fz.transform(ev, [UID]), fz.transform(ev.dataset(), [UID])
+        assert set(fast.blocks) == set(slow.blocks) >= {"text", "behavior"}
+        for name in fast.blocks:
+            np.testing.assert_array_equal(fast.block(name), slow.block(name), err_msg=name)
+            np.testing.assert_array_equal(fast.missing[name], slow.missing[name], err_msg=name)
+        assert fast.columns == slow.columns
+        assert list(fast.meta["text_source"]) == list(slow.meta["text_source"]) == ["items"]
+        a, b = assigner.predict_detail(fast, ev), assigner.predict_detail(slow, ev.dataset())
+        for field in ("labels", "strength", "alternative", "distance"):
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+
+
+def test_assign_takes_the_numpy_route_only_for_plain_known_events(gnn_model: Any) -> None:
+    from segrec.data._one_user import OneUserEvents
+
+    known = [{"item_id": str(gnn_model.item_labels.index[0])}]
+    assert isinstance(gnn_model._new_user(known, None, None), OneUserEvents)
+    # texts, friends or an event given as text go the general way (which reports errors)
+    assert not isinstance(gnn_model._new_user(known, ["great strings"], None), OneUserEvents)
+    as_text = [{"item_id": known[0]["item_id"], "rating": "4"}]
+    assert not isinstance(gnn_model._new_user(as_text, None, None), OneUserEvents)
+    fast = gnn_model.assign(events=known)
+    slow = gnn_model.assign(events=[{**known[0], "rating": None, "weight": "1"}])
+    assert (fast.segment_id, fast.strength, fast.alternative) == (
+        slow.segment_id,
+        slow.strength,
+        slow.alternative,
+    )

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from segrec.data import Dataset
+from segrec.data._one_user import OneUserEvents, as_dataset
 from segrec.diagnostics import UsageError
 from segrec.features import UserFeatures
 from segrec.segment import SegmentAssignment
@@ -37,7 +38,7 @@ __all__ = [
 State = tuple[dict[str, Any], dict[str, np.ndarray]]
 
 
-def _ids(features: UserFeatures | None, users: Dataset | None) -> pd.Index:
+def _ids(features: UserFeatures | None, users: Dataset | OneUserEvents | None) -> pd.Index:
     if features is not None:
         return pd.Index(np.asarray(features.user_ids, dtype=str), name="user_id")
     if users is not None:
@@ -68,7 +69,7 @@ class RandomAssigner:
         return (h % np.uint64(self.k)).astype(np.int64)
 
     def predict_detail(
-        self, features: UserFeatures | None = None, users: Dataset | None = None
+        self, features: UserFeatures | None = None, users: Dataset | OneUserEvents | None = None
     ) -> SegmentAssignment:
         ids = _ids(features, users)
         return _flat(ids, self.labels(ids))
@@ -125,12 +126,13 @@ class RFMAssigner:
         return pd.DataFrame(out, index=raw.index)
 
     def predict_detail(
-        self, features: UserFeatures | None = None, users: Dataset | None = None
+        self, features: UserFeatures | None = None, users: Dataset | OneUserEvents | None = None
     ) -> SegmentAssignment:
         from segrec.features import rfm_segments
 
         if users is None:
             raise UsageError("rfm assigns users from their activity: pass users= (a Dataset)")
+        users = as_dataset(users)
         named = rfm_segments(self.scores(users))
         code = {c: i for i, c in enumerate(self.cats)}
         lab = pd.Series([code.get(n, -1) for n in named], index=named.index.astype(str))
@@ -182,10 +184,11 @@ class BehaviorAssigner:
         return pd.Index(uniq, name="user_id"), normalize(x @ self.components.T).astype(np.float32)
 
     def predict_detail(
-        self, features: UserFeatures | None = None, users: Dataset | None = None
+        self, features: UserFeatures | None = None, users: Dataset | OneUserEvents | None = None
     ) -> SegmentAssignment:
         if users is None:
             raise UsageError("behavior assigns users from their items: pass users= (a Dataset)")
+        users = as_dataset(users)
         ids = _ids(features, users)
         known, z = self.embed(users)
         lab, strength, alt, dist = center_detail(z, self.centers)
@@ -229,7 +232,7 @@ class FeatureAssigner:
         self.segmentation, self.segmenter = segmentation, segmenter
 
     def predict_detail(
-        self, features: UserFeatures | None = None, users: Dataset | None = None
+        self, features: UserFeatures | None = None, users: Dataset | OneUserEvents | None = None
     ) -> SegmentAssignment:
         if features is None:
             raise UsageError(f"{self.segmentation} assigns users from features: pass features=")

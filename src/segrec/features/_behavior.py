@@ -12,6 +12,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from segrec.data import Dataset
+from segrec.data._one_user import OneUserEvents
 from segrec.diagnostics import UsageError
 from segrec.features._behavior_one import one_user_row
 from segrec.features._rfm import (
@@ -98,9 +99,24 @@ class BehaviorFeaturizer:
         users = ds.user_ids if user_ids is None else pd.Index(user_ids, dtype="object")
         inter = ds.interactions
         if len(users) == 1 and len(inter) and (inter["user_id"] == users[0]).all():
-            return self._finish_one(users, one_user_row(self, inter))
+            row = one_user_row(
+                self,
+                inter["item_id"].astype(str).tolist(),
+                inter["timestamp"].to_numpy(),
+                inter["rating"].to_numpy(),
+                inter["amount"].to_numpy(),
+            )
+            f = pd.DataFrame(self._filled(row)[None, :], index=users, columns=self.columns_)
+            return f, np.zeros(1, dtype=bool), self.basis_
         f = self._frame(inter) if len(inter) else pd.DataFrame(columns=self.columns_, dtype=float)
         return self._finish(_reindexed(f.reindex(columns=self.columns_), users))
+
+    def row_of(self, ev: OneUserEvents) -> np.ndarray:
+        """The feature row (``columns_`` order, gaps filled) of the one user of ``ev``: what
+        :meth:`transform` gives for their Dataset, in numpy (an online assignment's path)."""
+        if not hasattr(self, "columns_"):
+            raise UsageError("this BehaviorFeaturizer is not fitted; call fit(ds) first")
+        return self._filled(one_user_row(self, ev.items, ev.timestamp, ev.rating, ev.amount))
 
     def _finish(self, f: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, str]:
         missing = f["frequency"].isna().to_numpy()
@@ -108,12 +124,11 @@ class BehaviorFeaturizer:
             f[c] = f[c].fillna(self.medians_[c])
         return f.astype(float), missing, self.basis_
 
-    def _finish_one(self, users: pd.Index, row: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, str]:
-        """:meth:`_finish` of one user's raw row (an online assignment's fast path)."""
-        fill = np.array([self.medians_[c] for c in self.columns_])
-        row = np.where(np.isnan(row), fill, row)
-        f = pd.DataFrame(row[None, :], index=users, columns=self.columns_)
-        return f, np.zeros(1, dtype=bool), self.basis_
+    def _filled(self, row: np.ndarray) -> np.ndarray:
+        """:meth:`_finish` of one user's raw row (gaps: the fitted medians)."""
+        if not hasattr(self, "_fill"):
+            self._fill = np.array([self.medians_[c] for c in self.columns_], dtype=np.float64)
+        return np.where(np.isnan(row), self._fill, row)
 
     def _frame(self, inter: pd.DataFrame) -> pd.DataFrame:
         """Raw columns of the users with interactions in ``inter`` (gaps left as NaN)."""

@@ -52,16 +52,18 @@ def lookups(fz: Any) -> Lookups:
     return out
 
 
-def one_user_row(fz: Any, inter: pd.DataFrame) -> np.ndarray:
+def one_user_row(
+    fz: Any, items: list[str], t: np.ndarray, r: np.ndarray, amount: np.ndarray
+) -> np.ndarray:
     """Raw behaviour columns (``fz.columns_`` order, NaN where the pandas path leaves a gap) of
-    the one user whose interactions are ``inter`` (at least one row)."""
+    the one user who interacted with ``items`` (at least one) at times ``t``, with ratings
+    ``r`` and amounts ``amount`` (NaN where none)."""
     lk = lookups(fz)
-    items = inter["item_id"].astype(str).tolist()
-    t = inter["timestamp"].to_numpy(np.float64)
-    r = inter["rating"].to_numpy(np.float64)
+    t = np.asarray(t, np.float64)
+    r = np.asarray(r, np.float64)
     n = len(items)
     price = np.array([lk.price.get(i, np.nan) for i in items]) if lk.price else np.full(n, np.nan)
-    money = _money(fz.basis_, inter, price, bool(lk.price))
+    money = _money(fz.basis_, amount, r, price, bool(lk.price))
     vals: dict[str, float] = {
         "recency_days": (fz.now_ - t.max()) / DAY,
         "frequency": float(n),
@@ -90,15 +92,17 @@ def one_user_row(fz: Any, inter: pd.DataFrame) -> np.ndarray:
     return np.array([vals.get(c, np.nan) for c in fz.columns_], dtype=np.float64)
 
 
-def _money(basis: str, inter: pd.DataFrame, price: np.ndarray, has_price: bool) -> np.ndarray:
+def _money(
+    basis: str, amount: np.ndarray, rating: np.ndarray, price: np.ndarray, has_price: bool
+) -> np.ndarray:
     """Per-interaction money on ``basis`` (as :func:`segrec.features._rfm._money`)."""
     if basis == "amount":
-        amount = inter["amount"].to_numpy(np.float64)
+        amount = np.asarray(amount, np.float64)
         if has_price:
             amount = np.where(np.isnan(amount), price, amount)
         return np.nan_to_num(amount)
     if basis == "price":
         return np.nan_to_num(price)
     if basis == "rating":
-        return np.nan_to_num(inter["rating"].to_numpy(np.float64))
-    return np.ones(len(inter))
+        return np.nan_to_num(rating)
+    return np.ones(len(price))

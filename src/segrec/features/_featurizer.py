@@ -11,6 +11,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from segrec.data import Dataset
+from segrec.data._one_user import OneUserEvents
 from segrec.diagnostics import UsageError
 from segrec.features._behavior import BehaviorFeaturizer
 from segrec.features._profiles import item_embeddings, item_review_vectors
@@ -178,13 +179,22 @@ class UserFeaturizer:
 
     # -- transform ------------------------------------------------------------------------
     def transform(
-        self, users: Dataset, user_ids: Any = None, text_vectors: np.ndarray | None = None
+        self,
+        users: Dataset | OneUserEvents,
+        user_ids: Any = None,
+        text_vectors: np.ndarray | None = None,
     ) -> UserFeatures:
         """The same blocks for the users of ``users`` (a Dataset of only their interactions,
         texts and social ties; items come from the fitted state). Users are ``user_ids``, else
-        everyone with an interaction or a text in ``users``, or naming a friend (``src``)."""
+        everyone with an interaction or a text in ``users``, or naming a friend (``src``).
+        One new user's plain events (:class:`OneUserEvents`) take a numpy route to the same
+        blocks."""
         if not hasattr(self, "behavior_"):
             raise UsageError("this UserFeaturizer is not fitted; call fit(ds) first")
+        if isinstance(users, OneUserEvents):
+            if text_vectors is None and _ids_are(user_ids, users):
+                return self._one_user(users)
+            users = users.dataset()
         ids = _target_ids(users, user_ids)
         out: dict[str, np.ndarray] = {}
         missing: dict[str, np.ndarray] = {}
@@ -206,6 +216,31 @@ class UserFeaturizer:
         if self.graph_ is None:
             return feats
         g = self.graph_.transform(users, feats)
+        return feats.with_block("graph", g.block("graph"), g.missing["graph"])
+
+    def _one_user(self, ev: OneUserEvents) -> UserFeatures:
+        """:meth:`transform` of one user who wrote nothing, from their events' arrays."""
+        ids = ev.user_ids
+        out: dict[str, np.ndarray] = {}
+        missing: dict[str, np.ndarray] = {}
+        columns: dict[str, list[str]] = {}
+        meta: dict[str, Any] = {"dataset": "users"}
+        if self.text_ is not None:
+            vec, source = self.text_.profile_of_items(ev.items)
+            out["text"], missing["text"] = vec[None, :], np.array([source == "missing"])
+            meta["text_source"] = pd.Series([source], index=ids).astype(str)
+            meta["text_pooling"] = self.config.text_pooling
+            if self.config.item_vectors:
+                meta["item_text_vectors"] = self.item_text_vectors_
+        if self.behavior_ is not None:
+            out["behavior"] = self.behavior_.row_of(ev)[None, :].astype(np.float32)
+            missing["behavior"] = np.zeros(1, dtype=bool)
+            columns["behavior"] = list(self.behavior_.columns_)
+            meta["monetary_basis"] = self.behavior_.basis_
+        feats = UserFeatures(ids, out, missing, columns, meta)
+        if self.graph_ is None:
+            return feats
+        g = self.graph_.transform(ev, feats)
         return feats.with_block("graph", g.block("graph"), g.missing["graph"])
 
     def _text_vectors(self, users: Dataset, given: np.ndarray | None) -> np.ndarray:
@@ -270,6 +305,11 @@ class UserFeaturizer:
 
 def _part(cls: Any, name: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
     return None if meta[name] is None else cls.from_state(meta[name], unnest(name, arrays))
+
+
+def _ids_are(user_ids: Any, ev: OneUserEvents) -> bool:
+    """True when ``user_ids`` asks for exactly the one user of ``ev`` (or is None)."""
+    return user_ids is None or [str(u) for u in user_ids] == [ev.user_id]
 
 
 def _target_ids(users: Dataset, user_ids: Any) -> pd.Index:

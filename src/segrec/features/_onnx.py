@@ -72,6 +72,7 @@ def prepared_folder(model_path: Path, cache_dir: Path) -> tuple[Path, bool]:
 #: at most this many texts in one call run on a session with every core (see ``_run``)
 LONE_TEXTS = 2
 
+
 class OnnxInt8Backend:
     """ONNX Runtime encoder: int8 (dynamic, per-channel), fp32 for texts of at most
     ``short_tokens`` tokens; ``precision="fp32"`` runs every text in fp32 (``onnx-fp32``, what

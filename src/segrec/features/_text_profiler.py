@@ -159,6 +159,26 @@ class TextProfiler:
         src = np.where(idx >= 0, prof.source[np.maximum(idx, 0)], "missing").astype(object)
         return TextProfiles(ids, vec.astype(np.float32), src)
 
+    def profile_of_items(self, items: list[str]) -> tuple[np.ndarray, str]:
+        """(unit vector, source) of one user who wrote nothing and consumed ``items``: what
+        :meth:`transform` gives them (their item-text profile in the review space, or zeros
+        and ``"missing"``), without building their Dataset."""
+        if not hasattr(self, "dim_"):
+            raise UsageError("this TextProfiler is not fitted; call fit first")
+        if self.item_vectors_ is None:
+            return np.zeros(self.dim_, np.float32), "missing"
+        if getattr(self, "_memo", None) is None:  # item id -> row of item_vectors_ (a cache)
+            self._memo = {i: r for r, i in enumerate(self.item_vectors_.index.astype(str))}
+        rows = [r for r in map(self._memo.get, items) if r is not None]
+        if not rows:
+            return np.zeros(self.dim_, np.float32), "missing"
+        vectors = self.item_vectors_.to_numpy(np.float32)[rows]
+        prof, _ = pool_by_user(np.zeros(len(rows), np.int64), vectors, 1)
+        out = self._to_review_space(prof)
+        norm = np.linalg.norm(out, axis=1, keepdims=True)
+        out = np.where(norm > 0, out / np.clip(norm, 1e-12, None), out).astype(np.float32)
+        return out[0], "items"
+
     def _pool(self, ds: Dataset, text_vectors: np.ndarray, fit: bool) -> TextProfiles:
         texts, n, dim = ds.texts, ds.n_users, self.dim_
         if len(text_vectors) != len(texts):

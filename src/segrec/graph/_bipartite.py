@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from segrec.data import Dataset
 from segrec.diagnostics import UsageError
 
-__all__ = ["EVENT_WEIGHTS", "BipartiteGraph", "build_user_item_graph"]
+__all__ = ["EVENT_WEIGHTS", "BipartiteGraph", "build_user_item_graph", "event_weights"]
 
 EVENT_WEIGHTS: dict[str, float] = {
     "purchase": 1.0,
@@ -56,6 +56,27 @@ def _row_positions(ds: Dataset, user_ids: pd.Index | None) -> tuple[pd.Index, np
     return idx, idx.get_indexer(ds.user_ids)
 
 
+def event_weights(
+    event: Any,
+    weight: np.ndarray,
+    rating: np.ndarray,
+    table: Mapping[str, float] = EVENT_WEIGHTS,
+    rating_max: float | None = None,
+) -> np.ndarray:
+    """Edge weight of each interaction (see :func:`build_user_item_graph`, ``"event"``): its
+    event type's weight, times ``1 + log(weight)`` for play counts above 1, times
+    ``rating / rating_max`` (clipped to [0.05, 1]) where a rating exists."""
+    w = np.array([table.get(e, 1.0) for e in event], dtype=np.float64) if len(event) else np.ones(0)
+    vol = np.asarray(weight, np.float64)
+    vol = np.where(np.isfinite(vol) & (vol > 1.0), 1.0 + np.log(np.maximum(vol, 1.0)), 1.0)
+    rating = np.asarray(rating, np.float64)
+    has_r = np.isfinite(rating)
+    if has_r.any():
+        rmax = rating_max or float(np.nanmax(rating[has_r])) or 1.0
+        vol = np.where(has_r, vol * np.clip(rating / rmax, 0.05, 1.0), vol)
+    return w * vol
+
+
 def build_user_item_graph(
     ds: Dataset,
     weights: Literal["event", "binary", "count"] | Mapping[str, float] = "event",
@@ -83,16 +104,13 @@ def build_user_item_graph(
         w = np.ones(len(df), dtype=np.float64)
     else:
         table = EVENT_WEIGHTS if weights == "event" else dict(weights)  # type: ignore[arg-type]
-        ev = df.event.astype("object").fillna("").to_numpy()
-        w = np.array([table.get(e, 1.0) for e in ev], dtype=np.float64) if len(ev) else np.ones(0)
-        vol = df["weight"].to_numpy(np.float64)
-        vol = np.where(np.isfinite(vol) & (vol > 1.0), 1.0 + np.log(np.maximum(vol, 1.0)), 1.0)
-        rating = df["rating"].to_numpy(np.float64)
-        has_r = np.isfinite(rating)
-        if has_r.any():
-            rmax = rating_max or float(np.nanmax(rating[has_r])) or 1.0
-            vol = np.where(has_r, vol * np.clip(rating / rmax, 0.05, 1.0), vol)
-        w = w * vol
+        w = event_weights(
+            df.event.astype("object").fillna("").to_numpy(),
+            df["weight"].to_numpy(np.float64),
+            df["rating"].to_numpy(np.float64),
+            table,
+            rating_max,
+        )
     keep = rows >= 0
     m = sp.csr_matrix(
         (w[keep], (rows[keep], cols[keep])), shape=(len(index), ds.n_items), dtype=np.float64

@@ -133,11 +133,39 @@ def co_item_rows(
         cap = max_item_users if max_item_users is not None else 50_000
         hot = item_users > cap
     assert hot is not None
+    rows, size = _finish_co(b, co, extra, hot)
+    return rows, size, hot, rmax
+
+
+def co_events_row(
+    positions: np.ndarray,
+    weights: np.ndarray,
+    n_items: int,
+    co: str,
+    hot: np.ndarray,
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """:func:`co_item_rows` of one new user, folding in, from the arrays of their items: each
+    item's position among the fitted items (-1 for one outside them, counted only in the
+    size) and edge weight (:func:`~segrec.graph._bipartite.event_weights`), one per item."""
+    known = positions >= 0
+    w32 = np.asarray(weights, np.float64).astype(np.float32)  # as the graph stores edges
+    w_out = w32[~known].astype(np.float64)
+    extra = np.array([float((w_out != 0).sum()) if co == "jaccard" else float((w_out**2).sum())])
+    b = sp.csr_matrix(
+        (w32[known], (np.zeros(int(known.sum()), np.int64), positions[known])),
+        shape=(1, n_items),
+    )
+    return _finish_co(_compact(b), co, extra, hot)
+
+
+def _finish_co(
+    b: sp.csr_matrix, co: str, extra: np.ndarray, hot: np.ndarray
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Hot items dropped, then :func:`_prepare_co`."""
     if hot.any():
         b = (b @ sp.diags((~hot).astype(np.float32))).tocsr()
         b.eliminate_zeros()
-    rows, size = _prepare_co(b, co, extra)
-    return rows, size, hot, rmax
+    return _prepare_co(b, co, extra)
 
 
 def _co_interaction(

@@ -10,6 +10,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from segrec.data import Dataset
+from segrec.data._one_user import OneUserEvents, as_dataset
 from segrec.diagnostics import UsageError
 from segrec.features import UserFeatures
 from segrec.features._state import State, nest, unnest
@@ -84,7 +85,10 @@ class GraphEmbedder:
         return _block(user_ids, z, graph.isolated & no_input, meta)
 
     def transform(
-        self, users: Dataset, features: UserFeatures | None = None, user_ids: Any = None
+        self,
+        users: Dataset | OneUserEvents,
+        features: UserFeatures | None = None,
+        user_ids: Any = None,
     ) -> UserFeatures:
         """Graph vectors of the users of ``features`` (else ``user_ids``, else ``users``'),
         folded in from their own rows in ``users`` (interactions and named friends)."""
@@ -103,7 +107,7 @@ class GraphEmbedder:
             x, no_input = self.fuser_.transform(features), self.fuser_.missing_all(features)
         else:
             assert self.svd_ is not None
-            x, no_input = self.svd_.transform(users, ids)
+            x, no_input = self.svd_.transform(as_dataset(users), ids)
         z, isolated = self.foldin_.transform(users, ids, x)
         return _block(ids, z, isolated & no_input, {"fold_in": True})
 

@@ -24,8 +24,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from segrec.data import Dataset
+from segrec.data._one_user import OneUserEvents, as_dataset
 from segrec.diagnostics import UsageError
 from segrec.features._state import csr_from_state, csr_state
+from segrec.graph._bipartite import EVENT_WEIGHTS, event_weights
 from segrec.graph._build import (
     TopKCutoff,
     UserGraph,
@@ -33,6 +35,7 @@ from segrec.graph._build import (
     social_adjacency,
     topk_rows,
 )
+from segrec.graph._coint import co_events_row
 
 __all__ = ["GraphFoldIn"]
 
@@ -76,15 +79,32 @@ class GraphFoldIn:
         return self
 
     # -- neighbours -----------------------------------------------------------------------
-    def neighbours(self, users: Dataset, user_ids: pd.Index) -> sp.csr_matrix:
+    def neighbours(self, users: Dataset | OneUserEvents, user_ids: pd.Index) -> sp.csr_matrix:
         """Raw edge weights (len(user_ids) x known users) from ``users``' own rows."""
-        ids = pd.Index(user_ids, dtype="object")
-        own = self.user_ids_.get_indexer(ids)  # -1 for a new id; a known id is not its own
-        a = sp.csr_matrix((len(ids), len(self.user_ids_)), dtype=np.float32)
-        if self.co is not None:
-            a = a + self._co_rows(users, ids, own)
-        if self.social:
-            a = a + self._social_rows(users, ids, own)
+        n = len(self.user_ids_)
+        co: sp.csr_matrix | None = None
+        if (
+            isinstance(users, OneUserEvents)
+            and list(user_ids) == [users.user_id]
+            and users.user_id not in self.user_ids_
+        ):  # one new user from their events' arrays; naming no friend, they have no tie
+            own = np.array([-1])
+            if self.co is not None:
+                co = self._events_co(users)
+            social = sp.csr_matrix((1, n), dtype=np.float32)
+        else:
+            users = as_dataset(users)
+            ids = pd.Index(user_ids, dtype="object")
+            own = self.user_ids_.get_indexer(ids)  # -1 for a new id; a known id is not its own
+            if self.co is not None:
+                co = self._co_rows(users, ids, own)
+            social = self._social_rows(users, ids, own) if self.social else None
+        # the sums below set the entries' order, and so the propagation's order of addition
+        a = sp.csr_matrix((len(own), n), dtype=np.float32)
+        if co is not None:
+            a = a + co
+        if social is not None:
+            a = a + social
         return _drop_self(sp.csr_matrix(a, dtype=np.float32), own)
 
     def known_rows(self, user_ids: pd.Index) -> sp.csr_matrix:
@@ -94,12 +114,30 @@ class GraphFoldIn:
         out = sp.diags((own >= 0).astype(np.float32)) @ out
         return sp.csr_matrix(out, dtype=np.float32)
 
+    def _events_co(self, ev: OneUserEvents) -> sp.csr_matrix:
+        """:meth:`_co_rows` of one new user, from their events' arrays."""
+        assert self.co is not None
+        if getattr(self, "_memo", None) is None:  # item id -> fitted column (a cache)
+            self._memo = {i: c for c, i in enumerate(self.item_ids_)}
+        pos = np.array([self._memo.get(i, -1) for i in ev.items], dtype=np.int64)
+        w = event_weights(ev.event, ev.weight, ev.rating, EVENT_WEIGHTS, self.rating_max_)
+        new, size = co_events_row(pos, w, len(self.item_ids_), self.co, self.hot_)
+        return self._similar(new, size, np.array([-1]))
+
     def _co_rows(self, users: Dataset, ids: pd.Index, own: np.ndarray) -> sp.csr_matrix:
         assert self.co is not None
         new, size, _, _ = co_item_rows(
             users, ids, self.co, items=self.item_ids_, hot=self.hot_, rating_max=self.rating_max_
         )
-        s = (new @ self.rows_.T.tocsc()).tocsr()
+        return self._similar(new, size, own)
+
+    def _similar(self, new: sp.csr_matrix, size: np.ndarray, own: np.ndarray) -> sp.csr_matrix:
+        """Co-interaction edges of prepared item rows ``new`` to the known users: each row's
+        top ``topk``, and every known user who would have kept it (see the module doc)."""
+        assert self.co is not None
+        if getattr(self, "_csr", None) is None:  # the right side as scipy converts it per call
+            self._csr = self.rows_.T.tocsr()  # (a cache: forget drops it, it is rebuilt)
+        s = (new @ self._csr).tocsr()
         if self.co == "jaccard" and s.nnz:
             r = np.repeat(np.arange(s.shape[0]), np.diff(s.indptr))
             s.data = s.data / (size[r] + self.size_[s.indices] - s.data)
@@ -141,7 +179,9 @@ class GraphFoldIn:
             )
         rows = sp.csr_matrix(rows, dtype=np.float32)
         inv = _inv_sqrt(1.0 + np.asarray(rows.sum(axis=1), np.float32).ravel())
-        a_hat = sp.diags(inv) @ rows @ sp.diags(self.inv_sqrt_deg_)
+        a_hat = rows.copy()  # diag(inv) @ rows @ diag(inv_sqrt_deg_), entry by entry
+        r = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+        a_hat.data = (inv[r] * rows.data) * self.inv_sqrt_deg_[rows.indices]
         self_w = inv * inv
         h = x
         last = len(self.layers_) - 1
@@ -153,7 +193,7 @@ class GraphFoldIn:
         return h.astype(np.float32)
 
     def transform(
-        self, users: Dataset, user_ids: pd.Index, x: np.ndarray
+        self, users: Dataset | OneUserEvents, user_ids: pd.Index, x: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """(vectors, isolated mask) of ``user_ids`` folded in from ``users``' rows."""
         rows = self.neighbours(users, user_ids)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from segrec._progress import progress
 from segrec.data import Dataset
+from segrec.data._one_user import OneUserEvents, as_dataset
 from segrec.diagnostics import UsageError
 from segrec.features import UserFeatures
 from segrec.features._state import State, nest, unnest
@@ -91,7 +92,11 @@ class GNNSegmenter:
         )
 
     def _inputs(
-        self, features: UserFeatures | None, dataset: Dataset | None, user_ids: pd.Index, fit: bool
+        self,
+        features: UserFeatures | None,
+        dataset: Dataset | OneUserEvents | None,
+        user_ids: pd.Index,
+        fit: bool,
     ) -> tuple[np.ndarray, np.ndarray]:
         if fit:
             self.fuser_ = InputFuser(self.config.blocks).fit(features) if features else None
@@ -108,8 +113,8 @@ class GNNSegmenter:
             raise UsageError("a graph-only GNNSegmenter needs dataset= to embed users")
         assert self.svd_ is not None
         if fit:
-            return self.svd_.fit_transform(dataset, user_ids)
-        return self.svd_.transform(dataset, user_ids)
+            return self.svd_.fit_transform(as_dataset(dataset), user_ids)
+        return self.svd_.transform(as_dataset(dataset), user_ids)
 
     def _refine(self, enc: GCNEncoder, centers: np.ndarray) -> tuple[list[float], list[float]]:
         torch = _torch()
@@ -226,7 +231,7 @@ class GNNSegmenter:
         )
 
     def predict(
-        self, features: UserFeatures | None, dataset: Dataset | None = None
+        self, features: UserFeatures | None, dataset: Dataset | OneUserEvents | None = None
     ) -> Segmentation:
         """Segments of (possibly new) users through the fold-in (:class:`GraphFoldIn`): with
         ``dataset`` (these users' own interactions and named friends) each user's graph row is

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segrec.data._one_user import OneUserEvents, as_dataset, plain_events
 from segrec.describe import SegmentProfiles
 from segrec.diagnostics import UsageError
 from segrec.model._store import UserStore, events_frame, texts_frame
@@ -396,6 +397,14 @@ class SegrecModel:
     def item_index(self) -> pd.Index:
         return self.recommender.item_ids_
 
+    def _knows(self, items: list[str]) -> bool:
+        """True when every one of ``items`` is a known item (a set kept per item index)."""
+        idx = self.item_index
+        kept = getattr(self, "_item_set", None)
+        if kept is None or kept[0] is not idx:
+            kept = self._item_set = (idx, frozenset(idx.astype(str)))
+        return all(i in kept[1] for i in items)
+
     def _previous(self, uid: str) -> int | None:
         try:
             return self.segment_of(uid).segment_id
@@ -404,12 +413,11 @@ class SegrecModel:
 
     def _new_user(self, events: Any, texts: Any, friends: Sequence[str] | None) -> Any:
         """The one-user Dataset of an anonymous user's events, texts and named friends."""
-        from segrec.model._one_user import plain_events_dataset
         from segrec.model._store import user_dataset
 
         if not texts and not friends:
-            fast = plain_events_dataset(_ANON, events, int(time.time()))
-            if fast is not None and (self.item_index.get_indexer(fast.item_ids) >= 0).all():
+            fast = plain_events(_ANON, events, int(time.time()))
+            if fast is not None and self._knows(fast.items):
                 return fast
         ev, tx = self._frames(_ANON, events, texts)
         named = [str(f) for f in friends or []]
@@ -437,7 +445,11 @@ class SegrecModel:
         alt = self._published(int(detail.alternative[0]))
         alt = -1 if alt == sid else alt
         dist = float(detail.distance[0])
-        texts = ds.texts.text[ds.texts.user_id.astype(str) == uid].astype(str).tolist()
+        texts = (
+            []
+            if isinstance(ds, OneUserEvents)
+            else ds.texts.text[ds.texts.user_id.astype(str) == uid].astype(str).tolist()
+        )
         return Assignment(
             user_id,
             sid,
@@ -518,7 +530,7 @@ class SegrecModel:
 
         if feats is None and self.featurizer is not None:
             feats = self.featurizer.transform(ds, uids)
-        return UserRows.from_dataset(self.recommender, ds, uids, labels, feats)
+        return UserRows.from_dataset(self.recommender, as_dataset(ds), uids, labels, feats)
 
 
 def _rename(lists: Any, user_id: str | None) -> Any:

@@ -17,12 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segrec.data import Dataset
+from segrec.data import SCHEMAS, Dataset
 from segrec.diagnostics import UsageError
 
 __all__ = ["EVENT_COLUMNS", "TEXT_COLUMNS", "UserStore", "events_frame", "texts_frame"]
 
-EVENT_COLUMNS = ("user_id", "item_id", "timestamp", "event", "rating", "weight", "amount")
+#: the interactions table's columns less the file order (``seq`` is the store's own)
+EVENT_COLUMNS = tuple(c for c in SCHEMAS["interactions"] if c != "seq")
 TEXT_COLUMNS = ("user_id", "item_id", "timestamp", "text")
 _ASSIGN_COLUMNS = ("user_id", "segment_id", "strength", "distance", "at", "source")
 

@@ -4,8 +4,9 @@ Dataset.
 A :class:`SegrecModel` holds the fitted parts (text encoder, featurizer, segment assigner,
 recommender), the published segment profiles and a :class:`~segrec.model._store.UserStore`.
 A new or changed user goes through exactly the featurizer and assigner the batch went through
-(``transform`` on a one-user Dataset), so a training user fed their own history lands in their
-batch segment (measured in ``tests/model``).
+(``transform`` on a one-user Dataset, or for plain events alone on their arrays,
+:class:`~segrec.data._one_user.OneUserEvents`, tested equal), so a training user fed their own
+history lands in their batch segment (measured in ``tests/model``).
 """
 
 from __future__ import annotations

@@ -141,3 +141,16 @@ def test_assign_takes_the_numpy_route_only_for_plain_known_events(gnn_model: Any
         slow.strength,
         slow.alternative,
     )
+
+
+def test_new_users_lists_are_the_same_on_both_routes(gnn_model: Any) -> None:
+    """``assign_and_recommend`` (the service's ``POST /assign``) from plain events equals the
+    general route's (the same events with one number given as text), list and reasons."""
+    for events in _event_lists(gnn_model):
+        general = [{**events[0], "weight": str(events[0].get("weight", 1))}, *events[1:]]
+        fast, slow = (
+            gnn_model.assign_and_recommend(events=e, k=10, reasons=True) for e in (events, general)
+        )
+        assert fast[0].segment_id == slow[0].segment_id
+        pd.testing.assert_frame_equal(fast[1].frame(), slow[1].frame(), check_exact=True)
+        assert fast[1].reasons == slow[1].reasons and fast[1].reasons

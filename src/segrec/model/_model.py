@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segrec.data._one_user import OneUserEvents, as_dataset, plain_events
+from segrec.data._one_user import OneUserEvents, plain_events
 from segrec.describe import SegmentProfiles
 from segrec.diagnostics import UsageError
 from segrec.model._store import UserStore, events_frame, texts_frame
@@ -531,7 +531,7 @@ class SegrecModel:
 
         if feats is None and self.featurizer is not None:
             feats = self.featurizer.transform(ds, uids)
-        return UserRows.from_dataset(self.recommender, as_dataset(ds), uids, labels, feats)
+        return UserRows.from_dataset(self.recommender, ds, uids, labels, feats)
 
 
 def _rename(lists: Any, user_id: str | None) -> Any:

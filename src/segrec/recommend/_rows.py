@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from segrec.data._one_user import OneUserEvents
 from segrec.diagnostics import UsageError
 
 if TYPE_CHECKING:
@@ -232,7 +233,7 @@ class UserRows:
     def from_dataset(
         cls,
         model: ScoringRecommender,
-        ds: Dataset,
+        ds: Dataset | OneUserEvents,
         user_ids: Sequence[str],
         segments: Sequence[int] | np.ndarray | None = None,
         features: UserFeatures | None = None,
@@ -242,6 +243,20 @@ class UserRows:
         ways), and, from ``features``, the ``text`` block as text vectors (``has_text``: not
         missing)."""
         ids = [str(u) for u in user_ids]
+        if isinstance(ds, OneUserEvents):
+            if ids == [ds.user_id]:  # one new user's plain events: their items, nothing more
+                vectors, has = _text_block(features, ids)
+                return cls.new(
+                    model,
+                    ids,
+                    [list(ds.items)],
+                    texts=[[]],
+                    segments=segments,
+                    text_vectors=vectors,
+                    has_text=has,
+                    friends=[[]],
+                )
+            ds = ds.dataset()
         inter = ds.interactions
         items = inter.item_id.astype(str).groupby(inter.user_id.astype(str), observed=True)
         by_user = {u: list(g) for u, g in items}

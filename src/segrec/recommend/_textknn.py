@@ -111,7 +111,7 @@ class TextKNNRecommender(ScoringRecommender):
         ``codes``: their training codes, -1 for none, never their own neighbour)."""
         k = min(self.config.neighbours, len(self.voters_))  # type: ignore[attr-defined]
         rows, cols, vals = [], [], []
-        voters = self.vectors_[self.voters_]
+        voters = self._voter_vectors()
         chunk = max(1, min(1024, _BLOCK // len(self.voters_)))
         for start in range(0, len(codes), chunk):
             c = np.asarray(codes[start : start + chunk])
@@ -135,6 +135,14 @@ class TextKNNRecommender(ScoringRecommender):
             dtype=np.float32,
         )
         out.eliminate_zeros()
+        return out
+
+    def _voter_vectors(self) -> np.ndarray:
+        """The voters' unit vectors, gathered once (a cache: forget drops it with ``_memo``)."""
+        memo = getattr(self, "_memo", None)
+        if memo is None or memo[0] is not self.vectors_ or memo[1] is not self.voters_:
+            memo = self._memo = (self.vectors_, self.voters_, self.vectors_[self.voters_])
+        out: np.ndarray = memo[2]
         return out
 
     def _votes(self, codes: np.ndarray) -> np.ndarray:

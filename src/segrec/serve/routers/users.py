@@ -25,20 +25,34 @@ UserId = Annotated[str, Path(min_length=1, max_length=200)]
 READ, WRITE = Depends(require("read")), Depends(require("write"))
 
 
+_LABELS: list[tuple[Any, dict[str, Any]]] = []  # (the model's labels Series, as a dict)
+
+
+def _label_map(labels: Any) -> dict[str, Any]:
+    """The item labels as a dict, made once per loaded model (a Series' ``get`` costs ~10 us)."""
+    if not _LABELS or _LABELS[0][0] is not labels:
+        _LABELS[:] = [(labels, {str(k): v for k, v in labels.items()})]
+    return _LABELS[0][1]
+
+
 def rec_items(model: Any, lists: Any) -> list[RecItem]:
-    """The model's RecLists as response rows, with the items' readable labels."""
-    frame = lists.frame()
-    labels = model.item_labels
-    return [
-        RecItem(
-            rank=int(r.rank),
-            item_id=str(r.item_id),
-            label=labels.get(str(r.item_id)),
-            score=float(r.score) if r.score == r.score else None,
-            reason=None if r.reason is None else str(r.reason),
+    """The one list of the model's RecLists as response rows, with the items' readable labels
+    (read from the list's arrays: a frame per request costs more than the rest of it)."""
+    labels = _label_map(model.item_labels)
+    reasons = lists.reasons[0] if lists.reasons is not None else None
+    out = []
+    for r, (item, score) in enumerate(zip(lists.items[0], lists.scores[0], strict=True)):
+        why = None if reasons is None else reasons[r]
+        out.append(
+            RecItem(
+                rank=r + 1,
+                item_id=str(item),
+                label=labels.get(str(item)),
+                score=float(score) if score == score else None,
+                reason=None if why is None else str(why),
+            )
         )
-        for r in frame.itertuples(index=False)
-    ]
+    return out
 
 
 @router.get("/{user_id}/segment", response_model=AssignmentOut, dependencies=[READ])

@@ -109,3 +109,31 @@ def test_metric_ranges_and_perfect_ranking(ranking: list[int], rel: set[int], k:
     assert pm["ndcg"][0] == pytest.approx(1.0)
     assert pm["map"][0] == pytest.approx(1.0)
     assert m["ndcg"][0] <= pm["ndcg"][0] + 1e-12
+
+
+def test_list_metrics_by_hand() -> None:
+    """Two users' finished lists against held-out events, every figure worked out by hand; an
+    item the model cannot list and a user without a list do not count."""
+    import pandas as pd
+
+    from segrec.evaluate import list_metrics
+
+    recs = pd.DataFrame(
+        {
+            "user_id": ["a", "a", "a", "b", "b", "c"],
+            "rank": [1, 2, 3, 1, 2, 1],
+            "item_id": ["x", "y", "z", "x", "y", "x"],
+        }
+    )
+    held = pd.DataFrame(
+        {"user_id": ["a", "a", "a", "b", "d"], "item_id": ["y", "w", "new", "q", "x"]}
+    )
+    got = list_metrics(recs, held, ["x", "y", "z", "w", "q"], 3)
+    # a: relevant {y, w}, hit at rank 2; b: relevant {q}, no hit; c and d are not counted
+    ndcg_a = (1 / np.log2(3)) / (1 + 1 / np.log2(3))
+    assert got["users"] == 2
+    assert got["ndcg@3"] == pytest.approx(ndcg_a / 2)
+    assert got["recall@3"] == pytest.approx(0.5 / 2)
+    assert got["precision@3"] == pytest.approx((1 / 3) / 2)
+    assert got["hr@3"] == pytest.approx(0.5)
+    assert got["map@3"] == pytest.approx((0.5 / 2) / 2)

@@ -42,6 +42,14 @@ def score(
     reasons: Annotated[
         bool, typer.Option("--reasons/--no-reasons", help="A reason for every listed item.")
     ] = True,
+    heldout: Annotated[
+        str | None,
+        typer.Option(
+            "--heldout",
+            help="KIND:PATH of later events: the lists' NDCG, Recall, Precision, HR and MAP "
+            "at K against them, computed by the engine (metrics.json).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Assign every user of --dataset to a segment and list the top-K of every user the model
@@ -49,14 +57,16 @@ def score(
 
     Writes assignments.parquet (user_id, segment_id, strength, alternative, distance, new,
     segment) and recommendations.parquet (user_id, rank, item_id, score, reason, item,
-    segment_id, segment), the same files whichever engine ran.
+    segment_id, segment), the same files whichever engine ran. With --heldout (events after
+    the model's data, e.g. a temporal split's test period) also metrics.json: the lists' mean
+    NDCG, Recall, Precision, HR and MAP at K over users with a list and a held-out known item.
     """
     from segrec.diagnostics import UsageError
 
     if k < 1:
         raise UsageError(f"--k {k}: expected a positive integer such as 10")
     eng = engine_from(engine, config)
-    res = eng.score(model_dir, dataset, out, k, reasons)
+    res = eng.score(model_dir, dataset, out, k, reasons, heldout)
     summary = {
         "engine": eng.name,
         "files": {n: str(p) for n, p in res.files.items()},
@@ -65,6 +75,10 @@ def score(
         "listed_users": res.n_listed,
         "seconds": {n: round(v, 2) for n, v in res.seconds.items()},
     }
+    if res.metrics is not None:
+        summary["metrics"] = res.metrics
+        metrics = {"k": k, "heldout": heldout, **res.metrics}
+        (Path(out) / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     (Path(out) / "score.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     if as_json:
         typer.echo(json.dumps(summary, indent=2))

@@ -74,12 +74,20 @@ class ScoreResult:
     n_new_users: int
     n_listed: int
     seconds: dict[str, float] = field(default_factory=dict)
+    #: the lists' mean NDCG, Recall, Precision, HR and MAP at K against ``--heldout`` events
+    metrics: dict[str, float] | None = None
 
     def lines(self) -> list[str]:
-        return [
+        out = [
             f"assigned {self.n_users:,} users ({self.n_new_users:,} unknown to the model); "
             f"top-K lists for {self.n_listed:,} known users -> {self.files['assignments'].parent}"
         ]
+        if self.metrics is not None:
+            figs = ", ".join(f"{n} {v:.4f}" for n, v in self.metrics.items() if n != "users")
+            out.append(
+                f"against the held-out events of {int(self.metrics['users']):,} users: {figs}"
+            )
+        return out
 
 
 @dataclass
@@ -118,10 +126,18 @@ class Engine(Protocol):
         ...
 
     def score(
-        self, model_dir: Path, dataset: str, out: Path, k: int = 10, reasons: bool = True
+        self,
+        model_dir: Path,
+        dataset: str,
+        out: Path,
+        k: int = 10,
+        reasons: bool = True,
+        heldout: str | None = None,
     ) -> ScoreResult:
         """Batch assignment of every user of ``dataset`` and top-``k`` of every known user
-        (``reasons``: each item's reason, the costliest part of a list)."""
+        (``reasons``: each item's reason, the costliest part of a list); with ``heldout`` (a
+        dataset spec of later events) the lists' ranking metrics against those events, computed
+        by the engine (the same figures on both)."""
         ...
 
 

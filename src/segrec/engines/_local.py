@@ -144,7 +144,13 @@ class LocalEngine:
         return SegmentRun(ds, feats, seg)
 
     def score(
-        self, model_dir: Path, dataset: str, out: Path, k: int = 10, reasons: bool = True
+        self,
+        model_dir: Path,
+        dataset: str,
+        out: Path,
+        k: int = 10,
+        reasons: bool = True,
+        heldout: str | None = None,
     ) -> ScoreResult:
         from segrec.data import load_dataset
         from segrec.model import load_model
@@ -172,7 +178,15 @@ class LocalEngine:
         assign = pd.concat(parts_a, ignore_index=True)
         recs = pd.concat(parts_r, ignore_index=True)
         seconds = {"load": t1 - t0, "score": time.perf_counter() - t1}
-        return write_scores(Path(out), assign, recs, seconds)
+        res = write_scores(Path(out), assign, recs, seconds)
+        if heldout is not None:
+            from segrec.evaluate import list_metrics
+
+            t2 = time.perf_counter()
+            held, _ = load_dataset(heldout)
+            res.metrics = list_metrics(recs, held.interactions, model.item_index, k)
+            res.seconds["metrics"] = time.perf_counter() - t2
+        return res
 
 
 def _strings(df: pd.DataFrame) -> pd.DataFrame:

@@ -242,7 +242,13 @@ class SparkEngine:
 
     # -- score ------------------------------------------------------------------------------
     def score(
-        self, model_dir: Path, dataset: str, out: Path, k: int = 10, reasons: bool = True
+        self,
+        model_dir: Path,
+        dataset: str,
+        out: Path,
+        k: int = 10,
+        reasons: bool = True,
+        heldout: str | None = None,
     ) -> ScoreResult:
         from segrec.engines._local import write_scores
         from segrec.engines._spark_ingest import read_tables
@@ -251,16 +257,25 @@ class SparkEngine:
 
         folder = Path(model_dir).resolve()
         t0 = time.perf_counter()
-        load_model(folder)  # a damaged or newer folder fails here, in one line, not in a worker
+        model = load_model(folder)  # a damaged or newer folder fails here, not in a worker
         tables = read_tables(self.spark, dataset)
         n_users = tables.interactions.select("user_id").distinct().count()
         parts = self.config.partitions or max(
             self.spark.sparkContext.defaultParallelism, n_users // 20_000 + 1
         )
         t1 = time.perf_counter()
-        assign, recs = spark_score(tables, str(folder), k, parts, reasons)
+        assign, recs, lists = spark_score(tables, str(folder), k, parts, reasons, keep=heldout)
         seconds = {"load": t1 - t0, "score": time.perf_counter() - t1}
-        return write_scores(Path(out), assign, recs, seconds)
+        res = write_scores(Path(out), assign, recs, seconds)
+        if heldout is not None:
+            from segrec.engines._spark_metrics import spark_list_metrics
+
+            t2 = time.perf_counter()
+            held = read_tables(self.spark, heldout).interactions
+            res.metrics = spark_list_metrics(lists, held, model.item_index, k)
+            lists.unpersist()
+            res.seconds["metrics"] = time.perf_counter() - t2
+        return res
 
     def stop(self) -> None:
         if self._spark is not None:

@@ -78,9 +78,16 @@ def _unpack(df: pd.DataFrame) -> Any:
 
 
 def spark_score(
-    tables: SparkTables, model_dir: str, k: int, partitions: int, reasons: bool = True
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(assignments, recommendations) of every user of ``tables`` from the model folder."""
+    tables: SparkTables,
+    model_dir: str,
+    k: int,
+    partitions: int,
+    reasons: bool = True,
+    keep: Any = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+    """(assignments, recommendations, lists) of every user of ``tables`` from the model folder;
+    ``lists`` is, when ``keep`` is set, the lists (user_id, rank, item_id) as a persisted Spark
+    DataFrame for metrics in Spark (the caller unpersists it), else None."""
     from segrec.engines._local import score_frames
 
     def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -103,7 +110,12 @@ def spark_score(
         yield out
 
     packed = _packed(tables).repartition(partitions, "user_id")
-    out = packed.mapInPandas(score, _OUT).toPandas()
+    scored = packed.mapInPandas(score, _OUT)
+    lists = None
+    if keep is not None:
+        scored = scored.persist()  # scored once: the driver's copy and the metrics read it
+        lists = scored.where("_t = 'r'").select("user_id", "rank", "item_id")
+    out = scored.toPandas()
     a = out[out._t == "a"][
         ["user_id", "segment_id", "strength", "alternative", "distance", "new", "segment"]
     ]
@@ -112,4 +124,4 @@ def spark_score(
     ]
     a = a.astype({"segment_id": "int64", "alternative": "int64", "new": bool, "segment": "string"})
     r = r.astype({"rank": "int64", "segment_id": "int64", "item": "string", "segment": "string"})
-    return a.reset_index(drop=True), r.reset_index(drop=True)
+    return a.reset_index(drop=True), r.reset_index(drop=True), lists

@@ -13,6 +13,7 @@ from segrec.evaluate._metrics import (
     catalog_coverage,
     hit_matrix,
     intra_list_diversity,
+    list_metrics,
     novelty,
 )
 from segrec.evaluate._protocol import PROTOCOLS, EvalSplit, dedupe_interactions, make_split
@@ -54,6 +55,7 @@ __all__ = [
     "fairness",
     "hit_matrix",
     "intra_list_diversity",
+    "list_metrics",
     "make_split",
     "novelty",
     "paired_test",

@@ -12,9 +12,10 @@ Lists shorter than K count their missing slots as misses. See ``docs/evaluation.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "catalog_coverage",
     "hit_matrix",
     "intra_list_diversity",
+    "list_metrics",
     "novelty",
 ]
 
@@ -67,6 +69,44 @@ def accuracy_metrics(hits: np.ndarray, n_rel: np.ndarray, k: int) -> dict[str, n
         "hr": (n_hits > 0).astype(float),
         "map": np.where(ideal_n > 0, (prec_at_r * h).sum(axis=1) / ap_den, 0.0),
     }
+
+
+def list_metrics(
+    recs: pd.DataFrame, heldout: pd.DataFrame, items: Iterable[str], k: int
+) -> dict[str, float]:
+    """Mean NDCG, Recall, Precision, HR and MAP at ``k`` of finished lists against held-out
+    interactions: ``recs`` has user_id, rank (1 = first), item_id; ``heldout`` user_id, item_id.
+    A user's relevant items are their distinct held-out items among ``items`` (those a model
+    can list); the mean runs over users with a list and at least one relevant item
+    (``users``). The per-user figures are :func:`accuracy_metrics`, as in the evaluation.
+
+    >>> r = pd.DataFrame({"user_id": ["a", "a"], "rank": [1, 2], "item_id": ["x", "y"]})
+    >>> h = pd.DataFrame({"user_id": ["a"], "item_id": ["y"]})
+    >>> round(list_metrics(r, h, ["x", "y"], 2)["ndcg@2"], 4)
+    0.6309
+    """
+    known = set(map(str, items))
+    held = pd.DataFrame(
+        {"user_id": heldout.user_id.astype(str), "item_id": heldout.item_id.astype(str)}
+    ).drop_duplicates()
+    held = held[held.item_id.isin(known)]
+    top = recs[recs["rank"] <= k]
+    users = np.intersect1d(top.user_id.astype(str).unique(), held.user_id.unique())
+    codes = {i: c for c, i in enumerate(sorted(known | set(top.item_id.astype(str))))}
+    row = {u: r for r, u in enumerate(users)}
+    grid = np.full((len(users), k), -1, dtype=np.int64)
+    sel = top[top.user_id.astype(str).isin(row)]
+    grid[sel.user_id.astype(str).map(row).to_numpy(), sel["rank"].to_numpy(dtype=np.int64) - 1] = (
+        sel.item_id.astype(str).map(codes).to_numpy()
+    )
+    rel: list[set[int]] = [set() for _ in users]
+    mine = held[held.user_id.isin(row)]
+    for u, i in zip(mine.user_id.map(row), mine.item_id.map(codes), strict=True):
+        rel[u].add(int(i))
+    per = accuracy_metrics(hit_matrix(grid, rel), np.array([len(r) for r in rel]), k)
+    out = {"users": float(len(users))}
+    out.update({f"{m}@{k}": float(v.mean()) if len(v) else 0.0 for m, v in per.items()})
+    return out
 
 
 def catalog_coverage(recs: np.ndarray, n_items: int, k: int) -> float:

@@ -55,3 +55,15 @@ def test_score_heldout_writes_metrics_json(later, tmp_path, capsys) -> None:
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["k"] == 5 and metrics["heldout"] == held and 0 < metrics["ndcg@5"] <= 1
     assert json.loads((out / "score.json").read_text())["metrics"]["users"] == metrics["users"]
+
+
+def test_a_missing_heldout_fails_in_one_line_before_scoring(later, tmp_path, capsys) -> None:
+    folder, data, _ = later
+    out = tmp_path / "scored"
+    with pytest.raises(SystemExit) as exc:
+        main(["score", "--model", str(folder), "--dataset", data, "--out", str(out),
+              "--heldout", f"generic:{tmp_path / 'nowhere'}"])  # fmt: skip
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "nowhere" in err and "Traceback" not in err
+    assert not (out / "assignments.parquet").exists()

@@ -159,6 +159,8 @@ class LocalEngine:
         t0 = time.perf_counter()
         model = load_model(model_dir)
         ds, _ = load_dataset(dataset)
+        # loaded before scoring, so that a wrong --heldout fails before the long part
+        held = load_dataset(heldout)[0].interactions if heldout is not None else None
         t1 = time.perf_counter()
         users = np.asarray(ds.user_ids, dtype=object)
         inter = _strings(ds.interactions)
@@ -179,12 +181,11 @@ class LocalEngine:
         recs = pd.concat(parts_r, ignore_index=True)
         seconds = {"load": t1 - t0, "score": time.perf_counter() - t1}
         res = write_scores(Path(out), assign, recs, seconds)
-        if heldout is not None:
+        if held is not None:
             from segrec.evaluate import list_metrics
 
             t2 = time.perf_counter()
-            held, _ = load_dataset(heldout)
-            res.metrics = list_metrics(recs, held.interactions, model.item_index, k)
+            res.metrics = list_metrics(recs, held, model.item_index, k)
             res.seconds["metrics"] = time.perf_counter() - t2
         return res
 

@@ -259,21 +259,24 @@ class SparkEngine:
         t0 = time.perf_counter()
         model = load_model(folder)  # a damaged or newer folder fails here, not in a worker
         tables = read_tables(self.spark, dataset)
+        # read before scoring, so that a wrong --heldout fails before the long part
+        held = read_tables(self.spark, heldout).interactions if heldout is not None else None
         n_users = tables.interactions.select("user_id").distinct().count()
         parts = self.config.partitions or max(
             self.spark.sparkContext.defaultParallelism, n_users // 20_000 + 1
         )
         t1 = time.perf_counter()
-        assign, recs, lists = spark_score(tables, str(folder), k, parts, reasons, keep=heldout)
+        keep = held is not None
+        assign, recs, scored = spark_score(tables, str(folder), k, parts, reasons, keep=keep)
         seconds = {"load": t1 - t0, "score": time.perf_counter() - t1}
         res = write_scores(Path(out), assign, recs, seconds)
-        if heldout is not None:
+        if held is not None:
             from segrec.engines._spark_metrics import spark_list_metrics
 
             t2 = time.perf_counter()
-            held = read_tables(self.spark, heldout).interactions
+            lists = scored.where("_t = 'r'").select("user_id", "rank", "item_id")
             res.metrics = spark_list_metrics(lists, held, model.item_index, k)
-            lists.unpersist()
+            scored.unpersist()
             res.seconds["metrics"] = time.perf_counter() - t2
         return res
 

@@ -83,11 +83,11 @@ def spark_score(
     k: int,
     partitions: int,
     reasons: bool = True,
-    keep: Any = None,
+    keep: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
-    """(assignments, recommendations, lists) of every user of ``tables`` from the model folder;
-    ``lists`` is, when ``keep`` is set, the lists (user_id, rank, item_id) as a persisted Spark
-    DataFrame for metrics in Spark (the caller unpersists it), else None."""
+    """(assignments, recommendations, scored) of every user of ``tables`` from the model folder;
+    with ``keep``, ``scored`` is the persisted Spark DataFrame both came from (the lists are its
+    rows with ``_t = 'r'``), for metrics in Spark; the caller unpersists it. Else None."""
     from segrec.engines._local import score_frames
 
     def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -111,10 +111,8 @@ def spark_score(
 
     packed = _packed(tables).repartition(partitions, "user_id")
     scored = packed.mapInPandas(score, _OUT)
-    lists = None
-    if keep is not None:
+    if keep:
         scored = scored.persist()  # scored once: the driver's copy and the metrics read it
-        lists = scored.where("_t = 'r'").select("user_id", "rank", "item_id")
     out = scored.toPandas()
     a = out[out._t == "a"][
         ["user_id", "segment_id", "strength", "alternative", "distance", "new", "segment"]
@@ -124,4 +122,4 @@ def spark_score(
     ]
     a = a.astype({"segment_id": "int64", "alternative": "int64", "new": bool, "segment": "string"})
     r = r.astype({"rank": "int64", "segment_id": "int64", "item": "string", "segment": "string"})
-    return a.reset_index(drop=True), r.reset_index(drop=True), lists
+    return a.reset_index(drop=True), r.reset_index(drop=True), scored if keep else None

@@ -99,3 +99,19 @@ def test_synthetic_world_if_available():
     seg = GNNSegmenter(n_segments=k, epochs=10, refine_epochs=5).fit(tf, ds)
     ari, _ = _agreement(truth, seg.labels)
     assert ari >= ari_text + MARGIN, (ari, ari_text)
+
+
+def test_same_seed_same_segments_at_any_thread_budget():
+    """A busy machine (budget 1) and a quiet one (budget 2) give the same fit: the k sweep and
+    the k-means start run at a fixed thread count (their float sums depend on it)."""
+    from threadpoolctl import threadpool_limits
+
+    ds = planted_world(groups=4, per_group=150, seed=6)
+    fits = []
+    for budget in (1, 2):
+        with threadpool_limits(limits=budget):
+            seg = GNNSegmenter(epochs=2, refine_epochs=2, k_range=(2, 4), random_state=3)
+            fits.append(seg.fit(None, ds))
+    a, b = fits
+    assert a.meta["k_selection"] == b.meta["k_selection"]
+    assert np.array_equal(a.centers, b.centers) and np.array_equal(a.soft, b.soft)

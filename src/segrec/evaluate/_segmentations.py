@@ -115,7 +115,10 @@ def _kmeans(
     except ImportError:
         from sklearn.cluster import KMeans
 
-        km = KMeans(k or 8, n_init=4, random_state=random_state).fit(x)
+        from segrec._threads import reproducible_threads
+
+        with reproducible_threads():
+            km = KMeans(k or 8, n_init=4, random_state=random_state).fit(x)
         return Segmentation(users, km.labels_, np.ones(len(users)), name, km.cluster_centers_)
 
 

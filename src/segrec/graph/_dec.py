@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from segrec._threads import reproducible_threads
 from segrec.diagnostics import UsageError
 
 __all__ = ["soft_assign", "target_distribution"]
@@ -31,7 +32,8 @@ def _select_k(z: np.ndarray, k_range: tuple[int, int], sample: int, seed: int) -
     idx = rng.choice(len(z), min(sample, len(z)), replace=False)
     scores: dict[int, float] = {}
     for k in range(k_range[0], min(k_range[1], len(z) - 1) + 1):
-        lab = KMeans(k, n_init=4, random_state=seed).fit_predict(z)
+        with reproducible_threads():
+            lab = KMeans(k, n_init=4, random_state=seed).fit_predict(z)
         if len(np.unique(lab[idx])) > 1:
             scores[k] = float(silhouette_score(z[idx], lab[idx]))
     if not scores:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ import scipy.sparse as sp
 from pydantic import BaseModel, ConfigDict, Field
 
 from segrec._progress import progress
+from segrec._threads import REPRODUCIBLE_THREADS
 from segrec.diagnostics import FallbackWarning, UsageError, require
 from segrec.graph._build import normalize_adjacency
 
@@ -60,9 +60,8 @@ def _torch():  # type: ignore[no-untyped-def]
     torch = require("torch", "graph", "the GCN encoder")
     # A fixed count, not the load-dependent thread budget: the deterministic kernels still sum
     # in a thread-count-dependent order (embeddings 3e-7 apart at 1 vs 2 threads), and the
-    # same seed must give the same segments on a busy machine as on a quiet one. The pools
-    # wait passively (segrec._threads), so two threads beside a busy process cost little.
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    # same seed must give the same segments on a busy machine as on a quiet one.
+    torch.set_num_threads(REPRODUCIBLE_THREADS)
     return torch
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from segrec._progress import progress
+from segrec._threads import reproducible_threads
 from segrec.data import Dataset
 from segrec.data._one_user import OneUserEvents, as_dataset
 from segrec.diagnostics import UsageError
@@ -176,7 +177,8 @@ class GNNSegmenter:
             if cfg.n_segments
             else _select_k(z0, cfg.k_range, cfg.quality_sample, cfg.random_state)
         )
-        km = KMeans(k, n_init=10, random_state=cfg.random_state).fit(z0)
+        with reproducible_threads():
+            km = KMeans(k, n_init=10, random_state=cfg.random_state).fit(z0)
         refine_loss, changes = self._refine(enc, km.cluster_centers_)
         self.encoder_ = enc
         self.embeddings_ = enc.transform()

@@ -9,7 +9,7 @@ import numpy as np
 from pydantic import Field
 
 from segrec._progress import progress
-from segrec._threads import thread_budget
+from segrec._threads import REPRODUCIBLE_THREADS, thread_budget
 from segrec.diagnostics import UsageError, require
 from segrec.segment._base import BaseSegmenter, SegmenterConfig, center_detail, nearest_centers
 from segrec.segment._quality import bootstrap_stability, internal_quality
@@ -60,9 +60,13 @@ def _fit_centers(
         return np.asarray(km.centroids, dtype=np.float32)
     from threadpoolctl import threadpool_limits
 
-    # BLAS threads cost more than they save on small matrices (20x slower on a busy 2-core box)
-    limit = 1 if len(x) * x.shape[1] < 20_000_000 else thread_budget()
-    with threadpool_limits(limits=limit):
+    # BLAS threads cost more than they save on small matrices (20x slower on a busy 2-core box);
+    # OpenMP's count changes the float sums, so it is fixed, never the load-dependent budget
+    small = len(x) * x.shape[1] < 20_000_000
+    with (
+        threadpool_limits(limits=1 if small else thread_budget(), user_api="blas"),
+        threadpool_limits(limits=1 if small else REPRODUCIBLE_THREADS, user_api="openmp"),
+    ):
         if backend == "minibatch":
             from sklearn.cluster import MiniBatchKMeans
 

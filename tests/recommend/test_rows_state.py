@@ -393,3 +393,29 @@ def test_als_fold_in_is_implicits_recalculate_user(
     expect = ref.recalculate_user(np.arange(20), rows)
     got = als_fold_in(model.item_factors_, rows, cfg.alpha, cfg.regularization)  # type: ignore[attr-defined]
     np.testing.assert_allclose(got, expect, rtol=2e-3, atol=2e-4)
+
+
+def test_fitted_history_is_the_product_it_replaces():
+    """Known users' rows are built with numpy, entry for entry (order included: sums over a
+    row follow it) what ``diags(known) @ m[codes]`` gave: unknown codes empty, stored zeros
+    dropped, each row last entry first."""
+    import scipy.sparse as sp
+
+    from segrec.recommend._rows import fitted_history
+
+    rng = np.random.default_rng(0)
+    for trial in range(100):
+        n, n_items = int(rng.integers(1, 30)), int(rng.integers(1, 40))
+        m = sp.random(n, n_items, density=rng.random(), random_state=trial, format="csr")
+        m = m.astype(np.float32)
+        m.data[rng.random(m.nnz) < 0.2] = 0.0  # stored zeros
+        if trial % 2:
+            m.data = -m.data
+        codes = rng.integers(-1, n, int(rng.integers(0, 8)))
+        old = sp.csr_matrix(m[np.maximum(codes, 0)], dtype=np.float32)
+        old = sp.csr_matrix(sp.diags((codes >= 0).astype(np.float32)) @ old)
+        old.eliminate_zeros()
+        new = fitted_history(m, codes)
+        assert new.shape == old.shape and new.dtype == old.dtype
+        for a in ("indptr", "indices", "data"):
+            assert np.array_equal(getattr(new, a), getattr(old, a)), (trial, a)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from segrec._ids import positions
 from segrec.data import Dataset
 from segrec.data._one_user import OneUserEvents, as_dataset
 from segrec.diagnostics import UsageError
@@ -95,7 +96,7 @@ class GraphFoldIn:
         else:
             users = as_dataset(users)
             ids = pd.Index(user_ids, dtype="object")
-            own = self.user_ids_.get_indexer(ids)  # -1 for a new id; a known id is not its own
+            own = positions(self.user_ids_, ids)  # -1 for a new id; a known id is not its own
             if self.co is not None:
                 co = self._co_rows(users, ids, own)
             social = self._social_rows(users, ids, own) if self.social else None
@@ -109,7 +110,7 @@ class GraphFoldIn:
 
     def known_rows(self, user_ids: pd.Index) -> sp.csr_matrix:
         """The fit-time rows of known ids (an empty row for an unknown one)."""
-        own = self.user_ids_.get_indexer(pd.Index(user_ids, dtype="object"))
+        own = positions(self.user_ids_, user_ids)
         out = self.adjacency_[np.maximum(own, 0)].tocsr()
         out = sp.diags((own >= 0).astype(np.float32)) @ out
         return sp.csr_matrix(out, dtype=np.float32)

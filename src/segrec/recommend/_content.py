@@ -10,6 +10,7 @@ import pandas as pd
 import scipy.sparse as sp
 from pydantic import BaseModel, ConfigDict, Field
 
+from segrec._ids import positions
 from segrec.diagnostics import UsageError
 from segrec.recommend._base import FitContext
 from segrec.recommend._rows import UserRows
@@ -161,7 +162,7 @@ class ContentRecommender(ScoringRecommender):
 
     def _text_of(self, user_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
         out = np.zeros((len(user_ids), self.item_vectors_.shape[1]), dtype=np.float32)
-        pos = self.text_users_.get_indexer(pd.Index(user_ids, dtype="object"))
+        pos = positions(self.text_users_, user_ids)
         has = pos >= 0
         out[has] = self.text_vectors_[pos[has]]
         return out, has

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
+from segrec._ids import positions
 from segrec.recommend._reasons import Asker, ReasonIndex
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def askers(model: ScoringRecommender, rows: UserRows) -> list[Asker]:
 def _codes(idx: ReasonIndex, users: list[str]) -> np.ndarray:
     if not users:
         return np.empty(0, np.int64)
-    c = idx.data.user_ids.get_indexer(pd.Index([str(u) for u in users], dtype="object"))
+    c = positions(idx.data.user_ids, [str(u) for u in users])
     return np.unique(c[c >= 0])
 
 

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from segrec._ids import positions
 from segrec.diagnostics import UsageError
 from segrec.recommend._base import FitContext
 from segrec.recommend._content import ContentRecommender
@@ -325,7 +326,7 @@ class HybridRecommender(ScoringRecommender):
         }
 
         def kinds_of(r: int, its: np.ndarray) -> list[str]:
-            cols = self.item_ids_.get_indexer(pd.Index(its, dtype="object"))
+            cols = positions(self.item_ids_, its)
             contrib: dict[str, np.ndarray] = {}
             for k in COLD_KEYS:
                 z = parts.z[k]

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from segrec._ids import positions
 from segrec.data import Wording
 from segrec.recommend._base import FitContext
 from segrec.recommend._reason_data import ReasonData, reason_data
@@ -111,7 +112,7 @@ class ReasonIndex:
     def asker(self, user: str, history: np.ndarray | None = None) -> Asker:
         """A training user as the fit saw them (history, segment, terms)."""
         d = self.data
-        u = d.user_ids.get_indexer([user])[0]
+        u = positions(d.user_ids, [user])[0]
         if history is None:
             history = np.empty(0, np.int64) if u < 0 else d.history(u)
         terms = d.user_terms[u] if u >= 0 and d.user_terms.shape[0] else None
@@ -125,7 +126,7 @@ class ReasonIndex:
     def fitted_segments(self, users: list[str]) -> np.ndarray:
         """Each user's segment in the fit's segmentation (-1 for users not in it), in one
         lookup: scoring asks for whole batches."""
-        p = self.segment_users.get_indexer(pd.Index(users, dtype="object"))
+        p = positions(self.segment_users, users)
         out = np.full(len(users), -1, np.int64)
         out[p >= 0] = np.asarray(self.segment_labels, np.int64)[p[p >= 0]]
         return out
@@ -184,7 +185,7 @@ class ReasonIndex:
         product (what :meth:`similar` reads), instead of one product per item of a list."""
         if len(who.history) == 0 or len(items) == 0:
             return
-        cols = self.item_ids.get_indexer(pd.Index([str(i) for i in items], dtype="object"))
+        cols = positions(self.item_ids, [str(i) for i in items])
         cols = cols[cols >= 0]
         csc = self.data.csc
         block = (csc[:, who.history].T @ csc[:, cols]).toarray()

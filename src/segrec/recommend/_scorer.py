@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from pydantic import BaseModel
 
 from segrec._budget import check_budget
+from segrec._ids import positions
 from segrec.diagnostics import UsageError, validated
 from segrec.recommend._base import FitContext, RecLists
 
@@ -146,7 +147,9 @@ class ScoringRecommender:
                 "fit on a FitContext whose train dataset has at least one interaction"
             )
         self.reasons_: ReasonIndex = reason_index(ctx)
+        self._walked: list[ScoringRecommender] | None = None
         self._fit(ctx)
+        self._walked = None  # _fit may have set the nested models
         return self
 
     def _fit(self, ctx: FitContext) -> None:
@@ -167,7 +170,15 @@ class ScoringRecommender:
         return out
 
     def walk(self) -> list[ScoringRecommender]:
-        """This recommender and every one nested in it, depth first, each once."""
+        """This recommender and every one nested in it, depth first, each once (found once
+        after a fit or a load, then kept: one user's list asks for it several times)."""
+        walked: list[ScoringRecommender] | None = getattr(self, "_walked", None)
+        if walked is None:
+            walked = self._walk()
+            self._walked = walked
+        return walked
+
+    def _walk(self) -> list[ScoringRecommender]:
         out: list[ScoringRecommender] = []
         todo: list[ScoringRecommender] = [self]
         while todo:
@@ -199,7 +210,7 @@ class ScoringRecommender:
 
     def user_codes(self, user_ids: Sequence[str]) -> np.ndarray:
         """Codes into the training user index (-1 for users unknown at fit time)."""
-        return self.user_ids_.get_indexer(pd.Index([str(u) for u in user_ids], dtype="object"))
+        return positions(self.user_ids_, [str(u) for u in user_ids])
 
     def score(self, user_ids: Sequence[str]) -> np.ndarray:
         """Raw scores, shape (len(user_ids), n_items), over ``item_ids_`` (unmasked)."""

@@ -11,6 +11,7 @@ import pandas as pd
 import scipy.sparse as sp
 from pydantic import BaseModel, ConfigDict, Field
 
+from segrec._ids import positions
 from segrec.diagnostics import FallbackWarning, UsageError
 from segrec.recommend._base import FitContext
 from segrec.recommend._rows import UserRows
@@ -37,7 +38,7 @@ def segment_map(ctx: FitContext) -> tuple[pd.Index, np.ndarray]:
 
 def lookup_labels(members: pd.Index, labels: np.ndarray, user_ids: Sequence[str]) -> np.ndarray:
     """Segment id per user from a :func:`segment_map` (-1 where none)."""
-    pos = members.get_indexer(pd.Index([str(u) for u in user_ids], dtype="object"))
+    pos = positions(members, [str(u) for u in user_ids])
     out = np.full(len(pos), -1, dtype=np.int64)
     out[pos >= 0] = labels[pos[pos >= 0]]
     return out
@@ -108,7 +109,7 @@ class SegmentPopRecommender(ScoringRecommender):
         ok[ok] = self.seg_ids_[col[ok]] == labels[ok]
         out[ok] = self.table_[col[ok]]
         if self.soft_ is not None and user_ids is not None:
-            pos = self.soft_users_.get_indexer(pd.Index(user_ids, dtype="object"))
+            pos = positions(self.soft_users_, user_ids)
             has = pos >= 0
             if has.any():
                 out[has] = self.soft_[pos[has]] @ self.table_

@@ -25,6 +25,7 @@ import pandas as pd
 import scipy.sparse as sp
 from pydantic import BaseModel, ConfigDict, Field
 
+from segrec._ids import positions
 from segrec.diagnostics import UsageError
 from segrec.recommend._base import FitContext
 from segrec.recommend._content import _unit, shared_tfidf_space
@@ -160,7 +161,7 @@ class TextKNNRecommender(ScoringRecommender):
 
     def count(self, user: str, item: str) -> int:
         """How many of ``user``'s nearest writers chose ``item`` in training."""
-        c = self.item_ids_.get_indexer([str(item)])[0]
+        c = positions(self.item_ids_, [str(item)])[0]
         return 0 if c < 0 else self.peer_counter(UserRows.known(self, [user]), 0)(int(c))
 
     def _text_rows(self, rows: UserRows) -> tuple[np.ndarray, np.ndarray]:

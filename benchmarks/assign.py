@@ -9,7 +9,8 @@ the p50/p99 of ``--repeat`` calls:
 
 * ``assign`` with 5 events only;
 * ``assign`` with one 60-word review (the folder's encoder: the default int8 MiniLM for a
-  ``segrec run``/``demo`` folder);
+  ``segrec run``/``demo`` folder), a review never embedded before on every call (a run adds
+  its few hundred vectors to the embedding cache);
 * ``recommend`` for a known user (k=10, reasons included) and for an unknown one (5 events);
 * ``update`` of a known user with one event.
 
@@ -20,10 +21,12 @@ Targets (issue 19, 2-core machine): events-only assign p99 <= 2 ms, one-review a
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +84,14 @@ def bench(folder: Path, repeat: int, rounds: int) -> dict[str, Any]:
         or (m.info.get("encoder") or {}).get("kind"),
     }
     out["assign_events"] = _rounds(lambda i: m.assign(events=ev[i % 64]), repeat, rounds)
+    # a review never seen before on every call, as in production: the same text again would
+    # be read from the embedding cache (about 16 ms of encoding saved), so the text carries
+    # this run's nonce and a counter that goes on across rounds
+    nonce, calls = uuid.uuid4().hex[:12], itertools.count()
     out["assign_review"] = _rounds(
-        lambda i: m.assign(texts=[f"{REVIEW} ({i})"]), max(repeat // 4, 20), rounds
+        lambda i: m.assign(texts=[f"{REVIEW} ({nonce} {next(calls)})"]),
+        max(repeat // 4, 20),
+        rounds,
     )
     out["recommend_known"] = _rounds(
         lambda i: m.recommend(users[i % len(users)], k=10), repeat, rounds

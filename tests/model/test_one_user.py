@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segrec.data._one_user import plain_events
+from segrec.data._one_user import plain_events, plain_user_dataset
 from segrec.model._store import events_frame, texts_frame, user_dataset
 
 NOW = 1_700_000_000
@@ -41,6 +41,43 @@ def test_fast_dataset_equals_the_general_one(events: list[dict[str, Any]]) -> No
     for name in ("interactions", "texts", "items", "users", "social"):
         pd.testing.assert_frame_equal(getattr(fast, name), getattr(slow, name), check_exact=True)
     assert (fast.name, fast.meta, fast.truth) == (slow.name, slow.meta, slow.truth)
+
+
+TEXTS = [
+    ["warm and bright, stays in tune for weeks"],
+    ["first review", "second one: write to me at jane.doe@example.com"],  # PII is scrubbed
+]
+
+
+@pytest.mark.parametrize("texts", TEXTS)
+@pytest.mark.parametrize("events", [[], *CASES])
+def test_fast_dataset_with_texts_equals_the_general_one(
+    events: list[dict[str, Any]], texts: list[str]
+) -> None:
+    fast = plain_user_dataset(UID, events, texts, NOW)
+    assert fast is not None
+    empty = pd.DataFrame({"src": [], "dst": []}, dtype="string")
+    slow = user_dataset(events_frame(UID, events, NOW), texts_frame(UID, texts, NOW), empty)
+    pd.testing.assert_index_equal(fast.user_ids, slow.user_ids)
+    pd.testing.assert_index_equal(fast.item_ids, slow.item_ids)
+    for name in ("interactions", "texts", "items", "users", "social"):
+        pd.testing.assert_frame_equal(getattr(fast, name), getattr(slow, name), check_exact=True)
+    assert "jane.doe" not in " ".join(fast.texts.text.astype(str))
+
+
+@pytest.mark.parametrize(
+    ("events", "texts"),
+    [
+        ([], []),
+        ([], [""]),
+        ([], ["  "]),
+        ([], [{"text": "a dict is not plain"}]),
+        ([], [5]),
+        ([{"item_id": "i1", "rating": "4"}], ["fine text"]),
+    ],
+)
+def test_texts_not_plain_take_the_general_route(events: list[Any], texts: list[Any]) -> None:
+    assert plain_user_dataset(UID, events, texts, NOW) is None
 
 
 @pytest.mark.parametrize(
@@ -154,3 +191,37 @@ def test_new_users_lists_are_the_same_on_both_routes(gnn_model: Any) -> None:
         assert fast[0].segment_id == slow[0].segment_id
         pd.testing.assert_frame_equal(fast[1].frame(), slow[1].frame(), check_exact=True)
         assert fast[1].reasons == slow[1].reasons and fast[1].reasons
+
+
+def test_a_review_assigns_and_recommends_the_same_on_both_routes(gnn_model: Any) -> None:
+    """A new user's review (and events) through the fast Dataset gives what the general route
+    gives (forced here by passing the same text as an object): segment, strength, the
+    explanation, and the list with its reasons."""
+    items = [str(i) for i in gnn_model.item_labels.index]
+    review = "bright strings, warm tone, I would buy them again for the studio"
+    for events in ([], [{"item_id": items[2]}, {"item_id": items[5], "event": "purchase"}]):
+        assert gnn_model._new_user(events, [review], None) is not None
+        fast = gnn_model.assign_and_recommend(texts=[review], events=events, k=10)
+        slow = gnn_model.assign_and_recommend(texts=[{"text": review}], events=events, k=10)
+        a, b = fast[0], slow[0]
+        assert (a.segment_id, a.strength, a.alternative, a.explanation, a.distance) == (
+            b.segment_id,
+            b.strength,
+            b.alternative,
+            b.explanation,
+            b.distance,
+        )
+        pd.testing.assert_frame_equal(fast[1].frame(), slow[1].frame(), check_exact=True)
+        assert fast[1].reasons == slow[1].reasons
+
+
+def test_plain_reviews_skip_the_general_route(gnn_model: Any, monkeypatch: Any) -> None:
+    import segrec.model._store as store
+
+    calls: list[int] = []
+    general = store.user_dataset
+    monkeypatch.setattr(store, "user_dataset", lambda *a: calls.append(1) or general(*a))
+    gnn_model.assign(texts=["plain review text"])
+    assert calls == []
+    gnn_model.assign(texts=[{"text": "an object takes the general route"}])
+    assert calls == [1]

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from segrec._ids import positions
-from segrec.data._one_user import OneUserEvents, plain_events
+from segrec.data._one_user import OneUserEvents, plain_events, plain_user_dataset
 from segrec.describe import SegmentProfiles
 from segrec.diagnostics import UsageError
 from segrec.model._store import UserStore, events_frame, texts_frame
@@ -417,10 +417,15 @@ class SegrecModel:
         """The one-user Dataset of an anonymous user's events, texts and named friends."""
         from segrec.model._store import user_dataset
 
-        if not texts and not friends:
-            fast = plain_events(_ANON, events, int(time.time()))
+        now = int(time.time())
+        if not friends and not texts:
+            fast = plain_events(_ANON, events, now)
             if fast is not None and self._knows(fast.items):
                 return fast
+        elif not friends:
+            plain = plain_user_dataset(_ANON, events, texts, now)
+            if plain is not None and self._knows([str(i) for i in plain.item_ids]):
+                return plain
         ev, tx = self._frames(_ANON, events, texts)
         named = [str(f) for f in friends or []]
         ties = pd.DataFrame({"src": [_ANON] * len(named), "dst": named}, dtype="string")

@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -126,7 +127,8 @@ def start_segrec(model: Path, work: Path, data: dict[str, Any], workers: int) ->
     return Server("segrec", url, proc, {"X-API-Key": out.stdout.strip().splitlines()[-1]}, {
         "recs": lambda i, r: ("GET", f"/users/{users[i % len(users)]}/recommendations?k=10", None),
         "assign-events": lambda i, r: ("POST", "/assign", {"events": evs[i % len(evs)], "k": 10}),
-        "assign-review": lambda i, r: ("POST", "/assign", {"texts": [reviews[i % 64]], "k": 10}),
+        "assign-review": lambda i, r: ("POST", "/assign", {
+            "texts": [f"{reviews[i % 64]} ({data['nonce']} {r}-{i})"], "k": 10}),
         "events": lambda i, r: ("POST", f"/users/{users[i % len(users)]}/events", {
             "events": [{"item_id": items[i % len(items)]}], "idempotency_key": f"b{r}-{i}"}),
     })  # fmt: skip
@@ -283,8 +285,10 @@ def verdicts(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def load_data(model: Path, seed: int) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The model's interactions, its known users (that have events) and items, and 64
-    reshuffled copies of the review (so that no embedding cache answers them)."""
+    """The model's interactions, its known users (that have events) and items, 64 reshuffled
+    copies of the review and a nonce: each request's review also carries the nonce, the level
+    and the request number, so that no embedding cache answers it (64 copies alone repeat
+    within a level, and across runs)."""
     events = pd.read_parquet(model / "events.parquet", columns=["user_id", "item_id"])
     events = events.astype(str).drop_duplicates()
     fitted = pd.read_parquet(model / "segments.parquet", columns=["user_id"])["user_id"].astype(str)
@@ -295,7 +299,8 @@ def load_data(model: Path, seed: int) -> tuple[pd.DataFrame, dict[str, Any]]:
     rng.shuffle(items)
     words = REVIEW.split()
     reviews = [" ".join(rng.sample(words, len(words))) for _ in range(64)]
-    return events, {"users": users, "items": items, "reviews": reviews}
+    nonce = uuid.uuid4().hex[:12]
+    return events, {"users": users, "items": items, "reviews": reviews, "nonce": nonce}
 
 
 def main() -> None:

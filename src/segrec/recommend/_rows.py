@@ -153,6 +153,8 @@ class UserRows:
     def take(self, sel: np.ndarray) -> UserRows:
         """The rows at positions (or boolean mask) ``sel``."""
         idx = np.flatnonzero(sel) if np.asarray(sel).dtype == bool else np.asarray(sel, np.int64)
+        if len(idx) == len(self) and bool((idx == np.arange(len(idx))).all()):
+            return self  # every row in order (one new user's path asks for this 9 times a list)
         tv = None if self.text_vectors is None else self.text_vectors[idx]
         return replace(
             self,

@@ -141,8 +141,8 @@ REPRODUCIBLE_THREADS = max(1, min(2, os.cpu_count() or 1))
 
 @contextmanager
 def reproducible_threads() -> Iterator[None]:
-    """OpenMP pools (scikit-learn's k-means, silhouette) at :data:`REPRODUCIBLE_THREADS` inside
-    the block, whatever the budget, so a seeded clustering gives the same result at any load."""
+    """OpenMP pools (scikit-learn's k-means) at :data:`REPRODUCIBLE_THREADS` inside the block,
+    whatever the budget, so a seeded clustering gives the same result at any load."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=REPRODUCIBLE_THREADS, user_api="openmp"):

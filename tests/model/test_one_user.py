@@ -71,7 +71,7 @@ def test_fast_dataset_with_texts_equals_the_general_one(
         ([], []),
         ([], [""]),
         ([], ["  "]),
-        ([], [{"text": "a dict is not plain"}]),
+        ([], [{"text": "an object with more than its text", "item_id": "i1"}]),
         ([], [5]),
         ([{"item_id": "i1", "rating": "4"}], ["fine text"]),
     ],
@@ -195,14 +195,15 @@ def test_new_users_lists_are_the_same_on_both_routes(gnn_model: Any) -> None:
 
 def test_a_review_assigns_and_recommends_the_same_on_both_routes(gnn_model: Any) -> None:
     """A new user's review (and events) through the fast Dataset gives what the general route
-    gives (forced here by passing the same text as an object): segment, strength, the
-    explanation, and the list with its reasons."""
+    gives (forced here by giving the text's time): segment, strength, the explanation, and
+    the list with its reasons."""
     items = [str(i) for i in gnn_model.item_labels.index]
     review = "bright strings, warm tone, I would buy them again for the studio"
     for events in ([], [{"item_id": items[2]}, {"item_id": items[5], "event": "purchase"}]):
         assert gnn_model._new_user(events, [review], None) is not None
         fast = gnn_model.assign_and_recommend(texts=[review], events=events, k=10)
-        slow = gnn_model.assign_and_recommend(texts=[{"text": review}], events=events, k=10)
+        general = [{"text": review, "timestamp": NOW}]
+        slow = gnn_model.assign_and_recommend(texts=general, events=events, k=10)
         a, b = fast[0], slow[0]
         assert (a.segment_id, a.strength, a.alternative, a.explanation, a.distance) == (
             b.segment_id,
@@ -222,6 +223,7 @@ def test_plain_reviews_skip_the_general_route(gnn_model: Any, monkeypatch: Any) 
     general = store.user_dataset
     monkeypatch.setattr(store, "user_dataset", lambda *a: calls.append(1) or general(*a))
     gnn_model.assign(texts=["plain review text"])
+    gnn_model.assign(texts=[{"text": "the service passes texts as objects"}])
     assert calls == []
-    gnn_model.assign(texts=[{"text": "an object takes the general route"}])
+    gnn_model.assign(texts=[{"text": "a text about an item", "item_id": "i000001"}])
     assert calls == [1]

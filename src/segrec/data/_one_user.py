@@ -134,7 +134,8 @@ def _labels(values: list[str]) -> pd.Categorical:
 
 def plain_user_dataset(user_id: str, events: Any, texts: Any, now: int) -> Dataset | None:
     """The one-user :class:`Dataset` of plain ``events`` (see :func:`plain_events`; none is
-    fine) and ``texts`` given as non-empty strings (PII scrubbed as the loaders scrub it),
+    fine) and ``texts`` given as non-empty strings, or objects with only ``text`` (PII
+    scrubbed as the loaders scrub it),
     built without the general route's coercions; ``None`` when anything is not plain.
 
     A new user's review took the general route: its frames and the Dataset constructor cost
@@ -142,7 +143,8 @@ def plain_user_dataset(user_id: str, events: Any, texts: Any, now: int) -> Datas
     Dataset equals the general one table by table."""
     from segrec.data._pii import scrub_pii
 
-    texts = list(texts or [])
+    # an object with nothing but its text (what the service's API passes) is that text
+    texts = [t["text"] if isinstance(t, dict) and t.keys() == {"text"} else t for t in texts or []]
     if not texts or not all(isinstance(t, str) and t.strip() for t in texts):
         return None
     ev = plain_events(user_id, events, now) if events else _no_events(user_id)

@@ -387,7 +387,7 @@ class SegrecModel:
         now = int(time.time())
         ev = events_frame(uid, list(events or []), now)
         # a set lookup per event: Series.isin over the catalogue cost 0.2 s a call at 35,000 items
-        unknown = [i for i in ev.item_id.astype(str).tolist() if not self._knows([i])]
+        unknown = self._unknown(ev.item_id.astype(str).tolist())
         if unknown:
             raise UsageError(
                 f"events: unknown item_id '{unknown[0]}' ({len(unknown)} of {len(ev)} events); "
@@ -399,13 +399,13 @@ class SegrecModel:
     def item_index(self) -> pd.Index:
         return self.recommender.item_ids_
 
-    def _knows(self, items: list[str]) -> bool:
-        """True when every one of ``items`` is a known item (a set kept per item index)."""
+    def _unknown(self, items: list[str]) -> list[str]:
+        """Those of ``items`` that are not known items (a set kept per item index)."""
         idx = self.item_index
         kept = getattr(self, "_item_set", None)
         if kept is None or kept[0] is not idx:
             kept = self._item_set = (idx, frozenset(idx.astype(str)))
-        return all(i in kept[1] for i in items)
+        return [i for i in items if i not in kept[1]]
 
     def _previous(self, uid: str) -> int | None:
         try:
@@ -420,11 +420,11 @@ class SegrecModel:
         now = int(time.time())
         if not friends and not texts:
             fast = plain_events(_ANON, events, now)
-            if fast is not None and self._knows(fast.items):
+            if fast is not None and not self._unknown(fast.items):
                 return fast
         elif not friends:
             plain = plain_user_dataset(_ANON, events, texts, now)
-            if plain is not None and self._knows([str(i) for i in plain.item_ids]):
+            if plain is not None and not self._unknown([str(i) for i in plain.item_ids]):
                 return plain
         ev, tx = self._frames(_ANON, events, texts)
         named = [str(f) for f in friends or []]
@@ -522,8 +522,6 @@ class SegrecModel:
             parts.append(self._rows_from(ds, sel, labels))
             order += sel
         rows = parts[0] if len(parts) == 1 else UserRows.concat(parts)
-        if order == ids:
-            return rows
         pos = positions(pd.Index(order), ids)
         return rows.take(pos)
 

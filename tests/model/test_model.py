@@ -136,6 +136,29 @@ def test_update_folds_activity_in_and_keeps_the_previous_segment(shop, tmp_path:
     pd.testing.assert_frame_equal(again.recommend(u, k=10).frame(), lists.frame())
 
 
+def test_kept_answers_of_fit_time_users_follow_updates_and_forgets(shop) -> None:
+    cfg = EvalConfig(**LIGHT)
+    m = fit_chosen(serving_dataset(shop, cfg), cfg, CHOICE)
+    u, other = m.user_ids[0], m.user_ids[1]
+    first = m.recommend(u, k=10)
+    assert m.recommend(u, k=10) is first  # kept
+    pd.testing.assert_frame_equal(first.frame(), m.recommend_users([u], k=10).frame())
+    assert len(m.recommend(u, k=5).items[0]) == 5  # another k is another answer
+    seg = m.segment_of(u)
+    assert m.segment_of(u) is seg
+    have = set(m.store.events.item_id[m.store.events.user_id == u])
+    new = [i for i in m.item_labels.index if i not in have][:3]
+    after = m.update(u, events=[{"item_id": i} for i in new])
+    assert m.segment_of(u) is after  # not the kept fit-time answer
+    changed = m.recommend(u, k=10)
+    assert changed is not first and not set(new) & set(changed.items[0])
+    kept = m.recommend(other, k=10)
+    m.forget(m.user_ids[5])  # scrubbing fitted parts drops every kept answer
+    assert m.recommend(other, k=10) is not kept
+    m.cache_size = 0
+    assert m.recommend(other, k=10) is not m.recommend(other, k=10)
+
+
 def test_forget_removes_the_user(shop, tmp_path: Path) -> None:
     cfg = EvalConfig(**LIGHT)
     m = fit_chosen(serving_dataset(shop, cfg), cfg, CHOICE)

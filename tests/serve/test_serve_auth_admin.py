@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 from servekit import Service
@@ -30,7 +31,29 @@ def test_keys_and_scopes(svc: Service, items: list[str]) -> None:
     assert c.get(f"/segments?key={svc.keys['read']}").status_code == 401
     key_id = svc.keys["read"].split("_")[1]
     assert revoke_key(svc.storage.engine, key_id)
+    # a key check is reused for key_cache_seconds (2 s by default), then read again
+    cache = c.app.state.keys  # type: ignore[attr-defined]
+    assert cache.seconds == 2.0
+    assert c.get("/segments", headers=svc.h()).status_code == 200
+    time.sleep(cache.seconds + 0.1)
     assert c.get("/segments", headers=svc.h()).status_code == 401
+
+
+def test_key_cache_keeps_answers_for_its_seconds_only() -> None:
+    from segrec.serve._keys import KEY_UNCHECKED, ApiKey, KeyCache
+
+    key = ApiKey("abc", "read")
+    off = KeyCache(0)
+    assert off.put("sgr_abc_x", key) is key and off.get("sgr_abc_x") is KEY_UNCHECKED
+    cache = KeyCache(0.2, size=2)
+    assert cache.get("sgr_abc_x") is KEY_UNCHECKED
+    cache.put("sgr_abc_x", key)
+    cache.put("sgr_bad_y", None)  # a refusal is kept too
+    assert cache.get("sgr_abc_x") is key and cache.get("sgr_bad_y") is None
+    cache.put("sgr_new_z", key)  # over size: the oldest answer goes
+    assert cache.get("sgr_abc_x") is KEY_UNCHECKED
+    time.sleep(0.25)
+    assert cache.get("sgr_new_z") is KEY_UNCHECKED
 
 
 def test_keys_are_stored_hashed(svc: Service) -> None:

@@ -67,6 +67,14 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
+    key_cache_seconds: Annotated[
+        float,
+        typer.Option(
+            "--key-cache-seconds",
+            min=0,
+            help="Reuse an API key check this long; a revoked key stops working within it.",
+        ),
+    ] = 2.0,
 ) -> None:
     """Serve a fitted model over HTTP (segments, recommendations, events, dashboard)."""
     import uvicorn
@@ -85,9 +93,10 @@ def serve(
         "log_config": _log_config(),
     }
     if workers == 1:
-        uvicorn.run(create_app(folder, url), **common)
+        uvicorn.run(create_app(folder, url, key_cache_seconds=key_cache_seconds), **common)
         return
     os.environ["SEGREC_MODEL_DIR"], os.environ["SEGREC_DB_URL"] = str(folder), url
+    os.environ["SEGREC_KEY_CACHE_SECONDS"] = str(key_cache_seconds)
     uvicorn.run("segrec.serve:app_from_env", factory=True, workers=workers, **common)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -31,6 +32,9 @@ __all__ = ["Assignment", "SegrecModel"]
 _log = logging.getLogger(__name__)
 #: id of the throw-away user an anonymous ``assign``/``recommend`` is computed for
 _ANON = "__segrec_new_user__"
+#: answers about fit-time users kept by :meth:`SegrecModel.recommend` and
+#: :meth:`SegrecModel.segment_of` (a list with reasons is about 2 KB)
+CACHE_SIZE = 20_000
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,10 @@ class SegrecModel:
         self.map_points = map_points
         self._current: dict[str, Assignment] = {}
         self._labels: dict[str, int] = {}  # source (segmentation) label of changed users
+        #: answers about users still at their fit-time state (their segment; their list per
+        #: k): functions of the fitted parts alone, which change only when a user is forgotten
+        self._fitted_answers: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self.cache_size = CACHE_SIZE
 
     # -- what the model knows ---------------------------------------------------------------
     @property
@@ -118,6 +126,10 @@ class SegrecModel:
             return self._current[uid]
         if uid not in self.segments.index:
             raise UsageError(f"unknown user_id '{uid}'")
+        out: Assignment = self._fitted_answer(("segment", uid), lambda: self._batch_assignment(uid))
+        return out
+
+    def _batch_assignment(self, uid: str) -> Assignment:
         row = self.segments.loc[uid]
         sid = int(row.segment_id)
         alt = int(row.get("alternative", -1))
@@ -213,6 +225,7 @@ class SegrecModel:
             "recommender": self.recommender,
         }
         scrub = scrub_parts(parts, uid, (self.encoder,))
+        self._fitted_answers.clear()  # scrubbing changed fitted parts other users' lists read
         was_fitted = uid in self.segments.index
         self.segments = self.segments.drop(index=uid, errors="ignore")
         self._current.pop(uid, None)
@@ -252,7 +265,26 @@ class SegrecModel:
             if not texts and not events and not friends:
                 raise UsageError("recommend needs a user_id, or events/texts of a new user")
             return self.assign_and_recommend(texts, events, friends, k, reasons)[1]
-        return self.recommend_users([str(user_id)], k, reasons=reasons)
+        uid = str(user_id)
+        return self._fitted_answer(
+            ("list", uid, int(k), bool(reasons)),
+            lambda: self.recommend_users([uid], k, reasons=reasons),
+        )
+
+    def _fitted_answer(self, key: tuple[Any, ...], compute: Any) -> Any:
+        """``compute()``, kept (least recently used out) while user ``key[1]`` is at their
+        fit-time state. An update takes a user out of ``store.fitted``, so a kept answer
+        is never served after it; a forget clears them all. Answers are shared: read only."""
+        if key[1] not in self.store.fitted or self.cache_size < 1:
+            return compute()
+        out = self._fitted_answers.get(key)
+        if out is None:
+            out = self._fitted_answers[key] = compute()
+            if len(self._fitted_answers) > self.cache_size:
+                self._fitted_answers.popitem(last=False)
+        else:
+            self._fitted_answers.move_to_end(key)
+        return out
 
     def recommend_users(self, user_ids: Sequence[str], k: int = 10, reasons: bool = True) -> Any:
         """Top ``k`` for many known users at once (what ``recommendations.parquet`` holds)."""
@@ -387,7 +419,7 @@ class SegrecModel:
         now = int(time.time())
         ev = events_frame(uid, list(events or []), now)
         # a set lookup per event: Series.isin over the catalogue cost 0.2 s a call at 35,000 items
-        unknown = self._unknown(ev.item_id.astype(str).tolist())
+        unknown = self.unknown_items(ev.item_id.astype(str).tolist())
         if unknown:
             raise UsageError(
                 f"events: unknown item_id '{unknown[0]}' ({len(unknown)} of {len(ev)} events); "
@@ -399,7 +431,7 @@ class SegrecModel:
     def item_index(self) -> pd.Index:
         return self.recommender.item_ids_
 
-    def _unknown(self, items: list[str]) -> list[str]:
+    def unknown_items(self, items: list[str]) -> list[str]:
         """Those of ``items`` that are not known items (a set kept per item index)."""
         idx = self.item_index
         kept = getattr(self, "_item_set", None)
@@ -420,11 +452,11 @@ class SegrecModel:
         now = int(time.time())
         if not friends and not texts:
             fast = plain_events(_ANON, events, now)
-            if fast is not None and not self._unknown(fast.items):
+            if fast is not None and not self.unknown_items(fast.items):
                 return fast
         elif not friends:
             plain = plain_user_dataset(_ANON, events, texts, now)
-            if plain is not None and not self._unknown([str(i) for i in plain.item_ids]):
+            if plain is not None and not self.unknown_items([str(i) for i in plain.item_ids]):
                 return plain
         ev, tx = self._frames(_ANON, events, texts)
         named = [str(f) for f in friends or []]

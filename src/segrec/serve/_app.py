@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from segrec.serve._errors import install_handlers
 from segrec.serve._http import AccessMiddleware, BodyLimitMiddleware, Metrics
+from segrec.serve._keys import KeyCache
 from segrec.serve._schemas import ERROR_RESPONSES
 from segrec.serve._settings import ServeLimits, ServeSettings
 from segrec.serve._state import ModelHolder
@@ -30,17 +31,21 @@ def create_app(
     *,
     limits: ServeLimits | dict[str, Any] | None = None,
     access_log: bool = True,
+    key_cache_seconds: float = 2.0,
 ) -> FastAPI:
     """The segrec HTTP service over the model folder ``model_dir``.
 
     ``db_url`` is a SQLAlchemy URL (default: SQLite ``segrec.db`` beside the model folder;
     ``postgresql+psycopg://user@host/db`` for PostgreSQL). The database is migrated and the
-    model loaded when the app starts (``lifespan``).
+    model loaded when the app starts (``lifespan``). A key check is reused for
+    ``key_cache_seconds``, so a key revoked elsewhere stops working within that time.
 
     >>> # import uvicorn; uvicorn.run(create_app("run/model"), port=8000)
     """
     lim = limits if isinstance(limits, ServeLimits) else ServeLimits(**(limits or {}))
-    settings = ServeSettings.build(model_dir, db_url, limits=lim, access_log=access_log)
+    settings = ServeSettings.build(
+        model_dir, db_url, limits=lim, access_log=access_log, key_cache_seconds=key_cache_seconds
+    )
     return _build(settings)
 
 
@@ -73,6 +78,7 @@ def _build(settings: ServeSettings) -> FastAPI:
     )
     app.state.settings, app.state.storage, app.state.metrics = settings, storage, metrics
     app.state.holder = None
+    app.state.keys = KeyCache(settings.key_cache_seconds)
     for module in (health, segments, users, assign, admin, dashboard):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     install_handlers(app)

@@ -96,8 +96,16 @@ api_keys = sa.Table(
 )
 
 
+#: an execution option of connections that only read (one statement each): on SQLite they open
+#: no transaction, where ``BEGIN IMMEDIATE`` would take the write lock and queue every read
+#: behind the write being synced to disk
+READ_ONLY = "segrec_read_only"
+
+
 def create_db_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, ``synchronous=FULL`` and immediate writes."""
+    """An engine for ``url``; SQLite gets WAL, ``synchronous=FULL`` and immediate writes
+    (reads through ``engine.execution_options(segrec_read_only=True)`` run as single
+    statements, each its own snapshot)."""
     if not url.startswith("sqlite"):
         return sa.create_engine(url, pool_pre_ping=True, future=True)
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
@@ -118,7 +126,8 @@ def create_db_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if not conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

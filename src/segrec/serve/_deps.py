@@ -1,5 +1,9 @@
 """FastAPI dependencies: the settings, storage, served model and metrics held by the app,
-and the API-key check with its scope."""
+and the API-key check with its scope.
+
+They are ``async``: FastAPI runs a plain ``def`` dependency in its thread pool, a hand-off that
+cost more than these lookups themselves (the key check reads the database only when its
+:class:`~segrec.serve._keys.KeyCache` has no fresh answer)."""
 
 from __future__ import annotations
 
@@ -7,10 +11,11 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
 from segrec.serve._errors import ApiError
 from segrec.serve._http import Metrics
-from segrec.serve._keys import ApiKey, verify_key
+from segrec.serve._keys import KEY_UNCHECKED, ApiKey, verify_key
 from segrec.serve._settings import ServeSettings
 from segrec.serve._state import ModelHolder
 from segrec.serve._storage import Storage
@@ -18,22 +23,22 @@ from segrec.serve._storage import Storage
 __all__ = ["HolderDep", "MetricsDep", "SettingsDep", "StorageDep", "require"]
 
 
-def get_settings(request: Request) -> ServeSettings:
+async def get_settings(request: Request) -> ServeSettings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_storage(request: Request) -> Storage:
+async def get_storage(request: Request) -> Storage:
     return request.app.state.storage  # type: ignore[no-any-return]
 
 
-def get_holder(request: Request) -> ModelHolder:
+async def get_holder(request: Request) -> ModelHolder:
     holder = getattr(request.app.state, "holder", None)
     if holder is None:
         raise ApiError(503, "model: not loaded yet")
     return holder  # type: ignore[no-any-return]
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     return request.app.state.metrics  # type: ignore[no-any-return]
 
 
@@ -59,11 +64,16 @@ def require(scope: str, allow_query: bool = False) -> Callable[..., Any]:
     """A dependency that admits a request whose API key has ``scope`` (or a higher one):
     401 without a valid key, 403 with a key of a lower scope."""
 
-    def check(request: Request) -> ApiKey:
+    async def check(request: Request) -> ApiKey:
         presented = _presented(request, allow_query)
         if not presented:
             raise ApiError(401, "api key: missing; send it as X-API-Key or Authorization: Bearer")
-        key = verify_key(request.app.state.storage.engine, presented)
+        state = request.app.state
+        key = state.keys.get(presented)
+        if key is KEY_UNCHECKED:
+            key = state.keys.put(
+                presented, await run_in_threadpool(verify_key, state.storage.reader, presented)
+            )
         if key is None:
             raise ApiError(401, "api key: not valid (unknown, revoked or mistyped)")
         request.scope.setdefault("state", {})["key_id"] = key.key_id

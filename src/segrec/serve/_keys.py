@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -18,7 +20,15 @@ from sqlalchemy.engine import Engine
 from segrec.diagnostics import UsageError
 from segrec.serve._db import api_keys
 
-__all__ = ["SCOPES", "ApiKey", "create_key", "revoke_key", "verify_key"]
+__all__ = [
+    "KEY_UNCHECKED",
+    "SCOPES",
+    "ApiKey",
+    "KeyCache",
+    "create_key",
+    "revoke_key",
+    "verify_key",
+]
 
 SCOPES = ("read", "write", "admin")
 
@@ -81,3 +91,38 @@ def verify_key(engine: Engine, presented: str) -> ApiKey | None:
     if row is None or not ok or row.revoked_at is not None:
         return None
     return ApiKey(parts[1], str(row.scope))
+
+
+#: what :meth:`KeyCache.get` returns when it holds no fresh answer for a key
+KEY_UNCHECKED = ApiKey("", "")
+
+
+class KeyCache:
+    """Answers of :func:`verify_key` (valid or not) for ``seconds``, per presented key.
+
+    A request's key check read the database every time: about a third of what a cached list
+    costs to serve. A key revoked (or created) elsewhere is seen within ``seconds``; 0
+    turns the cache off. Keys are held as their SHA-256, never in clear; at most ``size``.
+    """
+
+    def __init__(self, seconds: float, size: int = 1024) -> None:
+        self.seconds, self.size = float(seconds), size
+        self._answers: OrderedDict[str, tuple[float, ApiKey | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, presented: str) -> ApiKey | None:
+        if self.seconds <= 0:
+            return KEY_UNCHECKED
+        with self._lock:
+            found = self._answers.get(_digest(presented))
+        if found is None or found[0] < time.monotonic():
+            return KEY_UNCHECKED
+        return found[1]
+
+    def put(self, presented: str, key: ApiKey | None) -> ApiKey | None:
+        if self.seconds > 0:
+            with self._lock:
+                self._answers[_digest(presented)] = (time.monotonic() + self.seconds, key)
+                while len(self._answers) > self.size:
+                    self._answers.popitem(last=False)
+        return key

@@ -30,7 +30,8 @@ class ServeLimits(BaseModel):
 
 class ServeSettings(BaseModel):
     """``model_dir`` (a fitted model folder), ``db_url`` (SQLAlchemy URL; default SQLite in
-    ``segrec.db`` beside the model folder) and the request ``limits``."""
+    ``segrec.db`` beside the model folder), the request ``limits`` and ``key_cache_seconds``
+    (how long a key check is reused: a key revoked elsewhere stops working within it)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -38,6 +39,7 @@ class ServeSettings(BaseModel):
     db_url: str
     limits: ServeLimits = ServeLimits()  # type: ignore[call-arg]
     access_log: bool = True
+    key_cache_seconds: float = Field(2.0, ge=0)
 
     @classmethod
     def build(
@@ -48,11 +50,14 @@ class ServeSettings(BaseModel):
 
     @classmethod
     def from_env(cls) -> ServeSettings:
-        """Settings from ``SEGREC_MODEL_DIR`` and ``SEGREC_DB_URL`` (uvicorn workers)."""
+        """Settings from ``SEGREC_MODEL_DIR``, ``SEGREC_DB_URL`` and
+        ``SEGREC_KEY_CACHE_SECONDS`` (uvicorn workers)."""
         model_dir = os.environ.get("SEGREC_MODEL_DIR")
         if not model_dir:
             raise RuntimeError("SEGREC_MODEL_DIR is not set; start the service with segrec serve")
-        return cls.build(model_dir, os.environ.get("SEGREC_DB_URL") or None)
+        cache = os.environ.get("SEGREC_KEY_CACHE_SECONDS")
+        extra = {} if cache is None else {"key_cache_seconds": float(cache)}
+        return cls.build(model_dir, os.environ.get("SEGREC_DB_URL") or None, **extra)
 
 
 def default_db_url(model_dir: str | Path) -> str:

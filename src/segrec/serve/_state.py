@@ -56,12 +56,12 @@ class ModelHolder:
     def sync(self, user_id: str) -> Any | None:
         """Fold ``user_id``'s stored events the model has not seen; returns the assignment
         of that update, or None when there was nothing new. Call with :attr:`lock` held."""
-        gen = self.storage.generation(user_id)
         seen_gen, last = self._marks.get(user_id, (0, 0))
+        gen, stored = self.storage.changes_of(user_id, after=last)
         if gen != seen_gen:
             self._forget(user_id)
             last = 0
-        stored = self.storage.events_of(user_id, after=last)
+            stored = self.storage.events_of(user_id)
         self._marks[user_id] = (gen, stored[-1].id if stored else last)
         if not stored:
             return None

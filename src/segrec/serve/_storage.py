@@ -16,7 +16,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from segrec.serve._db import assignments, batches, create_db_engine, events, migrate, user_state
+from segrec.serve._db import (
+    READ_ONLY,
+    assignments,
+    batches,
+    create_db_engine,
+    events,
+    migrate,
+    user_state,
+)
 
 __all__ = ["Batch", "Storage", "StoredEvent"]
 
@@ -47,13 +55,16 @@ class Storage:
     def __init__(self, url: str, engine: Engine | None = None) -> None:
         self.url = url
         self.engine = engine if engine is not None else create_db_engine(url)
+        #: the same pool for reads: on SQLite a read opens no write transaction (see
+        #: :func:`~segrec.serve._db.create_db_engine`)
+        self.reader = self.engine.execution_options(**{READ_ONLY: True})
 
     def migrate(self) -> None:
         migrate(self.engine)
 
     def ping(self) -> bool:
         try:
-            with self.engine.connect() as conn:
+            with self.reader.connect() as conn:
                 conn.execute(sa.text("SELECT 1"))
             return True
         except Exception:
@@ -103,7 +114,7 @@ class Storage:
             return found
 
     def batch_by_key(self, key: str) -> Batch | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(sa.select(batches).where(batches.c.idempotency_key == key)).first()
         if row is None:
             return None
@@ -158,11 +169,32 @@ class Storage:
 
     # -- reads -----------------------------------------------------------------------------
     def generation(self, user_id: str) -> int:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             g = conn.execute(
                 sa.select(user_state.c.generation).where(user_state.c.user_id == user_id)
             ).scalar()
         return int(g or 0)
+
+    def changes_of(self, user_id: str, after: int = 0) -> tuple[int, list[StoredEvent]]:
+        """The user's generation and their stored events with id > ``after``, oldest first,
+        in one statement (what every read asks before it answers; two cost twice)."""
+        gen = sa.select(
+            user_state.c.generation.label("generation"),
+            *(sa.null().label(c) for c in ("id", "batch_id", "kind", "payload", "created_at")),
+        ).where(user_state.c.user_id == user_id)
+        new = sa.select(
+            sa.null().label("generation"),
+            events.c.id,
+            events.c.batch_id,
+            events.c.kind,
+            events.c.payload,
+            events.c.created_at,
+        ).where(events.c.user_id == user_id, events.c.id > after)
+        with self.reader.connect() as conn:
+            rows = conn.execute(sa.union_all(gen, new)).all()
+        g = next((r.generation for r in rows if r.id is None), None)
+        found = sorted((r for r in rows if r.id is not None), key=lambda r: int(r.id))
+        return int(g or 0), [_stored(r) for r in found]
 
     def events_of(
         self, user_id: str, after: int = 0, limit: int | None = None
@@ -175,25 +207,20 @@ class Storage:
         )
         if limit is not None:
             q = q.limit(limit)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(q).all()
-        return [
-            StoredEvent(
-                int(r.id), int(r.batch_id), str(r.kind), json.loads(r.payload), float(r.created_at)
-            )
-            for r in rows
-        ]
+        return [_stored(r) for r in rows]
 
     def count_events(self, user_id: str | None = None) -> int:
         q = sa.select(sa.func.count()).select_from(events)
         if user_id is not None:
             q = q.where(events.c.user_id == user_id)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return int(conn.execute(q).scalar() or 0)
 
     def sizes_over_time(self, bucket_s: float = 3600.0) -> list[dict[str, Any]]:
         """Assignments handed out per time bucket and segment (for the dashboard)."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(sa.select(assignments.c.segment_id, assignments.c.at)).all()
         counts: dict[tuple[float, int], int] = {}
         for sid, at in rows:
@@ -217,7 +244,7 @@ class Storage:
             .where(assignments.c.at >= since)
             .order_by(assignments.c.id)
         )
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(q).all()
         df = pd.DataFrame(
             rows, columns=["id", "user_id", "segment_id", "strength", "distance", "at"]
@@ -225,6 +252,12 @@ class Storage:
         df["distance"] = df.distance.astype(float)
         named = df[df.user_id.notna()].drop_duplicates("user_id", keep="last")
         return pd.concat([named, df[df.user_id.isna()]]).sort_values("id").reset_index(drop=True)
+
+
+def _stored(r: Any) -> StoredEvent:
+    return StoredEvent(
+        int(r.id), int(r.batch_id), str(r.kind), json.loads(r.payload), float(r.created_at)
+    )
 
 
 def _touch_user(conn: Any, user_id: str, now: float) -> None:

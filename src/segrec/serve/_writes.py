@@ -15,7 +15,6 @@ import uuid
 from typing import Any
 
 from segrec.data._pii import scrub_pii
-from segrec.model._store import events_frame, texts_frame
 from segrec.serve._errors import ApiError
 from segrec.serve._http import Metrics
 from segrec.serve._schemas import AssignmentOut, WriteOut
@@ -35,15 +34,14 @@ def activity(body: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], lis
 
 
 def items_of(holder: ModelHolder, user_id: str, body: Any) -> list[tuple[str, dict[str, Any]]]:
-    """The rows to store, checked as ``model.update`` will check them (unknown items and
-    fields are 422 here, before anything is stored); a missing time becomes now."""
+    """The rows to store, checked as ``model.update`` will check them (unknown items are 422
+    here, before anything is stored; fields and types were checked by the request's schema
+    and :func:`~segrec.serve._errors.check_activity`); a missing time becomes now."""
     evs, texts, friends = activity(body)
     now = int(time.time())
-    events_frame(user_id, evs, now)
-    texts_frame(user_id, texts, now)
-    known = holder.model.item_index
+    unknown = set(holder.model.unknown_items([e["item_id"] for e in evs]))
     for i, e in enumerate(evs):
-        if e["item_id"] not in known:
+        if e["item_id"] in unknown:
             raise ApiError(
                 422,
                 f"events[{i}].item_id: unknown item_id '{e['item_id']}'; the "

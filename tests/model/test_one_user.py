@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segrec.data._one_user import plain_events, plain_user_dataset
+from segrec.data._one_user import plain_events, plain_user_dataset, stored_user_dataset
 from segrec.model._store import events_frame, texts_frame, user_dataset
 
 NOW = 1_700_000_000
@@ -227,3 +227,69 @@ def test_plain_reviews_skip_the_general_route(gnn_model: Any, monkeypatch: Any) 
     assert calls == []
     gnn_model.assign(texts=[{"text": "a text about an item", "item_id": "i000001"}])
     assert calls == [1]
+
+
+STORED_TEXTS = [
+    [],
+    [{"text": "warm and bright", "item_id": "i1", "timestamp": 7}],
+    [
+        {"text": "about nothing"},
+        {"text": "about b", "item_id": "b"},
+        {"text": "late", "timestamp": 3},
+    ],
+]
+
+
+@pytest.mark.parametrize("friends", [[], ["u9", "__a", "u9"]])
+@pytest.mark.parametrize("texts", STORED_TEXTS)
+@pytest.mark.parametrize("events", [[], *CASES])
+def test_stored_rows_dataset_equals_the_general_one(
+    events: list[dict[str, Any]], texts: list[dict[str, Any]], friends: list[str]
+) -> None:
+    if not events and not texts:
+        return
+    ev, tx = events_frame(UID, events, NOW), texts_frame(UID, texts, NOW)
+    ties = pd.DataFrame({"src": UID, "dst": friends}, dtype="string")
+    fast, slow = stored_user_dataset(UID, ev, tx, friends), user_dataset(ev, tx, ties)
+    pd.testing.assert_index_equal(fast.user_ids, slow.user_ids)
+    pd.testing.assert_index_equal(fast.item_ids, slow.item_ids)
+    for name in ("interactions", "texts", "items", "users", "social"):
+        pd.testing.assert_frame_equal(getattr(fast, name), getattr(slow, name), check_exact=True)
+
+
+def test_a_stored_users_rows_follow_adds_and_removes() -> None:
+    from segrec.model._store import UserStore
+
+    a = events_frame("a", [{"item_id": "i1", "timestamp": 5}, {"item_id": "i2"}], NOW)
+    b = events_frame("b", [{"item_id": "i3"}], NOW)
+    store = UserStore(
+        pd.concat([a, b], ignore_index=True),
+        texts_frame("a", ["first"], NOW),
+        pd.DataFrame({"src": ["b"], "dst": ["a"]}, dtype="string"),
+        fitted={"a", "b"},
+    )
+    assert store.rows("events", "a").item_id.tolist() == ["i1", "i2"]
+    store.add(
+        "a", events_frame("a", [{"item_id": "i3"}], NOW), texts_frame("a", ["two"], NOW), ["b"]
+    )
+    store.add("b", events_frame("b", [{"item_id": "i1"}], NOW), texts_frame("b", [], NOW), [])
+    assert store.rows("events", "a").item_id.tolist() == ["i1", "i2", "i3"]
+    assert store.rows("texts", "a").text.tolist() == ["first", "two"]
+    assert store.rows("ties", "a").dst.tolist() == ["b"] and "a" not in store.fitted
+    # the whole tables hold every row in the order it was added, once
+    assert store.events.item_id.tolist() == ["i1", "i2", "i3", "i3", "i1"]
+    assert store.events.user_id.tolist() == ["a", "a", "b", "a", "b"]
+    store.add("a", events_frame("a", [], NOW), texts_frame("a", [], NOW), ["b"])  # known tie
+    assert len(store.ties) == 2
+    assert store.rows("events", "b").item_id.tolist() == ["i3", "i1"]
+    # one user without ties takes the fast route, which equals the general one
+    one = store.user_dataset(["b"])
+    general = user_dataset(
+        store.rows("events", "b"), store.rows("texts", "b"), store.rows("ties", "b")
+    )
+    pd.testing.assert_frame_equal(one.interactions, general.interactions, check_exact=True)
+    both = store.user_dataset(["a", "b"])
+    assert list(both.user_ids) == ["a", "b"] and len(both.interactions) == 5
+    assert store.remove("a")["events"] == 3
+    assert store.rows("events", "a").empty and not store.knows("a") and store.knows("b")
+    assert store.rows("ties", "b").empty  # b named a

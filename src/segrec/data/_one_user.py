@@ -24,7 +24,13 @@ import pandas as pd
 from segrec.data._dataset import Dataset
 from segrec.data._schema import SCHEMAS
 
-__all__ = ["OneUserEvents", "as_dataset", "plain_events", "plain_user_dataset"]
+__all__ = [
+    "OneUserEvents",
+    "as_dataset",
+    "plain_events",
+    "plain_user_dataset",
+    "stored_user_dataset",
+]
 
 _NUMBERS = ("rating", "weight", "amount")
 #: the fields an event may carry (the interactions table's, less the user and file order)
@@ -153,6 +159,49 @@ def plain_user_dataset(user_id: str, events: Any, texts: Any, now: int) -> Datas
     return _build(ev, scrub_pii(texts)[0], now)
 
 
+def stored_user_dataset(
+    user_id: str, events: pd.DataFrame, texts: pd.DataFrame, friends: list[str] | None = None
+) -> Dataset:
+    """The one-user :class:`Dataset` of one user's stored rows (a model store's plain frames:
+    string ids, float64 numbers, Int64 times) and the ``friends`` they name, equal to what
+    :func:`segrec.model._store.user_dataset` builds through the general constructor: each
+    item once, the earliest kept (ties in time broken by row order), texts as they are.
+
+    An update re-reads the user's whole history; the general constructor spent most of the
+    update coercing it. ``tests/model/test_one_user.py`` checks the equality."""
+    ts = events.timestamp.fillna(0).to_numpy(np.int64)
+    items = events.item_id.astype(str).tolist()
+    seen: set[str] = set()
+    keep = []
+    for i in np.argsort(ts, kind="stable").tolist():
+        if items[i] not in seen:
+            seen.add(items[i])
+            keep.append(i)
+    kinds = events.event.fillna("interaction").astype(str).tolist()
+
+    def col(name: str) -> np.ndarray:
+        return events[name].to_numpy(np.float64, na_value=np.nan)[keep]
+
+    ev = OneUserEvents(
+        user_id=user_id,
+        items=[items[i] for i in keep],
+        timestamp=ts[keep],
+        event=[kinds[i] for i in keep],
+        rating=col("rating"),
+        weight=col("weight"),
+        amount=col("amount"),
+        seq=np.asarray(keep, dtype=np.int64),
+    )
+    about = [None if v is pd.NA or v is None else str(v) for v in texts.item_id.tolist()]
+    return _build(
+        ev,
+        texts.text.astype(str).tolist(),
+        times=texts.timestamp.astype("Int64").reset_index(drop=True),
+        about=about,
+        friends=friends,
+    )
+
+
 def _no_events(user_id: str) -> OneUserEvents:
     empty = np.zeros(0, np.float64)
     return OneUserEvents(
@@ -160,12 +209,22 @@ def _no_events(user_id: str) -> OneUserEvents:
     )
 
 
-def _build(ev: OneUserEvents, texts: list[str] | None = None, now: int = 0) -> Dataset:
-    """The conformed tables of ``ev`` (and of ``texts``, written at ``now`` about no item), as
-    the general constructor would make them."""
-    texts = texts or []
-    users = ev.user_ids
-    item_ids = pd.Index(sorted(set(ev.items)), dtype="object", name="item_id")
+def _build(
+    ev: OneUserEvents,
+    texts: list[str] | None = None,
+    now: int = 0,
+    times: pd.Series | None = None,
+    about: list[str | None] | None = None,
+    friends: list[str] | None = None,
+) -> Dataset:
+    """The conformed tables of ``ev`` and of ``texts`` (written at ``now`` about no item, or at
+    ``times`` about the items ``about``) and of the ties to ``friends``, as the general
+    constructor would make them."""
+    texts, friends = texts or [], friends or []
+    about = about if about is not None else [None] * len(texts)
+    users = pd.Index(sorted({ev.user_id, *friends}), dtype="object", name="user_id")
+    named = {i for i in about if i is not None}
+    item_ids = pd.Index(sorted(set(ev.items) | named), dtype="object", name="item_id")
     inter = pd.DataFrame(
         {
             "user_id": _category([ev.user_id] * len(ev.items), users),
@@ -181,8 +240,8 @@ def _build(ev: OneUserEvents, texts: list[str] | None = None, now: int = 0) -> D
     text_table = pd.DataFrame(
         {
             "user_id": _category([ev.user_id] * len(texts), users),
-            "item_id": _category([None] * len(texts), item_ids),
-            "timestamp": pd.Series([now] * len(texts), dtype="Int64"),
+            "item_id": _category(about, item_ids),
+            "timestamp": pd.Series([now] * len(texts), dtype="Int64") if times is None else times,
             "text": pd.Series(texts, dtype="string"),
             "kind": _labels(["review"] * len(texts)),
         }
@@ -199,10 +258,10 @@ def _build(ev: OneUserEvents, texts: list[str] | None = None, now: int = 0) -> D
     )
     social = pd.DataFrame(
         {
-            "src": _category([], users),
-            "dst": _category([], users),
-            "kind": _labels([]),
-            "weight": pd.Series([], dtype="float64"),
+            "src": _category([ev.user_id] * len(friends), users),
+            "dst": _category(friends, users),
+            "kind": _labels(["friend"] * len(friends)),
+            "weight": np.ones(len(friends)),
         }
     )
     return Dataset.assembled(

@@ -133,7 +133,7 @@ class SegrecModel:
         row = self.segments.loc[uid]
         sid = int(row.segment_id)
         alt = int(row.get("alternative", -1))
-        texts = self.store.texts.text[self.store.texts.user_id == uid].astype(str).tolist()
+        texts = self.store.rows("texts", uid).text.astype(str).tolist()
         return Assignment(
             uid,
             sid,

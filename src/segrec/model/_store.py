@@ -10,7 +10,6 @@ the batch went through.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,8 @@ __all__ = ["EVENT_COLUMNS", "TEXT_COLUMNS", "UserStore", "events_frame", "texts_
 EVENT_COLUMNS = tuple(c for c in SCHEMAS["interactions"] if c != "seq")
 TEXT_COLUMNS = ("user_id", "item_id", "timestamp", "text")
 _ASSIGN_COLUMNS = ("user_id", "segment_id", "strength", "distance", "at", "source")
+#: the store's tables and the column that says whose row it is
+_USER_COLUMN = {"events": "user_id", "texts": "user_id", "ties": "src"}
 
 
 def _plain(df: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
@@ -94,20 +95,34 @@ def texts_frame(user_id: str, texts: list[Any] | None, now: int) -> pd.DataFrame
     return df
 
 
-@dataclass
 class UserStore:
     """Events, texts and friends of every user the model knows, plus assignment history.
 
     ``fitted`` users are those whose rows are exactly what the model was fit on; an update
     makes a user changed (their stored fit-time state no longer applies).
+
+    One user's rows are read through a per-user index and an update appends that user's rows
+    beside the tables, so neither costs time in proportion to everyone's rows (concatenating
+    and filtering the whole tables took most of an update). ``events``, ``texts`` and
+    ``ties`` are the whole tables, every row in the order it was added.
     """
 
-    events: pd.DataFrame
-    texts: pd.DataFrame
-    ties: pd.DataFrame  # src, dst: the friends each user names
-    fitted: set[str] = field(default_factory=set)
-    assignments: pd.DataFrame = field(default_factory=lambda: _assignments([]))
-    _pending: list[tuple[Any, ...]] = field(default_factory=list)
+    def __init__(
+        self,
+        events: pd.DataFrame,
+        texts: pd.DataFrame,
+        ties: pd.DataFrame,
+        fitted: set[str] | None = None,
+        assignments: pd.DataFrame | None = None,
+    ) -> None:
+        self._tables = {"events": events, "texts": texts, "ties": ties}
+        #: rows added since the tables were last put together, per table and user, in order
+        self._added: dict[str, dict[str, list[pd.DataFrame]]] = {n: {} for n in _USER_COLUMN}
+        self._order: dict[str, list[pd.DataFrame]] = {n: [] for n in _USER_COLUMN}
+        self._index: dict[str, dict[str, np.ndarray]] = {}
+        self.fitted: set[str] = set() if fitted is None else fitted
+        self.assignments = assignments if assignments is not None else _assignments([])
+        self._pending: list[pd.DataFrame] = []
 
     @classmethod
     def from_dataset(cls, ds: Dataset) -> UserStore:
@@ -121,48 +136,112 @@ class UserStore:
             fitted={str(u) for u in ds.user_ids},
         )
 
+    # -- the whole tables -------------------------------------------------------------------
+    @property
+    def events(self) -> pd.DataFrame:
+        return self._table("events")
+
+    @events.setter
+    def events(self, table: pd.DataFrame) -> None:
+        self._set("events", table)
+
+    @property
+    def texts(self) -> pd.DataFrame:
+        return self._table("texts")
+
+    @texts.setter
+    def texts(self, table: pd.DataFrame) -> None:
+        self._set("texts", table)
+
+    @property
+    def ties(self) -> pd.DataFrame:
+        return self._table("ties")
+
+    @ties.setter
+    def ties(self, table: pd.DataFrame) -> None:
+        self._set("ties", table)
+
+    def _table(self, name: str) -> pd.DataFrame:
+        """Table ``name`` with the rows added since (put together once, then kept)."""
+        if self._order[name]:
+            parts = [self._tables[name], *self._order[name]]
+            table = pd.concat(parts, ignore_index=True)
+            if name == "ties":
+                table = table.drop_duplicates().reset_index(drop=True)
+            self._set(name, table)
+        return self._tables[name]
+
+    def _set(self, name: str, table: pd.DataFrame) -> None:
+        self._tables[name] = table
+        self._added[name], self._order[name] = {}, []
+        self._index.pop(name, None)
+
     # -- one user -------------------------------------------------------------------------
+    def rows(self, name: str, user_id: str) -> pd.DataFrame:
+        """``user_id``'s rows of table ``name`` (ties: the friends they name), in order."""
+        table = self._tables[name]
+        index = self._index.get(name)
+        if index is None:
+            col = table[_USER_COLUMN[name]]
+            index = self._index[name] = {
+                str(k): v for k, v in col.groupby(col, sort=False, observed=True).indices.items()
+            }
+        parts = [table.iloc[index[user_id]]] if user_id in index else []
+        parts += self._added[name].get(user_id, [])
+        if not parts:
+            return table.iloc[:0]
+        return parts[0] if len(parts) == 1 else pd.concat(parts)
+
     def knows(self, user_id: str) -> bool:
         return (
             user_id in self.fitted
-            or bool((self.events.user_id == user_id).any())
-            or bool((self.texts.user_id == user_id).any())
+            or len(self.rows("events", user_id)) > 0
+            or len(self.rows("texts", user_id)) > 0
         )
 
     def user_dataset(self, user_ids: list[str]) -> Dataset:
-        """The rows of ``user_ids`` as a small Dataset (what the featurizers transform)."""
-        keep = set(user_ids)
-        ev = self.events[self.events.user_id.isin(keep)]
-        tx = self.texts[self.texts.user_id.isin(keep)]
-        ti = self.ties[self.ties.src.isin(keep)]
-        return user_dataset(ev, tx, ti)
+        """The rows of ``user_ids`` as a small Dataset (what the featurizers transform); one
+        user with rows takes :func:`~segrec.data._one_user.stored_user_dataset`, tested equal
+        to the general route."""
+        from segrec.data._one_user import stored_user_dataset
+
+        if len(user_ids) == 1:
+            uid = str(user_ids[0])
+            ev, tx = self.rows("events", uid), self.rows("texts", uid)
+            if len(ev) or len(tx):
+                friends = self.rows("ties", uid).dst.astype(str).tolist()
+                return stored_user_dataset(uid, ev, tx, friends)
+        keep = [str(u) for u in user_ids]
+        return user_dataset(*(_cat([self.rows(n, u) for u in keep]) for n in _USER_COLUMN))
 
     def add(
         self, user_id: str, events: pd.DataFrame, texts: pd.DataFrame, friends: list[str]
     ) -> None:
         """Append a user's new activity; the user is no longer at their fit-time state."""
-        if len(events):
-            self.events = pd.concat([self.events, events], ignore_index=True)
-        if len(texts):
-            self.texts = pd.concat([self.texts, texts], ignore_index=True)
-        if friends:
-            new = pd.DataFrame({"src": user_id, "dst": [str(f) for f in friends]}, dtype="string")
-            self.ties = pd.concat([self.ties, new], ignore_index=True).drop_duplicates()
+        ties = pd.DataFrame({"src": user_id, "dst": [str(f) for f in friends]}, dtype="string")
+        have = set(self.rows("ties", user_id).dst.astype(str))
+        ties = ties[~ties.dst.isin(have)].drop_duplicates()
+        for name, rows in (("events", events), ("texts", texts), ("ties", ties)):
+            if len(rows):
+                rows = rows.reset_index(drop=True)
+                self._added[name].setdefault(user_id, []).append(rows)
+                self._order[name].append(rows)
         self.fitted.discard(user_id)
 
     def remove(self, user_id: str) -> dict[str, int]:
         """Drop every row of ``user_id`` (events, texts, ties either way, assignments, those
         of updates not yet written included)."""
         self.history()
+        ev, tx, ti = self.events, self.texts, self.ties
         out = {
-            "events": int((self.events.user_id == user_id).sum()),
-            "texts": int((self.texts.user_id == user_id).sum()),
-            "ties": int(((self.ties.src == user_id) | (self.ties.dst == user_id)).sum()),
+            "events": int((ev.user_id == user_id).sum()),
+            "texts": int((tx.user_id == user_id).sum()),
+            "ties": int(((ti.src == user_id) | (ti.dst == user_id)).sum()),
             "assignments": int((self.assignments.user_id == user_id).sum()),
         }
-        self.events = self.events[self.events.user_id != user_id].reset_index(drop=True)
-        self.texts = self.texts[self.texts.user_id != user_id].reset_index(drop=True)
-        self.ties = self.ties[(self.ties.src != user_id) & (self.ties.dst != user_id)]
+        self._set("events", ev[ev.user_id != user_id].reset_index(drop=True))
+        self._set("texts", tx[tx.user_id != user_id].reset_index(drop=True))
+        self._set("ties", ti[(ti.src != user_id) & (ti.dst != user_id)])
         self.assignments = self.assignments[self.assignments.user_id != user_id]
         self.fitted.discard(user_id)
         return out
@@ -218,6 +297,10 @@ class UserStore:
             fitted=set(read("fitted_users").user_id.astype(str)),
             assignments=read("assignments"),
         )
+
+
+def _cat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
 def _assignments(rows: list[tuple[Any, ...]]) -> pd.DataFrame:

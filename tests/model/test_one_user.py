@@ -293,3 +293,21 @@ def test_a_stored_users_rows_follow_adds_and_removes() -> None:
     assert store.remove("a")["events"] == 3
     assert store.rows("events", "a").empty and not store.knows("a") and store.knows("b")
     assert store.rows("ties", "b").empty  # b named a
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        *CASES,
+        [{"item_id": "i1", "weight": float("nan"), "rating": float("nan"), "amount": 0}],
+        [{"item_id": "i1", "event": "view", "timestamp": 0, "weight": 0.0}],
+    ],
+)
+def test_plain_events_frame_equals_the_general_one(events: list[dict[str, Any]]) -> None:
+    from segrec.model import _store
+
+    fast = events_frame(UID, events, NOW)
+    general = _store._general_events_frame(UID, events, NOW)
+    pd.testing.assert_frame_equal(fast, general, check_exact=True)
+    none = _store._plain(pd.DataFrame([]), _store.TEXT_COLUMNS)
+    pd.testing.assert_frame_equal(texts_frame(UID, [], NOW), none, check_exact=True)

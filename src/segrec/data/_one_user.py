@@ -27,6 +27,7 @@ from segrec.data._schema import SCHEMAS
 __all__ = [
     "OneUserEvents",
     "as_dataset",
+    "is_plain_event",
     "plain_events",
     "plain_user_dataset",
     "stored_user_dataset",
@@ -78,7 +79,7 @@ def _num(v: Any) -> bool:
     return v is None or (isinstance(v, int | float) and not isinstance(v, bool))
 
 
-def _plain(ev: Any) -> bool:
+def is_plain_event(ev: Any) -> bool:
     """True when ``ev`` is an event the fast route reads exactly as the general one."""
     if not isinstance(ev, dict) or not ev.keys() <= _ALLOWED:
         return False
@@ -96,7 +97,7 @@ def plain_events(user_id: str, events: Any, now: int) -> OneUserEvents | None:
     """``user_id`` doing ``events`` (missing time ``now``, missing event type ``interaction``,
     missing weight 1; each item once, the earliest kept), or ``None`` when an event is not
     plain."""
-    if not events or not all(_plain(ev) for ev in events):
+    if not events or not all(is_plain_event(ev) for ev in events):
         return None
     ts = np.array([now if ev.get("timestamp") is None else ev["timestamp"] for ev in events])
     order = np.argsort(ts, kind="stable")

@@ -9,6 +9,7 @@ the batch went through.
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Any
@@ -58,8 +59,17 @@ def events_frame(user_id: str, events: list[Any] | None, now: int) -> pd.DataFra
     """``events`` (dicts with the interactions table's column names) as rows of ``user_id``,
     checked: every event names an ``item_id``; a missing time is ``now``, a missing event
     type ``interaction`` and a missing weight 1."""
+    from segrec.data._one_user import is_plain_event
+
+    events = list(events or [])
+    if events and all(is_plain_event(ev) for ev in events):
+        return _plain_events_frame(user_id, events, now)
+    return _general_events_frame(user_id, events, now)
+
+
+def _general_events_frame(user_id: str, events: list[Any], now: int) -> pd.DataFrame:
     rows = []
-    for i, ev in enumerate(events or []):
+    for i, ev in enumerate(events):
         if not isinstance(ev, dict):
             raise UsageError(
                 f"events[{i}]: expected an object with 'item_id'; got {type(ev).__name__}"
@@ -76,13 +86,49 @@ def events_frame(user_id: str, events: list[Any] | None, now: int) -> pd.DataFra
     return df
 
 
+@functools.cache
+def _no_texts() -> pd.DataFrame:
+    """:func:`texts_frame` of no texts (built once: an update with events only needs it)."""
+    return _plain(pd.DataFrame([]), TEXT_COLUMNS)
+
+
+def _plain_events_frame(user_id: str, events: list[dict[str, Any]], now: int) -> pd.DataFrame:
+    """What :func:`events_frame` makes of events whose values are already plain (see
+    :func:`~segrec.data._one_user.is_plain_event`), without its per-column coercions (they
+    were a quarter of an update); tested equal in ``tests/model/test_one_user.py``."""
+
+    def num(name: str, default: float) -> np.ndarray:
+        vals = [ev.get(name) for ev in events]
+        return np.array([default if v is None else float(v) for v in vals], dtype=np.float64)
+
+    weight = num("weight", 1.0)
+    frame = {
+        "user_id": pd.array([user_id] * len(events), dtype="string"),
+        "item_id": pd.array([ev["item_id"] for ev in events], dtype="string"),
+        "timestamp": pd.array(
+            [now if ev.get("timestamp") is None else ev["timestamp"] for ev in events],
+            dtype="Int64",
+        ),
+        "event": pd.array(
+            [ev["event"] if ev.get("event") is not None else "interaction" for ev in events],
+            dtype="string",
+        ),
+        "rating": num("rating", np.nan),
+        "weight": np.where(np.isnan(weight), 1.0, weight),
+        "amount": num("amount", np.nan),
+    }
+    return pd.DataFrame(frame, columns=list(EVENT_COLUMNS))
+
+
 def texts_frame(user_id: str, texts: list[Any] | None, now: int) -> pd.DataFrame:
     """``texts`` (strings, or dicts with ``text`` and optionally ``item_id``, ``timestamp``)
     as rows of ``user_id``; PII is scrubbed as the loaders scrub it."""
     from segrec.data._pii import scrub_pii
 
+    if not texts:
+        return _no_texts().copy()
     rows = []
-    for i, t in enumerate(texts or []):
+    for i, t in enumerate(texts):
         if isinstance(t, str):
             t = {"text": t}
         if not isinstance(t, dict) or not isinstance(t.get("text"), str) or not t["text"].strip():
@@ -122,7 +168,7 @@ class UserStore:
         self._index: dict[str, dict[str, np.ndarray]] = {}
         self.fitted: set[str] = set() if fitted is None else fitted
         self.assignments = assignments if assignments is not None else _assignments([])
-        self._pending: list[pd.DataFrame] = []
+        self._pending: list[tuple[Any, ...]] = []
 
     @classmethod
     def from_dataset(cls, ds: Dataset) -> UserStore:
@@ -251,22 +297,14 @@ class UserStore:
         self, user_id: str, segment_id: int, strength: float, distance: float, source: str
     ) -> None:
         self._pending.append(
-            pd.DataFrame(
-                {
-                    "user_id": [user_id],
-                    "segment_id": [int(segment_id)],
-                    "strength": [float(strength)],
-                    "distance": [float(distance)],
-                    "at": [time.time()],
-                    "source": [source],
-                }
-            )
+            (user_id, int(segment_id), float(strength), float(distance), time.time(), source)
         )
 
     def history(self) -> pd.DataFrame:
         """Every assignment recorded, oldest first (the fit's own first)."""
         if self._pending:
-            self.assignments = pd.concat([self.assignments, *self._pending], ignore_index=True)
+            new = _assignments(self._pending)
+            self.assignments = pd.concat([self.assignments, new], ignore_index=True)
             self._pending = []
         return self.assignments
 

@@ -103,3 +103,35 @@ def test_storage_round_trip(svc: Service) -> None:
     assert st.count_events() == 2
     assert st.delete_user("s1") == 2 and st.generation("s1") == 1
     assert st.ping()
+
+
+def test_a_second_service_on_the_database_sees_the_first_ones_writes(
+    model_dir: Path, db_url: str, items: list[str]
+) -> None:
+    """Two services on one database (as two workers are): each answers a user from the
+    events the other stored, read after read, and a read between writes asks nothing."""
+    gen_a, gen_b = _service(model_dir, db_url), _service(model_dir, db_url)
+    a, b = next(gen_a), next(gen_b)
+    try:
+        w = a.h("write")
+        assert a.client.get("/users/u0000004/recommendations", headers=b.h()).status_code == 200
+        before = b.client.get("/users/u0000004/recommendations", headers=b.h()).json()
+        for n, item in enumerate(items[20:23]):
+            body = {"events": [{"item_id": item}], "idempotency_key": f"two-{n}"}
+            assert a.client.post("/users/u0000004/events", headers=w, json=body).status_code == 201
+            seen = b.client.get("/users/u0000004/recommendations", headers=b.h()).json()
+            assert item not in {r["item_id"] for r in seen["items"]}  # b folded it in
+            assert (
+                a.client.get("/users/u0000004/segment", headers=a.h()).json()
+                == b.client.get("/users/u0000004/segment", headers=b.h()).json()
+            )
+        assert seen["items"] != before["items"]
+        version = b.storage.version()
+        if version is not None:  # SQLite: reads change nothing, a write anywhere changes it
+            b.client.get("/users/u0000004/segment", headers=b.h())
+            assert b.storage.version() == version
+            a.storage.add_batch("two-x", "zz", "h", [("event", {"item_id": items[0]})])
+            assert b.storage.version() != version
+    finally:
+        gen_b.close()
+        gen_a.close()

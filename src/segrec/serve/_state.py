@@ -3,7 +3,9 @@
 The database is the source of truth; the loaded model is a cache of it. Each worker remembers,
 per user, the generation (bumped by DELETE) and the last stored event it folded in with
 ``model.update``. Before answering about a user it folds whatever is newer, so a restarted
-service, another worker, or a reloaded model answers from every acknowledged event.
+service, another worker, or a reloaded model answers from every acknowledged event. On SQLite
+it first reads the database's write counter (``PRAGMA data_version``): when nothing was
+committed anywhere since the user was last synced, there is nothing to ask.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class ModelHolder:
         self.storage = storage
         self.lock = threading.RLock()
         self._marks: dict[str, tuple[int, int]] = {}  # user -> (generation, last event id)
+        #: user -> the database's write counter when they were last synced (SQLite)
+        self._seen: dict[str, int] = {}
 
     @classmethod
     def load(cls, model_dir: Path, storage: Storage) -> ModelHolder:
@@ -45,7 +49,7 @@ class ModelHolder:
         new = _load(model_dir)
         with self.lock:
             old_dir, self.model, self.model_dir = self.model_dir, new, model_dir
-            self._marks = {}  # the new model folds every stored event in again, lazily
+            self._marks, self._seen = {}, {}  # the new model folds every stored event in again
         return {
             "model_dir": str(model_dir),
             "previous_model_dir": str(old_dir),
@@ -56,6 +60,9 @@ class ModelHolder:
     def sync(self, user_id: str) -> Any | None:
         """Fold ``user_id``'s stored events the model has not seen; returns the assignment
         of that update, or None when there was nothing new. Call with :attr:`lock` held."""
+        version = self.storage.version()  # read before the query: a later write changes it
+        if version is not None and self._seen.get(user_id) == version:
+            return None  # nothing was written anywhere since this user was last synced
         seen_gen, last = self._marks.get(user_id, (0, 0))
         gen, stored = self.storage.changes_of(user_id, after=last)
         if gen != seen_gen:
@@ -63,6 +70,8 @@ class ModelHolder:
             last = 0
             stored = self.storage.events_of(user_id)
         self._marks[user_id] = (gen, stored[-1].id if stored else last)
+        if version is not None:
+            self._seen[user_id] = version
         if not stored:
             return None
         known = self.model.item_index
@@ -84,6 +93,7 @@ class ModelHolder:
     def forget(self, user_id: str) -> bool:
         """Forget ``user_id`` in this worker's model (after the database deleted them)."""
         self._marks[user_id] = (self.storage.generation(user_id), 0)
+        self._seen.pop(user_id, None)
         return self._forget(user_id)
 
     def _forget(self, user_id: str) -> bool:

@@ -7,6 +7,8 @@ in-memory model is rebuilt from (see :mod:`segrec.serve._state`).
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +60,8 @@ class Storage:
         #: the same pool for reads: on SQLite a read opens no write transaction (see
         #: :func:`~segrec.serve._db.create_db_engine`)
         self.reader = self.engine.execution_options(**{READ_ONLY: True})
+        self._watch: sqlite3.Connection | None = None
+        self._watch_lock = threading.Lock()
 
     def migrate(self) -> None:
         migrate(self.engine)
@@ -72,6 +76,26 @@ class Storage:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        with self._watch_lock:
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
+
+    def version(self) -> int | None:
+        """A number that changes whenever a write is committed anywhere (any process, any
+        connection) on SQLite: its ``PRAGMA data_version``, read on a connection of its own
+        that never writes. ``None`` where there is no such signal (PostgreSQL): every read
+        then asks the database."""
+        if self.engine.dialect.name != "sqlite" or self.engine.url.database in (
+            None,
+            "",
+            ":memory:",
+        ):
+            return None
+        with self._watch_lock:
+            if self._watch is None:
+                self._watch = sqlite3.connect(self.engine.url.database, check_same_thread=False)
+            return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
 
     # -- writes ----------------------------------------------------------------------------
     def add_batch(

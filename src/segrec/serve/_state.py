@@ -10,6 +10,7 @@ committed anywhere since the user was last synced, there is nothing to ask.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from pathlib import Path
@@ -42,14 +43,19 @@ class ModelHolder:
 
     @classmethod
     def load(cls, model_dir: Path, storage: Storage) -> ModelHolder:
-        return cls(_load(model_dir), model_dir, storage)
+        holder = cls(_load(model_dir), model_dir, storage)
+        _settle()
+        return holder
 
     def reload(self, model_dir: Path) -> dict[str, Any]:
         """Load ``model_dir`` fully, then swap it in; on failure the old model stays."""
         new = _load(model_dir)
         with self.lock:
-            old_dir, self.model, self.model_dir = self.model_dir, new, model_dir
+            old_dir, old_model = self.model_dir, self.model
+            self.model, self.model_dir = new, model_dir
             self._marks, self._seen = {}, {}  # the new model folds every stored event in again
+        del old_model
+        _settle()
         return {
             "model_dir": str(model_dir),
             "previous_model_dir": str(old_dir),
@@ -102,6 +108,17 @@ class ModelHolder:
             return True
         except UsageError:
             return False
+
+
+def _settle() -> None:
+    """Collect, then move every object alive (the model's) out of the garbage collector's
+    view: a full collection walked the demo model's 140,000 objects in about 85 ms, a pause
+    that one request in a few thousand waited for (p99 260 ms at 200 requests/s). Objects
+    made later are collected as usual; a reload thaws, collects the old model, and freezes
+    again."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def _load(model_dir: Path) -> Any:

@@ -5,6 +5,7 @@ the stored events."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -135,3 +136,30 @@ def test_a_second_service_on_the_database_sees_the_first_ones_writes(
     finally:
         gen_b.close()
         gen_a.close()
+
+
+def test_anonymous_assignments_are_written_together_within_a_second(svc: Service) -> None:
+    st = svc.storage
+
+    def stored() -> int:
+        with st.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.text("SELECT count(*) FROM assignments WHERE user_id IS NULL")
+                ).scalar()
+                or 0
+            )
+
+    before = stored()
+    for sid in (1, 2, 1):
+        st.record_anonymous(sid, 0.5, 1.0)
+    deadline = time.monotonic() + st.FLUSH_S + 5
+    while stored() < before + 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert stored() == before + 3  # the background writer wrote them
+    st.record_anonymous(3, 0.25, None)
+    window = st.recent_assignments()  # a reader writes what is buffered first
+    assert (window.user_id.isna() & (window.segment_id == 3)).sum() == 1
+    st.record_anonymous(4, 0.25, None)
+    st.dispose()  # so does closing the storage
+    assert stored() == before + 5

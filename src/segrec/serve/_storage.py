@@ -7,6 +7,7 @@ in-memory model is rebuilt from (see :mod:`segrec.serve._state`).
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -29,6 +30,8 @@ from segrec.serve._db import (
 )
 
 __all__ = ["Batch", "Storage", "StoredEvent"]
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,9 @@ class StoredEvent:
 class Storage:
     """The service's database (``url``: any SQLAlchemy URL; SQLite and PostgreSQL tested)."""
 
+    #: seconds within which buffered anonymous assignments are written
+    FLUSH_S = 1.0
+
     def __init__(self, url: str, engine: Engine | None = None) -> None:
         self.url = url
         self.engine = engine if engine is not None else create_db_engine(url)
@@ -62,6 +68,10 @@ class Storage:
         self.reader = self.engine.execution_options(**{READ_ONLY: True})
         self._watch: sqlite3.Connection | None = None
         self._watch_lock = threading.Lock()
+        self._buffer: list[tuple[int, float, float | None, float]] = []
+        self._buffer_lock = threading.Lock()
+        self._flusher: threading.Thread | None = None
+        self._closing = threading.Event()
 
     def migrate(self) -> None:
         migrate(self.engine)
@@ -75,6 +85,12 @@ class Storage:
             return False
 
     def dispose(self) -> None:
+        self._closing.set()
+        if self._flusher is not None:
+            self._flusher.join(timeout=10)
+            self._flusher = None
+        self.flush()
+        self._closing.clear()
         self.engine.dispose()
         with self._watch_lock:
             if self._watch is not None:
@@ -175,6 +191,56 @@ class Storage:
         with self.engine.begin() as conn:
             _assigned(conn, user_id, segment_id, previous, strength, source, time.time(), distance)
 
+    def record_anonymous(self, segment_id: int, strength: float, distance: float | None) -> None:
+        """An assignment handed to a user the service does not remember (``POST /assign``
+        without ``user_id``), for the drift window and the sizes over time. These are kept
+        in memory and written together within :attr:`FLUSH_S` seconds (a background thread),
+        not one committed transaction each: that cost a write lock and a disk sync per
+        request and stored nothing a caller asked to keep. A crash can lose the last second of
+        them; every event and remembered user is still committed before its answer."""
+        with self._buffer_lock:
+            self._buffer.append((segment_id, strength, distance, time.time()))
+            if self._flusher is None:
+                self._flusher = threading.Thread(
+                    target=self._flush_loop, name="segrec-assignments", daemon=True
+                )
+                self._flusher.start()
+
+    def flush(self) -> None:
+        """Write the buffered anonymous assignments (readers of assignments call it first)."""
+        with self._buffer_lock:
+            rows, self._buffer = self._buffer, []
+        if not rows:
+            return
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    assignments.insert(),
+                    [
+                        {
+                            "user_id": None,
+                            "segment_id": sid,
+                            "previous": None,
+                            "strength": _finite(strength),
+                            "distance": _finite(distance),
+                            "source": "assign",
+                            "at": at,
+                        }
+                        for sid, strength, distance, at in rows
+                    ],
+                )
+        except Exception:
+            with self._buffer_lock:
+                self._buffer[:0] = rows
+            raise
+
+    def _flush_loop(self) -> None:
+        while not self._closing.wait(self.FLUSH_S):
+            try:
+                self.flush()
+            except Exception:  # the database is away for now: keep them for the next try
+                _log.exception("buffered assignments not written yet")
+
     def delete_user(self, user_id: str) -> int:
         """Delete the user's events and batches and bump their generation; returns the number
         of events deleted."""
@@ -244,6 +310,7 @@ class Storage:
 
     def sizes_over_time(self, bucket_s: float = 3600.0) -> list[dict[str, Any]]:
         """Assignments handed out per time bucket and segment (for the dashboard)."""
+        self.flush()
         with self.reader.connect() as conn:
             rows = conn.execute(sa.select(assignments.c.segment_id, assignments.c.at)).all()
         counts: dict[tuple[float, int], int] = {}
@@ -256,6 +323,7 @@ class Storage:
         """The assignments handed out since ``since`` (Unix time): each remembered user's
         latest one and every anonymous one (user_id None), oldest first: the window the drift
         report judges."""
+        self.flush()
         q = (
             sa.select(
                 assignments.c.id,

@@ -36,6 +36,6 @@ def assign(
             texts=texts or None, events=evs or None, friends=friends or None, k=body.k
         )
         items = rec_items(holder.model, lists)
-    storage.record(None, a.segment_id, None, a.strength, "assign", a.distance)
+    storage.record_anonymous(a.segment_id, a.strength, a.distance)
     metrics.assignments.labels(str(a.segment_id)).inc()
     return AssignOut(assignment=AssignmentOut.of(a), recommendations=items, remembered=False)

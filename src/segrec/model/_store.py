@@ -258,7 +258,9 @@ class UserStore:
                 friends = self.rows("ties", uid).dst.astype(str).tolist()
                 return stored_user_dataset(uid, ev, tx, friends)
         keep = [str(u) for u in user_ids]
-        return user_dataset(*(_cat([self.rows(n, u) for u in keep]) for n in _USER_COLUMN))
+        return user_dataset(
+            *(_cat([self.rows(n, u) for u in keep], self._tables[n]) for n in _USER_COLUMN)
+        )
 
     def add(
         self, user_id: str, events: pd.DataFrame, texts: pd.DataFrame, friends: list[str]
@@ -337,7 +339,10 @@ class UserStore:
         )
 
 
-def _cat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+def _cat(parts: list[pd.DataFrame], like: pd.DataFrame) -> pd.DataFrame:
+    """``parts`` as one frame (no part: none of the rows of ``like``)."""
+    if not parts:
+        return like.iloc[:0]
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 

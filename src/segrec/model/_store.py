@@ -141,6 +141,19 @@ def texts_frame(user_id: str, texts: list[Any] | None, now: int) -> pd.DataFrame
     return df
 
 
+class _WholeTable:
+    """A store table read whole (with the rows added since, put together once) or replaced."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, store: UserStore | None, owner: type | None = None) -> Any:
+        return self if store is None else store._table(self.name)
+
+    def __set__(self, store: UserStore, table: pd.DataFrame) -> None:
+        store._set(self.name, table)
+
+
 class UserStore:
     """Events, texts and friends of every user the model knows, plus assignment history.
 
@@ -183,29 +196,9 @@ class UserStore:
         )
 
     # -- the whole tables -------------------------------------------------------------------
-    @property
-    def events(self) -> pd.DataFrame:
-        return self._table("events")
-
-    @events.setter
-    def events(self, table: pd.DataFrame) -> None:
-        self._set("events", table)
-
-    @property
-    def texts(self) -> pd.DataFrame:
-        return self._table("texts")
-
-    @texts.setter
-    def texts(self, table: pd.DataFrame) -> None:
-        self._set("texts", table)
-
-    @property
-    def ties(self) -> pd.DataFrame:
-        return self._table("ties")
-
-    @ties.setter
-    def ties(self, table: pd.DataFrame) -> None:
-        self._set("ties", table)
+    events = _WholeTable()
+    texts = _WholeTable()
+    ties = _WholeTable()  # src, dst: the friends each user names
 
     def _table(self, name: str) -> pd.DataFrame:
         """Table ``name`` with the rows added since (put together once, then kept)."""

@@ -80,9 +80,9 @@ class ModelHolder:
             self._seen[user_id] = version
         if not stored:
             return None
-        known = self.model.item_index
         evs = [e.payload for e in stored if e.kind == "event"]
-        keep = [e for e in evs if str(e.get("item_id")) in known]
+        unknown = set(self.model.unknown_items([str(e.get("item_id")) for e in evs]))
+        keep = [e for e in evs if str(e.get("item_id")) not in unknown]
         if len(keep) < len(evs):
             _log.warning(
                 "%d stored events name items this model does not know; skipped",

@@ -67,6 +67,9 @@ class Storage:
         #: :func:`~segrec.serve._db.create_db_engine`)
         self.reader = self.engine.execution_options(**{READ_ONLY: True})
         self._watch: sqlite3.Connection | None = None
+        path = self.engine.url.database
+        on_file = self.engine.dialect.name == "sqlite" and path not in (None, "", ":memory:")
+        self._watch_path: str | None = path if on_file else None
         self._watch_lock = threading.Lock()
         self._buffer: list[tuple[int, float, float | None, float]] = []
         self._buffer_lock = threading.Lock()
@@ -102,15 +105,11 @@ class Storage:
         connection) on SQLite: its ``PRAGMA data_version``, read on a connection of its own
         that never writes. ``None`` where there is no such signal (PostgreSQL): every read
         then asks the database."""
-        if self.engine.dialect.name != "sqlite" or self.engine.url.database in (
-            None,
-            "",
-            ":memory:",
-        ):
+        if self._watch_path is None:
             return None
         with self._watch_lock:
             if self._watch is None:
-                self._watch = sqlite3.connect(self.engine.url.database, check_same_thread=False)
+                self._watch = sqlite3.connect(self._watch_path, check_same_thread=False)
             return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
 
     # -- writes ----------------------------------------------------------------------------
@@ -217,15 +216,7 @@ class Storage:
                 conn.execute(
                     assignments.insert(),
                     [
-                        {
-                            "user_id": None,
-                            "segment_id": sid,
-                            "previous": None,
-                            "strength": _finite(strength),
-                            "distance": _finite(distance),
-                            "source": "assign",
-                            "at": at,
-                        }
+                        _assignment_row(None, sid, None, strength, "assign", at, distance)
                         for sid, strength, distance, at in rows
                     ],
                 )
@@ -382,15 +373,8 @@ def _assigned(
     distance: float | None = None,
 ) -> None:
     conn.execute(
-        assignments.insert().values(
-            user_id=user_id,
-            segment_id=segment_id,
-            previous=previous,
-            strength=_finite(strength),
-            distance=_finite(distance),
-            source=source,
-            at=now,
-        )
+        assignments.insert(),
+        [_assignment_row(user_id, segment_id, previous, strength, source, now, distance)],
     )
     if user_id is not None:
         conn.execute(
@@ -398,6 +382,26 @@ def _assigned(
             .where(user_state.c.user_id == user_id)
             .values(segment_id=segment_id, strength=_finite(strength), updated_at=now)
         )
+
+
+def _assignment_row(
+    user_id: str | None,
+    segment_id: int,
+    previous: int | None,
+    strength: float,
+    source: str,
+    at: float,
+    distance: float | None,
+) -> dict[str, Any]:
+    return {
+        "user_id": user_id,
+        "segment_id": segment_id,
+        "previous": previous,
+        "strength": _finite(strength),
+        "distance": _finite(distance),
+        "source": source,
+        "at": at,
+    }
 
 
 def _finite(x: float | None) -> float | None:

@@ -93,3 +93,26 @@ def test_onnx_concurrent_batches_keep_order_and_values(model_cache):
     assert two._backend.workers == 2 and one._backend.workers == 1
     np.testing.assert_allclose(a, b, atol=1e-6)
     assert not np.allclose(a[0], a[1])
+
+
+@pytest.mark.slow
+def test_onnx_int8_vector_depends_on_its_text_alone(model_cache, tmp_path):
+    """A text's vector is the same bit for bit whichever texts share its batch, and so
+    whatever the cache already held: dynamic int8 quantises a whole batch tensor with one
+    scale, so batched vectors moved with their neighbours (up to 0.03) and a run from a warm
+    cache could pick different segments than one from an empty cache."""
+    target = REVIEWS[0] + " " + REVIEWS[1]  # long enough for the int8 graph
+    loud = "AMAZING!!! " * 40 + "the loudest, most extreme review of all time " * 5
+    neighbours = [[target], [target, loud], [loud, REVIEWS[2], target, REVIEWS[3]]]
+    vecs = []
+    for texts in neighbours:
+        emb = TextEmbedder(backend="onnx-int8", cache_dir=model_cache, use_cache=False)
+        vecs.append(emb.encode(texts)[texts.index(target)])
+    np.testing.assert_array_equal(vecs[0], vecs[1])
+    np.testing.assert_array_equal(vecs[0], vecs[2])
+    # through the cache: filled beside other texts, read back alone
+    warm = TextEmbedder(backend="onnx-int8", cache_dir=str(tmp_path))
+    warm.encode([loud, target, REVIEWS[1]])
+    again = TextEmbedder(backend="onnx-int8", cache_dir=str(tmp_path))
+    np.testing.assert_array_equal(again.encode([target])[0], vecs[0])
+    assert again.stats_["n_embedded"] == 0

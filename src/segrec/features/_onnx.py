@@ -78,7 +78,8 @@ class OnnxInt8Backend:
     ``short_tokens`` tokens; ``precision="fp32"`` runs every text in fp32 (``onnx-fp32``, what
     the accuracy gate falls back to)."""
 
-    batch_size = 16  # measured: faster than 32 on long reviews, equal on short ones
+    # texts per task and per cache commit; int8 runs them one per forward pass (``_run``)
+    batch_size = 16
 
     def __init__(
         self,
@@ -132,7 +133,13 @@ class OnnxInt8Backend:
 
     @property
     def namespace(self) -> str:
-        mode = f"{self.name}-fp32le{self.short_tokens}" if self.precision == "int8" else self.name
+        # "-pertext": int8 vectors are computed one text per call (see ``_run``); the cache of
+        # the earlier, batch-dependent ones is not read
+        mode = (
+            f"{self.name}-fp32le{self.short_tokens}-pertext"
+            if self.precision == "int8"
+            else self.name
+        )
         return f"{self.model_id}@{self.revision}/{mode}/{self.pooling}/{self.max_tokens}"
 
     def session(self, precision: str, threads: int = 1) -> Any:
@@ -160,6 +167,18 @@ class OnnxInt8Backend:
         # overlap with: it gets every core (one 60-word review: 8.8 ms on one thread)
         alone = len(idx) <= LONE_TEXTS and self.workers > 1
         sess = self.session(precision, self.workers if alone else 1)
+        if precision == "int8" and len(idx) > 1:
+            # Dynamic int8 takes one activation scale over the whole batch tensor, so a text
+            # embedded beside others got a vector that depended on them (up to 0.03 apart),
+            # and results depended on what the embedding cache held. One text per call makes
+            # a vector a function of its text alone, bit for bit (the fp32 graph already is),
+            # at 0.85-1.07x the batched speed (see BENCHMARKS.md, session 19).
+            return np.concatenate(
+                [self._forward(sess, prepared, idx[k : k + 1]) for k in range(len(idx))]
+            )
+        return self._forward(sess, prepared, idx)
+
+    def _forward(self, sess: Any, prepared: _Tokenized, idx: np.ndarray) -> np.ndarray:
         inputs = [i.name for i in sess.get_inputs()]
         b = prepared.batch(idx)
         feed = {k: v for k, v in b.items() if k in inputs}

@@ -63,9 +63,9 @@ class TextEmbedderConfig(BaseModel):
         None,
         ge=1,
         le=4096,
-        description="texts per forward pass; None = the backend's own (onnx-int8: 16, since "
-        "smaller int8 batches stay in cache: Amazon MI reviews 228 vs 209 texts/s at 32; "
-        "torch backends: 32)",
+        description="texts per forward pass; None = the backend's own (onnx-int8: 16 per "
+        "task and cache commit, each int8 text in a pass of its own so that its vector "
+        "depends on its text alone; torch backends: 32)",
     )
     max_tokens: int | None = Field(None, ge=8)
     cache_dir: str | None = None

@@ -101,6 +101,34 @@ def test_new_user_row_and_normalisation(world, embedder):
     assert np.isfinite(isolated).all()
 
 
+def test_one_new_users_events_route_equals_the_general_route(world, embedder):
+    """An online newcomer's events (their arrays, no Dataset) give the same neighbours and,
+    bit for bit, the same vector as the general route through a one-user Dataset: the online
+    route builds its row without the general route's sparse intermediates, and ``embed``
+    adds neighbours in column order whatever order built the row."""
+    from segrec.data._one_user import plain_events
+
+    ds, _ = world
+    emb, _ = embedder
+    fold: GraphFoldIn = emb.foldin_
+    items = np.asarray(_decat(ds.interactions).item_id.unique())
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(1, fold.states_[0].shape[1])).astype(np.float32)
+    linked = 0
+    for _ in range(60):
+        picked = rng.choice(items, int(rng.integers(1, 9)), replace=False)
+        one = plain_events("anon", [{"item_id": str(i)} for i in picked], 1_700_000_000)
+        fast = fold.neighbours(one, pd.Index(["anon"]))
+        general = fold.neighbours(one.dataset(), pd.Index(["anon"]))
+        assert abs(fast - general).max() == 0 if general.nnz else fast.nnz == 0
+        assert fast.has_sorted_indices
+        linked += fast.nnz > 0
+        a, _ = fold.transform(one, pd.Index(["anon"]), x)
+        b, _ = fold.transform(one.dataset(), pd.Index(["anon"]), x)
+        np.testing.assert_array_equal(a, b)
+    assert linked > 30  # the check covered newcomers with neighbours
+
+
 def test_graph_embedder_state_round_trip(world, embedder, tmp_path):
     ds, tf = world
     emb, _ = embedder

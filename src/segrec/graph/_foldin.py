@@ -89,18 +89,15 @@ class GraphFoldIn:
             and list(user_ids) == [users.user_id]
             and users.user_id not in self.user_ids_
         ):  # one new user from their events' arrays; naming no friend, they have no tie
-            own = np.array([-1])
-            if self.co is not None:
-                co = self._events_co(users)
-            social = sp.csr_matrix((1, n), dtype=np.float32)
-        else:
-            users = as_dataset(users)
-            ids = pd.Index(user_ids, dtype="object")
-            own = positions(self.user_ids_, ids)  # -1 for a new id; a known id is not its own
-            if self.co is not None:
-                co = self._co_rows(users, ids, own)
-            social = self._social_rows(users, ids, own) if self.social else None
-        # the sums below set the entries' order, and so the propagation's order of addition
+            if self.co is None:
+                return sp.csr_matrix((1, n), dtype=np.float32)
+            return self._events_co(users)
+        users = as_dataset(users)
+        ids = pd.Index(user_ids, dtype="object")
+        own = positions(self.user_ids_, ids)  # -1 for a new id; a known id is not its own
+        if self.co is not None:
+            co = self._co_rows(users, ids, own)
+        social = self._social_rows(users, ids, own) if self.social else None
         a = sp.csr_matrix((len(own), n), dtype=np.float32)
         if co is not None:
             a = a + co
@@ -123,7 +120,19 @@ class GraphFoldIn:
         pos = np.array([self._memo.get(i, -1) for i in ev.items], dtype=np.int64)
         w = event_weights(ev.event, ev.weight, ev.rating, EVENT_WEIGHTS, self.rating_max_)
         new, size = co_events_row(pos, w, len(self.item_ids_), self.co, self.hot_)
-        return self._similar(new, size, np.array([-1]))
+        s, mine, keep = self._candidates(new, size, np.array([-1]))
+        # the row ``_similar`` and ``neighbours`` build for it, without their dozen sparse
+        # intermediates (half of an online assign): the entries of ``s`` that its top-k kept
+        # or whose user would have kept it, zeros dropped, columns ascending (``embed`` adds
+        # them in that order whichever route built them)
+        sel = keep | np.isin(s.indices, mine.indices)
+        sel &= s.data != 0
+        cols, vals = s.indices[sel], s.data[sel]
+        order = np.argsort(cols, kind="stable")
+        return sp.csr_matrix(
+            (vals[order].astype(np.float32), cols[order], np.array([0, len(cols)])),
+            shape=(1, len(self.user_ids_)),
+        )
 
     def _co_rows(self, users: Dataset, ids: pd.Index, own: np.ndarray) -> sp.csr_matrix:
         assert self.co is not None
@@ -132,9 +141,11 @@ class GraphFoldIn:
         )
         return self._similar(new, size, own)
 
-    def _similar(self, new: sp.csr_matrix, size: np.ndarray, own: np.ndarray) -> sp.csr_matrix:
-        """Co-interaction edges of prepared item rows ``new`` to the known users: each row's
-        top ``topk``, and every known user who would have kept it (see the module doc)."""
+    def _candidates(
+        self, new: sp.csr_matrix, size: np.ndarray, own: np.ndarray
+    ) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+        """(similarities of prepared item rows ``new`` to the known users, each row's top
+        ``topk`` of them, which entries' users would have kept the row)."""
         assert self.co is not None
         if getattr(self, "_csr", None) is None:  # the right side as scipy converts it per call
             self._csr = self.rows_.T.tocsr()  # (a cache: forget drops it, it is rebuilt)
@@ -145,6 +156,12 @@ class GraphFoldIn:
         s = _drop_self(s, own)
         mine = topk_rows(s, self.topk, self.threshold, diagonal=False)
         keep = self.cutoff_.admits(s, own) & (s.data >= self.threshold)
+        return s, mine, keep
+
+    def _similar(self, new: sp.csr_matrix, size: np.ndarray, own: np.ndarray) -> sp.csr_matrix:
+        """Co-interaction edges of prepared item rows ``new`` to the known users: each row's
+        top ``topk``, and every known user who would have kept it (see the module doc)."""
+        s, mine, keep = self._candidates(new, size, own)
         theirs = sp.csr_matrix((s.data * keep, s.indices, s.indptr), shape=s.shape)
         theirs.eliminate_zeros()
         return sp.csr_matrix(mine.maximum(theirs), dtype=np.float32)
@@ -178,7 +195,11 @@ class GraphFoldIn:
                 f"x has shape {x.shape}; expected ({rows.shape[0]}, "
                 f"{self.states_[0].shape[1]}): one input row per user, as at fit"
             )
+        # neighbours are added in column order, whatever order the sparse operations that
+        # built ``rows`` left them in, so every route to the same row gives the same vector
         rows = sp.csr_matrix(rows, dtype=np.float32)
+        if not rows.has_sorted_indices:
+            rows = rows.sorted_indices()
         inv = _inv_sqrt(1.0 + np.asarray(rows.sum(axis=1), np.float32).ravel())
         a_hat = rows.copy()  # diag(inv) @ rows @ diag(inv_sqrt_deg_), entry by entry
         r = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))

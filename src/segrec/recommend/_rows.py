@@ -321,7 +321,11 @@ def _text_block(
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     if features is None or "text" not in features.blocks:
         return None, None
-    pos = features.user_ids.astype(str).get_indexer(pd.Index(ids, dtype="object"))
+    uids = features.user_ids
+    if len(uids) == len(ids) and all(str(a) == b for a, b in zip(uids, ids, strict=True)):
+        pos = np.arange(len(ids))  # the features are of these users, in this order (online)
+    else:
+        pos = uids.astype(str).get_indexer(pd.Index(ids, dtype="object"))
     block = features.blocks["text"]
     out = np.zeros((len(ids), block.shape[1]), dtype=np.float32)
     has = pos >= 0

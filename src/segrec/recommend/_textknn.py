@@ -112,6 +112,8 @@ class TextKNNRecommender(ScoringRecommender):
         ``codes``: their training codes, -1 for none, never their own neighbour)."""
         k = min(self.config.neighbours, len(self.voters_))  # type: ignore[attr-defined]
         rows, cols, vals = [], [], []
+        if not has.any():  # nobody wrote: every similarity is zero, so no neighbour at all
+            return sp.csr_matrix((len(codes), len(self.voters_)), dtype=np.float32)
         voters = self._voter_vectors()
         chunk = max(1, min(1024, _BLOCK // len(self.voters_)))
         for start in range(0, len(codes), chunk):
@@ -191,7 +193,9 @@ class TextKNNRecommender(ScoringRecommender):
         if fit.any():
             out[fit] = self.votes([rows.user_ids[i] for i in np.flatnonzero(fit)])
         if (~fit).any():
-            out[~fit] = (self._new_neighbours(rows.take(~fit)) @ self.voter_items_).toarray()
+            near = self._new_neighbours(rows.take(~fit))
+            if near.nnz:
+                out[~fit] = (near @ self.voter_items_).toarray()
         return out
 
     def peer_counter(self, rows: UserRows, r: int) -> Callable[[int], int]:

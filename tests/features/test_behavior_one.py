@@ -58,3 +58,21 @@ def test_several_users_still_take_the_group_by_path() -> None:
     two = ds.user_ids[:2]
     f, missing, _ = fz.transform(ds, two)
     assert list(f.index) == list(two) and not missing.any()
+
+
+@pytest.mark.parametrize("basis", ["amount", "rating"])
+def test_a_user_who_only_wrote_gets_the_group_by_paths_row(basis: str) -> None:
+    """A newcomer with a review and no interaction (an online text-only assign): the short
+    path's row equals the group-by path's (category shares 0, the rest the fitted medians),
+    and the row is marked missing."""
+    ds = _variants(generate(SyntheticConfig(users=120, seed=5)))[basis]
+    fz = BehaviorFeaturizer(n_categories=6).fit(ds)
+    texts = pd.DataFrame({"user_id": ["writer"], "text": ["warm strings, they stay in tune"]})
+    one = Dataset(texts=texts)
+    fast, missing, got_basis = fz.transform(one, ["writer"])
+    raw = pd.DataFrame(columns=fz.columns_, dtype=float)
+    slow, slow_missing, _ = fz._finish(_reindexed(raw, pd.Index(["writer"], dtype="object")))
+    assert got_basis == basis and missing.tolist() == slow_missing.tolist() == [True]
+    assert list(fast.columns) == list(slow.columns) and list(fast.index) == ["writer"]
+    np.testing.assert_array_equal(fast.to_numpy(), slow.to_numpy())
+    assert fast.to_numpy().dtype == slow.to_numpy().dtype

@@ -129,6 +129,24 @@ def test_one_new_users_events_route_equals_the_general_route(world, embedder):
     assert linked > 30  # the check covered newcomers with neighbours
 
 
+def test_newcomers_who_only_wrote_have_no_edges(world, embedder):
+    """A newcomer with texts but no interaction and no friend gets an empty row on the short
+    path, as on the general one (beside a user who has interactions, so it runs in full)."""
+    ds, _ = world
+    emb, _ = embedder
+    fold: GraphFoldIn = emb.foldin_
+    texts = pd.DataFrame({"user_id": ["writer"], "text": ["warm strings"]})
+    short = fold.neighbours(Dataset(texts=texts), pd.Index(["writer"]))
+    donor = str(ds.user_ids[3])
+    both = Dataset(
+        interactions=_own_rows(ds, [donor]).interactions.assign(user_id="reader"),
+        texts=texts,
+    )
+    full = fold.neighbours(both, pd.Index(["writer", "reader"]))
+    assert short.shape == (1, len(fold.user_ids_)) and short.nnz == 0
+    assert full[0].nnz == 0 and full[1].nnz > 0
+
+
 def test_graph_embedder_state_round_trip(world, embedder, tmp_path):
     ds, tf = world
     emb, _ = embedder

@@ -108,6 +108,10 @@ class BehaviorFeaturizer:
             )
             f = pd.DataFrame(self._filled(row)[None, :], index=users, columns=self.columns_)
             return f, np.zeros(1, dtype=bool), self.basis_
+        if len(users) == 1 and not len(inter):  # one user who only wrote (an online review)
+            row = np.array([0.0 if c.startswith("cat:") else np.nan for c in self.columns_])
+            f = pd.DataFrame(self._filled(row)[None, :], index=users, columns=self.columns_)
+            return f, np.ones(1, dtype=bool), self.basis_
         f = self._frame(inter) if len(inter) else pd.DataFrame(columns=self.columns_, dtype=float)
         return self._finish(_reindexed(f.reindex(columns=self.columns_), users))
 

@@ -95,6 +95,8 @@ class GraphFoldIn:
         users = as_dataset(users)
         ids = pd.Index(user_ids, dtype="object")
         own = positions(self.user_ids_, ids)  # -1 for a new id; a known id is not its own
+        if not len(users.interactions) and not len(users.social) and (own < 0).all():
+            return sp.csr_matrix((len(ids), n), dtype=np.float32)  # newcomers who only wrote
         if self.co is not None:
             co = self._co_rows(users, ids, own)
         social = self._social_rows(users, ids, own) if self.social else None

@@ -12,6 +12,7 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from segrec.data import Dataset
@@ -419,3 +420,23 @@ def test_fitted_history_is_the_product_it_replaces():
         assert new.shape == old.shape and new.dtype == old.dtype
         for a in ("indptr", "indices", "data"):
             assert np.array_equal(getattr(new, a), getattr(old, a)), (trial, a)
+
+
+def test_one_users_items_and_texts_equal_the_group_by_path():
+    """One user's items and texts (the online path: masks) are what the group-bys give, with
+    missing texts and user ids skipped, in table order."""
+    from segrec.data.synthetic import SyntheticConfig, generate
+    from segrec.recommend._rows import _items_and_texts
+
+    ds = generate(SyntheticConfig(users=40, seed=3))
+    texts = ds.texts.copy()
+    texts.loc[texts.index[:3], "text"] = pd.NA
+    ds = type(ds)(interactions=ds.interactions, texts=texts, items=ds.items)
+    every = list(ds.user_ids)
+    items, wrote = _items_and_texts(ds, every)
+    checked = 0
+    for u in [*every[:15], "nobody"]:
+        one_items, one_texts = _items_and_texts(ds, [u])
+        assert one_items[u] == items.get(u, []) and one_texts[u] == wrote.get(u, [])
+        checked += bool(one_texts[u])
+    assert checked > 3

@@ -284,13 +284,7 @@ class UserRows:
                     friends=[[]],
                 )
             ds = ds.dataset()
-        inter = ds.interactions
-        items = inter.item_id.astype(str).groupby(inter.user_id.astype(str), observed=True)
-        by_user = {u: list(g) for u, g in items}
-        t = ds.texts.dropna(subset=["text"])
-        t = t[t.user_id.notna()]
-        wrote = t.text.astype(str).groupby(t.user_id.astype(str), observed=True)
-        texts = {u: list(g) for u, g in wrote}
+        by_user, texts = _items_and_texts(ds, ids)
         vectors, has = _text_block(features, ids)
         return cls.new(
             model,
@@ -302,6 +296,34 @@ class UserRows:
             has_text=has,
             friends=_ties(ds, ids),
         )
+
+
+def _items_and_texts(
+    ds: Dataset, ids: list[str]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Each user's items (interaction order) and texts (table order) in ``ds``."""
+    inter, tx = ds.interactions, ds.texts
+    if len(ids) == 1:  # one user (an online request): masks, not group-bys and copies
+        u = ids[0]
+        mine = _is(inter.user_id, u)
+        wrote = _is(tx.user_id, u) & tx.text.notna().to_numpy()
+        return (
+            {u: [str(i) for i in inter.item_id.to_numpy()[mine]]},
+            {u: [str(x) for x in tx.text.to_numpy()[wrote]]},
+        )
+    t = tx.dropna(subset=["text"])
+    t = t[t.user_id.notna()]
+    items = inter.item_id.astype(str).groupby(inter.user_id.astype(str), observed=True)
+    wrote_by = t.text.astype(str).groupby(t.user_id.astype(str), observed=True)
+    return {u: list(g) for u, g in items}, {u: list(g) for u, g in wrote_by}
+
+
+def _is(col: pd.Series, u: str) -> np.ndarray:
+    """Rows of ``col`` whose value, as a string, is ``u`` (a missing value never is)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        hit = np.flatnonzero(col.cat.categories.astype(str) == u)
+        return np.isin(col.cat.codes.to_numpy(), hit)
+    return np.asarray(col.astype(str).to_numpy() == u) & col.notna().to_numpy()
 
 
 def _ties(ds: Dataset, ids: list[str]) -> list[list[str]]:

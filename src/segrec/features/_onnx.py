@@ -177,7 +177,7 @@ class OnnxInt8Backend:
             # embedded beside others got a vector that depended on them (up to 0.03 apart),
             # and results depended on what the embedding cache held. One text per call makes
             # a vector a function of its text alone, bit for bit (the fp32 graph already is),
-            # at 0.85-1.07x the batched speed (see BENCHMARKS.md, session 19).
+            # at 0.85-1.12x the batched speed (see BENCHMARKS.md, session 19).
             return np.concatenate(
                 [self._forward(sess, prepared, idx[k : k + 1]) for k in range(len(idx))]
             )

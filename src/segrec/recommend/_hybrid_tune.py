@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -30,8 +30,23 @@ __all__ = ["Parts", "Rel", "eval_set", "tune_rows"]
 
 _log = logging.getLogger(__name__)
 
-#: (users x shortlist boolean relevance, ideal DCG@k per user), see :func:`_relevance`
-Rel = tuple[np.ndarray, np.ndarray]
+
+class Rel(NamedTuple):
+    """A tuning set's relevance: ``mat`` (users x columns, boolean), each user's ideal DCG@k
+    and the coordinates of the relevant cells (``rows``, ``cols``: ``np.nonzero(mat)``), which
+    :func:`_ndcg` ranks without sorting every row. Build it with :func:`_rel`."""
+
+    mat: np.ndarray
+    idcg: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+
+
+def _rel(mat: np.ndarray, idcg: np.ndarray) -> Rel:
+    rows, cols = np.nonzero(mat)
+    return Rel(mat, idcg, rows, cols)
+
+
 #: one tuning set: (users, components, mask, relevance) on the users' shortlists
 EvalSet = tuple[list[str], "Parts", np.ndarray, Rel]
 
@@ -208,7 +223,7 @@ def _shortlist_relevance(cand: np.ndarray, rel: list[set[int]], n_items: int, k:
     )
     offsets = np.arange(n_users, dtype=np.int64)[:, None] * n_items
     mat = np.isin(cand.astype(np.int64) + offsets, keys)
-    return mat, _idcg(rel, k)
+    return _rel(mat, _idcg(rel, k))
 
 
 def _idcg(rel: list[set[int]], k: int) -> np.ndarray:
@@ -221,11 +236,11 @@ def _relevance(rel: list[set[int]], n_items: int, k: int) -> Rel:
     mat = np.zeros((len(rel), n_items), dtype=bool)
     for r, items in enumerate(rel):
         mat[r, list(items)] = True
-    return mat, _idcg(rel, k)
+    return _rel(mat, _idcg(rel, k))
 
 
 def _rel_rows(rel: Rel, r: np.ndarray) -> Rel:
-    return rel[0][r], rel[1][r]
+    return _rel(rel.mat[r], rel.idcg[r])
 
 
 def _shortlist(
@@ -260,13 +275,46 @@ def _shortlist(
     return Parts(z, parts.n), sub_mask, _shortlist_relevance(cand, rel, n_items, k)
 
 
+#: the most cells :func:`_ndcg` compares at once (relevant cells x columns)
+_RANK_CELLS = 4_000_000
+
+
 def _ndcg(s: np.ndarray, rel: Rel, k: int) -> np.ndarray:
-    """NDCG@k per user of scores ``s`` against ``rel`` (from :func:`_relevance`)."""
-    mat, idcg = rel
-    kk = min(k, s.shape[1])
+    """NDCG@k per user of scores ``s`` against ``rel`` (from :func:`_relevance`): the same
+    values as ranking each row's top k (:func:`_top_hits`), bit for bit, without sorting a row.
+
+    A relevant item's place in the top k is the number of items of its row that score higher;
+    only rows where a relevant item within reach of the top k shares its score with another item
+    (whose order a sort decides) are ranked by :func:`_top_hits`. The weight search calls this
+    once per combination; it compares each relevant cell with its row, which is several times
+    cheaper than a partial sort of every row."""
+    n, m = s.shape
+    kk = min(k, m)
+    hits = np.zeros((n, kk), dtype=bool)
+    step = max(1, _RANK_CELLS // max(m, 1))
+    tied: list[np.ndarray] = []
+    for a in range(0, len(rel.rows), step):
+        rows, cols = rel.rows[a : a + step], rel.cols[a : a + step]
+        sr = s[rows, cols]
+        block = s[rows]
+        above = np.count_nonzero(block > sr[:, None], axis=1)
+        near = np.flatnonzero(above < kk)
+        # 1: the item alone has its score (0: NaN, which a sort places last)
+        same = np.count_nonzero(block[near] == sr[near, None], axis=1)
+        hits[rows[near], above[near]] = True
+        tied.append(rows[near[same != 1]])
+    redo = np.unique(np.concatenate(tied)) if tied else np.zeros(0, np.int64)
+    if len(redo):
+        hits[redo] = _top_hits(s[redo], rel.mat[redo], kk)
+    disc = 1.0 / np.log2(np.arange(2, kk + 2))
+    dcg = hits @ disc
+    return dcg / np.where(rel.idcg > 0, rel.idcg, 1.0)
+
+
+def _top_hits(s: np.ndarray, mat: np.ndarray, kk: int) -> np.ndarray:
+    """Whether each row's ``kk`` best-scored columns, best first, are relevant (a partial sort
+    of every row; ties in the order the sort leaves them)."""
     top = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
     order = np.argsort(-np.take_along_axis(s, top, 1), axis=1, kind="stable")
     top = np.take_along_axis(top, order, 1)
-    disc = 1.0 / np.log2(np.arange(2, kk + 2))
-    dcg = np.take_along_axis(mat, top, 1) @ disc
-    return dcg / np.where(idcg > 0, idcg, 1.0)
+    return np.take_along_axis(mat, top, 1)

@@ -98,6 +98,14 @@ def test_ease_float32_ranks_like_float64(ctx):
     assert same >= 0.95
 
 
+def test_ease_weights_are_row_major_for_the_sparse_product(ctx):
+    """Scoring is ``history @ weights`` (sparse @ dense): scipy reads the dense side row-major,
+    so column-major weights (what LAPACK's inverse leaves) were copied whole on every call:
+    at 6,000 modelled items, 144 MB and 50 ms per scoring chunk."""
+    rec = EASERecommender(l2=10.0).fit(ctx)
+    assert rec.weights_.flags.c_contiguous
+
+
 def test_lightgcn_refit_starts_from_the_previous_embeddings(ctx):
     rec = get_recommender("lightgcn", epochs=3, refit_epochs=1, dim=8)
     rec.fit(ctx)

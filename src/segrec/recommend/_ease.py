@@ -86,7 +86,9 @@ class EASERecommender(ScoringRecommender):
         p = _spd_inverse(g)
         b = -p / np.diag(p)[None, :]
         b[np.diag_indices_from(b)] = 0.0
-        self.weights_ = b.astype(np.float32)
+        # LAPACK leaves the inverse column-major; scipy's sparse @ dense product reads the dense
+        # side row-major and would copy all n x n weights on every scoring call
+        self.weights_ = np.ascontiguousarray(b, dtype=np.float32)
         self.n_modelled_ = len(cand)
 
     def _score_known(self, codes: np.ndarray) -> np.ndarray:

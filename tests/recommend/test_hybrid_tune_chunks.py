@@ -154,3 +154,30 @@ def test_leading_sum_adds_exactly_as_the_plain_sum():
         weights = HybridRecommender._weights(parts.n, w)
         got = lead.weighted_sum(parts, weights, _WARM_LEAD, _lead_key(w))
         assert np.array_equal(got, _weighted_sum(parts, weights)), w
+
+
+def test_a_scored_block_computes_its_components_once_for_scores_and_reasons(texted, monkeypatch):
+    """Publishing lists with reasons: a block of rows reuses its scoring's components for its
+    reasons (they were computed twice), with the same lists and reasons, and does not keep them."""
+    from segrec.recommend._hybrid import MEMO_ROWS
+    from segrec.recommend._rows import UserRows
+
+    model = HybridRecommender(w_social=0.5, cold_weights=None).fit(texted)
+    users = [str(u) for u in texted.train.user_ids]
+    assert len(users) > MEMO_ROWS
+    want = model.recommend(users, k=5)  # scores and reasons computed apart
+    calls = []
+    inner = HybridRecommender._components_rows
+
+    def counted(self, rows):
+        calls.append(len(rows))
+        return inner(self, rows)
+
+    monkeypatch.setattr(HybridRecommender, "_components_rows", counted)
+    got = model.recommend_rows(UserRows.known(model, users), k=5)
+    assert calls == [len(users)]
+    assert model._memo is None and model._memo_rows == MEMO_ROWS
+    assert [list(x) for x in got.items] == [list(x) for x in want.items]
+    assert got.reasons == want.reasons
+    for a, b in zip(got.scores, want.scores, strict=True):
+        np.testing.assert_array_equal(a, b)

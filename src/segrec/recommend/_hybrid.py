@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from segrec._ids import positions
 from segrec.diagnostics import UsageError
-from segrec.recommend._base import FitContext
+from segrec.recommend._base import FitContext, RecLists
 from segrec.recommend._content import ContentRecommender
 from segrec.recommend._hybrid_tune import (  # _relevance, _shortlist: for tests, benchmarks
     EvalSet,
@@ -57,7 +57,7 @@ from segrec.recommend._hybrid_tune import _relevance as _relevance
 from segrec.recommend._hybrid_tune import _shortlist as _shortlist
 from segrec.recommend._recency import recent_popularity
 from segrec.recommend._rows import UserRows
-from segrec.recommend._scorer import ScoringRecommender
+from segrec.recommend._scorer import ScoringRecommender, batch_rows
 from segrec.recommend._segment import SegmentPopRecommender
 from segrec.recommend._shared import shared_model
 from segrec.recommend._social import SocialRecommender
@@ -199,6 +199,8 @@ class HybridRecommender(ScoringRecommender):
 
     name: ClassVar[str] = "hybrid"
     config_class: ClassVar[type[BaseModel]] = HybridConfig
+    #: the most rows whose components :meth:`components_rows` keeps (see :meth:`recommend_rows`)
+    _memo_rows: ClassVar[int] = MEMO_ROWS
 
     def _fit(self, ctx: FitContext) -> None:
         self._memo: tuple[tuple[Any, ...], Parts] | None = None
@@ -225,7 +227,7 @@ class HybridRecommender(ScoringRecommender):
         rows the fit did not see folded in), ``n`` is each row's history size. An online
         request (at most :data:`MEMO_ROWS` users) keeps its components, so scoring and its
         reasons compute them once."""
-        key = _rows_key(rows) if len(rows) <= MEMO_ROWS else None
+        key = _rows_key(rows) if len(rows) <= self._memo_rows else None
         memo = getattr(self, "_memo", None)
         if key is not None and memo is not None and memo[0] == key:
             return memo[1]
@@ -299,6 +301,21 @@ class HybridRecommender(ScoringRecommender):
         self._check_rows(rows)
         cw = self.config.cold_weights  # type: ignore[attr-defined]
         return self._blend(self.components_rows(rows), self._current(), cw)
+
+    def recommend_rows(self, rows: UserRows, k: int = 10, reasons: bool = True) -> RecLists:
+        """The lists of ``rows`` with reasons. Rows scored in one block (as
+        :meth:`~segrec.model.SegrecModel.recommend_users` sends them) compute their components
+        once for their scores and their reasons, which is half the cost of publishing every
+        user's list; the block's components are dropped afterwards (hundreds of MB at 100,000
+        items)."""
+        if not reasons or len(rows) <= MEMO_ROWS or len(rows) > batch_rows(len(self.item_ids_)):
+            return super().recommend_rows(rows, k, reasons)
+        self._memo_rows = len(rows)  # type: ignore[misc]
+        try:
+            return super().recommend_rows(rows, k, reasons)
+        finally:
+            del self._memo_rows
+            self._memo = None
 
     def reasons_rows(self, rows: UserRows, items: list[np.ndarray]) -> list[list[str]]:
         """Each item's reason is the kind of the component that contributed most to its score

@@ -225,8 +225,8 @@ class HybridRecommender(ScoringRecommender):
     def components_rows(self, rows: UserRows) -> Parts:
         """:meth:`components` of ``rows``: every component scores them with ``score_rows`` (the
         rows the fit did not see folded in), ``n`` is each row's history size. An online
-        request (at most :data:`MEMO_ROWS` users) keeps its components, so scoring and its
-        reasons compute them once."""
+        request (at most :data:`MEMO_ROWS` users), or a block in :meth:`recommend_rows`, keeps
+        its components, so scoring and its reasons compute them once."""
         key = _rows_key(rows) if len(rows) <= self._memo_rows else None
         memo = getattr(self, "_memo", None)
         if key is not None and memo is not None and memo[0] == key:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from segrec._budget import check_budget
+from segrec._threads import map_row_blocks
 from segrec.recommend._scorer import BATCH_CELLS
 
 if TYPE_CHECKING:
@@ -125,6 +126,13 @@ def eval_set(
     return ids, parts, np.concatenate(masks), _shortlist_relevance(cand, rel_sets, n_items, k)
 
 
+def top_columns(v: np.ndarray, size: int) -> np.ndarray:
+    """Each row's ``size`` best columns of ``v``, in ``argpartition``'s order (row blocks side
+    by side: :func:`~segrec._threads.map_row_blocks`)."""
+    blocks = map_row_blocks(lambda r: np.argpartition(-v[r], size - 1, axis=1)[:, :size], *v.shape)
+    return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+
+
 #: components of :meth:`HybridRecommender.components` (the most a shortlist unites)
 N_COMPONENTS = 8
 
@@ -176,7 +184,7 @@ class _Chunk:
         rows = np.arange(len(ids)) if r is None else r
         if r is not None:
             parts, mask = parts.rows(r), mask[r]
-        blocks = [np.argpartition(-(parts.z[d] + mask), size - 1, axis=1)[:, :size] for d in tops]
+        blocks = [top_columns(parts.z[d] + mask, size) for d in tops]
         cand = np.concatenate(blocks, axis=1)
         z = {
             name: np.take_along_axis(np.broadcast_to(v, mask.shape), cand, 1)
@@ -264,7 +272,7 @@ def _shortlist(
     comps = [parts.z[c] for c in (_distinct_non_constant(parts) if keep is None else keep)]
     if size is None or not comps or size * len(comps) >= n_items or n_users == 0:
         return parts, mask, _relevance(rel, n_items, k)
-    tops = [np.argpartition(-(v + mask), size - 1, axis=1)[:, :size] for v in comps]
+    tops = [top_columns(v + mask, size) for v in comps]
     cand = np.sort(np.concatenate(tops, axis=1), axis=1)
     sub_mask = np.take_along_axis(mask, cand, 1)
     sub_mask[:, 1:][cand[:, 1:] == cand[:, :-1]] = -np.inf  # each item once
@@ -292,23 +300,37 @@ def _ndcg(s: np.ndarray, rel: Rel, k: int) -> np.ndarray:
     kk = min(k, m)
     hits = np.zeros((n, kk), dtype=bool)
     step = max(1, _RANK_CELLS // max(m, 1))
-    tied: list[np.ndarray] = []
-    for a in range(0, len(rel.rows), step):
-        rows, cols = rel.rows[a : a + step], rel.cols[a : a + step]
-        sr = s[rows, cols]
-        block = s[rows]
-        above = np.count_nonzero(block > sr[:, None], axis=1)
-        near = np.flatnonzero(above < kk)
-        # 1: the item alone has its score (0: NaN, which a sort places last)
-        same = np.count_nonzero(block[near] == sr[near, None], axis=1)
-        hits[rows[near], above[near]] = True
-        tied.append(rows[near[same != 1]])
-    redo = np.unique(np.concatenate(tied)) if tied else np.zeros(0, np.int64)
+
+    def rank(cells: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, place) of the cells in ``cells`` that reach the top k; rows with a tie there."""
+        found, places, tied = [], [], []
+        for a in range(cells.start, cells.stop, step):
+            b = min(a + step, cells.stop)
+            rows, cols = rel.rows[a:b], rel.cols[a:b]
+            sr = s[rows, cols]
+            block = s[rows]
+            above = np.count_nonzero(block > sr[:, None], axis=1)
+            near = np.flatnonzero(above < kk)
+            # 1: the item alone has its score (0: NaN, which a sort places last)
+            same = np.count_nonzero(block[near] == sr[near, None], axis=1)
+            found.append(rows[near])
+            places.append(above[near])
+            tied.append(rows[near[same != 1]])
+        return _joined(found), _joined(places), _joined(tied)
+
+    blocks = map_row_blocks(rank, len(rel.rows), m)
+    for found, places, _ in blocks:
+        hits[found, places] = True
+    redo = np.unique(_joined([b[2] for b in blocks]))
     if len(redo):
         hits[redo] = _top_hits(s[redo], rel.mat[redo], kk)
     disc = 1.0 / np.log2(np.arange(2, kk + 2))
     dcg = hits @ disc
     return dcg / np.where(rel.idcg > 0, rel.idcg, 1.0)
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
 
 def _top_hits(s: np.ndarray, mat: np.ndarray, kk: int) -> np.ndarray:

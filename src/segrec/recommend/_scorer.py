@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from segrec._budget import check_budget
 from segrec._ids import positions
+from segrec._threads import map_row_blocks
 from segrec.diagnostics import UsageError, validated
 from segrec.recommend._base import FitContext, RecLists
 
@@ -52,8 +53,16 @@ def top_k(scores: np.ndarray, k: int) -> tuple[list[np.ndarray], list[np.ndarray
     Ties are broken by the lower column index, so the result is deterministic. Rows whose
     ``k``-th best score is not shared by another column (the usual case) are ranked together
     from ``argpartition``'s candidates; the others take the exact per-row path that includes
-    every tied column.
+    every tied column. Large blocks are ranked in row blocks side by side
+    (:func:`~segrec._threads.map_row_blocks`; each row's list is its own).
     """
+    blocks = map_row_blocks(lambda r: _top_k(scores[r], k), *scores.shape)
+    if len(blocks) == 1:
+        return blocks[0]
+    return [i for b in blocks for i in b[0]], [s for b in blocks for s in b[1]]
+
+
+def _top_k(scores: np.ndarray, k: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
     n, m = scores.shape
     kk = min(k, m)
     idx_out: list[np.ndarray] = [np.empty(0, np.int64)] * n

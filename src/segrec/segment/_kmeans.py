@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -12,12 +13,18 @@ from segrec._progress import progress
 from segrec._threads import REPRODUCIBLE_THREADS, thread_budget
 from segrec.diagnostics import UsageError, require
 from segrec.segment._base import BaseSegmenter, SegmenterConfig, center_detail, nearest_centers
-from segrec.segment._quality import bootstrap_stability, internal_quality
+from segrec.segment._quality import (
+    bootstrap_stability,
+    internal_quality,
+    silhouette_distances,
+)
 
 __all__ = ["KMeansConfig", "KMeansSegmenter", "MiniBatchKMeansSegmenter", "select_k"]
 
 _log = logging.getLogger(__name__)
 Backend = Literal["auto", "sklearn", "minibatch", "faiss"]
+#: matrices of fewer cells are clustered on one thread (see :func:`_fit_centers`)
+_SMALL_CELLS = 20_000_000
 
 
 class KMeansConfig(SegmenterConfig):
@@ -62,7 +69,7 @@ def _fit_centers(
 
     # BLAS threads cost more than they save on small matrices (20x slower on a busy 2-core box);
     # OpenMP's count changes the float sums, so it is fixed, never the load-dependent budget
-    small = len(x) * x.shape[1] < 20_000_000
+    small = _is_small(x)
     with (
         threadpool_limits(limits=1 if small else thread_budget(), user_api="blas"),
         threadpool_limits(limits=1 if small else REPRODUCIBLE_THREADS, user_api="openmp"),
@@ -78,6 +85,33 @@ def _fit_centers(
 
         km2 = KMeans(k, n_init=n_init, max_iter=max_iter, random_state=seed).fit(x)
         return km2.cluster_centers_.astype(np.float32)
+
+
+def _is_small(x: np.ndarray) -> bool:
+    """Whether k-means on ``x`` runs on one BLAS and one OpenMP thread (see :func:`_fit_centers`)."""
+    return len(x) * x.shape[1] < _SMALL_CELLS
+
+
+def _map_sweep(
+    fn: Callable[[int], dict[str, Any]], ks: list[int], small: bool
+) -> Iterator[dict[str, Any]]:
+    """``fn(k)`` for each k, in order. Each k of a sweep on a small matrix runs on one thread
+    (more cost more than they save there), so with a thread budget of two or more the k's run
+    side by side, one per thread: each k's fit, quality and stability are computed exactly as
+    they would be alone (the same seeds, the same single-threaded kernels), so the sweep's table
+    is the sequential one, value for value, in less wall time."""
+    workers = min(thread_budget(), len(ks)) if small else 1
+    if workers <= 1:
+        yield from map(fn, ks)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    # BLAS's thread count is process-wide: one for the whole sweep, so no worker's own limit
+    # (one, in _fit_centers) can restore another value while the other worker computes
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        yield from pool.map(fn, ks)
 
 
 def _assign(x: np.ndarray, centers: np.ndarray, backend: str) -> tuple[np.ndarray, np.ndarray]:
@@ -110,22 +144,29 @@ def select_k(x: np.ndarray, cfg: KMeansConfig, backend: str) -> tuple[int, list[
     )
     sweep_backend = "sklearn" if backend == "faiss" and len(xs) < 50_000 else backend
     k_max = min(cfg.k_max, len(xs) - 1)
-    rows: list[dict[str, Any]] = []
-    with progress("k-means k sweep", k_max - cfg.k_min + 1, "k") as p:
-        for k in range(cfg.k_min, k_max + 1):
-            centers = _fit_centers(
-                xs, k, sweep_backend, cfg.random_state, cfg.sweep_n_init, cfg.max_iter
-            )
-            lab = nearest_centers(xs, centers)[0]
-            q = internal_quality(xs, lab, min(cfg.quality_sample, 5000), cfg.random_state)
-            ref = nearest_centers(xb, centers)[0]
+    q_sample = min(cfg.quality_sample, 5000)
+    dist = silhouette_distances(xs, q_sample, cfg.random_state)  # the same for every k
 
-            def fp(train: np.ndarray, allx: np.ndarray, k: int = k) -> np.ndarray:
-                c = _fit_centers(train, k, sweep_backend, cfg.random_state + 1, 1, cfg.max_iter)
-                return nearest_centers(allx, c)[0]
+    def row(k: int) -> dict[str, Any]:
+        centers = _fit_centers(
+            xs, k, sweep_backend, cfg.random_state, cfg.sweep_n_init, cfg.max_iter
+        )
+        lab = nearest_centers(xs, centers)[0]
+        q = internal_quality(xs, lab, q_sample, cfg.random_state, dist)
+        ref = nearest_centers(xb, centers)[0]
 
-            st = bootstrap_stability(fp, xb, ref, cfg.n_boot, 0.8, cfg.random_state)
-            rows.append({"k": k, **q, "stability": st["stability"]})
+        def fp(train: np.ndarray, allx: np.ndarray) -> np.ndarray:
+            c = _fit_centers(train, k, sweep_backend, cfg.random_state + 1, 1, cfg.max_iter)
+            return nearest_centers(allx, c)[0]
+
+        st = bootstrap_stability(fp, xb, ref, cfg.n_boot, 0.8, cfg.random_state)
+        return {"k": k, **q, "stability": st["stability"]}
+
+    ks = list(range(cfg.k_min, k_max + 1))
+    with progress("k-means k sweep", len(ks), "k") as p:
+        rows = []
+        for r in _map_sweep(row, ks, _is_small(xs) and sweep_backend != "faiss"):
+            rows.append(r)
             p.update(1)
     stable = [r for r in rows if r["stability"] >= cfg.stability_threshold]
     if stable:

@@ -8,26 +8,43 @@ from typing import Any
 import numpy as np
 from sklearn import metrics
 
-__all__ = ["bootstrap_stability", "external_agreement", "internal_quality"]
+__all__ = [
+    "bootstrap_stability",
+    "external_agreement",
+    "internal_quality",
+    "silhouette_distances",
+]
 
 
 def internal_quality(
-    x: np.ndarray, labels: np.ndarray, sample: int = 10_000, random_state: int = 0
+    x: np.ndarray,
+    labels: np.ndarray,
+    sample: int = 10_000,
+    random_state: int = 0,
+    distances: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Silhouette (on a sample of at most ``sample`` users), Davies-Bouldin, Calinski-Harabasz.
 
     Returns NaN for all three when there is only one segment (they are undefined).
+    ``distances``: :func:`silhouette_distances` of ``x`` with the same ``sample`` and
+    ``random_state``, for many labellings of one ``x`` (the silhouette is then the same value
+    without computing the distances again).
     """
     labels = np.asarray(labels)
     if len(np.unique(labels)) < 2 or len(labels) < 3:
         nan = float("nan")
         return {"silhouette": nan, "davies_bouldin": nan, "calinski_harabasz": nan}
     rng = np.random.default_rng(random_state)
-    idx = np.arange(len(labels))
-    if len(idx) > sample:
-        idx = np.sort(rng.choice(idx, sample, replace=False))
+    idx = _silhouette_rows(len(labels), sample, rng)
     xs, ls = x[idx], labels[idx]
-    sil = metrics.silhouette_score(xs, ls) if len(np.unique(ls)) > 1 else float("nan")
+    sil = float("nan")
+    if len(np.unique(ls)) > 1:
+        if distances is None:
+            sil = metrics.silhouette_score(xs, ls)
+        else:
+            if distances.shape != (len(idx), len(idx)):
+                raise ValueError(f"distances of {distances.shape} for {len(idx)} sampled rows")
+            sil = metrics.silhouette_score(distances, ls, metric="precomputed")
     # DB and CH are linear-time; cap anyway so a 1M-row call stays cheap
     big = np.arange(len(labels))
     if len(big) > 20 * sample:
@@ -37,6 +54,23 @@ def internal_quality(
         "davies_bouldin": float(metrics.davies_bouldin_score(x[big], labels[big])),
         "calinski_harabasz": float(metrics.calinski_harabasz_score(x[big], labels[big])),
     }
+
+
+def _silhouette_rows(n: int, sample: int, rng: np.random.Generator) -> np.ndarray:
+    idx = np.arange(n)
+    if n > sample:
+        idx = np.sort(rng.choice(idx, sample, replace=False))
+    return idx
+
+
+def silhouette_distances(x: np.ndarray, sample: int = 10_000, random_state: int = 0) -> np.ndarray:
+    """The euclidean distances :func:`internal_quality` computes for its silhouette, between
+    the rows it samples: the same chunks of the same computation, so a silhouette from them is
+    the same value, bit for bit."""
+    from sklearn.metrics import pairwise_distances_chunked
+
+    idx = _silhouette_rows(len(x), sample, np.random.default_rng(random_state))
+    return np.concatenate(list(pairwise_distances_chunked(x[idx])))
 
 
 def external_agreement(labels: np.ndarray, truth: np.ndarray) -> dict[str, float]:

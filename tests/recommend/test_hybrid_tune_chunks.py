@@ -181,3 +181,50 @@ def test_a_scored_block_computes_its_components_once_for_scores_and_reasons(text
     assert got.reasons == want.reasons
     for a, b in zip(got.scores, want.scores, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("cells", [ONE_BLOCK, CHUNKS])
+def test_segment_free_tops_are_shared_between_segmentations(texted, cells, monkeypatch):
+    """A hybrid on another segmentation of the same training data (the evaluation's
+    ``hybrid:<segmentation>`` rows) takes the shortlist tops of every component but the segment
+    prior from the first one's, and builds the same tuning set as with nothing shared."""
+    from segrec.segment import Segmentation
+
+    shared_cache(texted.train).clear()
+    seg = texted.segmentation
+    other = Segmentation(
+        user_ids=seg.user_ids,
+        labels=(np.asarray(seg.labels) + np.arange(len(seg.labels))) % 4,
+        strength=np.ones(len(seg.labels)),
+        method="other",
+    )
+    ctx2 = dataclasses.replace(texted, segmentation=other, cache={})
+    held = _held(texted, 5)
+    computed = []
+    top_columns = ht.top_columns
+
+    def counted(v, size):
+        computed.append(len(v))
+        return top_columns(v, size)
+
+    monkeypatch.setattr(ht, "top_columns", counted)
+    first = _hybrid(texted).fit(texted)
+    _eval_set(first, held, cells, monkeypatch)
+    n_first = len(computed)
+    second = _hybrid(ctx2).fit(ctx2)
+    assert second._tops is first._tops and len(first._tops) > 0
+    got = _eval_set(second, held, cells, monkeypatch)
+    n_blocks = -(-len(got[0]) // ht.tune_rows(len(second.item_ids_))) if cells == CHUNKS else 1
+    assert len(computed) - n_first == n_blocks  # per block, the segment prior's top alone
+    assert n_first >= 5 * n_blocks  # personal, segment, text, pop, recent, peers: computed
+    alone = _hybrid(ctx2).fit(ctx2)
+    alone._tops = None
+    want = _eval_set(alone, held, cells, monkeypatch)
+    assert got[0] == want[0]
+    assert np.array_equal(got[2], want[2]) and np.array_equal(got[3].mat, want[3].mat)
+    for name, v in want[1].z.items():
+        assert np.array_equal(got[1].z[name], v), name
+    first_z = _eval_set(first, held, cells, monkeypatch)[1].z["segment"]
+    assert first_z.shape != want[1].z["segment"].shape or not np.array_equal(
+        first_z, want[1].z["segment"]
+    )  # the segmentations do differ

@@ -61,7 +61,7 @@ _NOT_PER_USER = frozenset({"layers_", "modelled_"})
 #: square array keeps its columns (64 users with 64 factors are not a users x users matrix)
 _USERS_BY_USERS = frozenset({"friends_", "social_", "adjacency_", "ties"})
 #: caches rebuilt on demand (the hybrid's last request, a CSR copy of the reasons' history)
-_CACHES = frozenset({"_memo", "_csr", "_walked"})
+_CACHES = frozenset({"_memo", "_csr", "_walked", "_tops"})
 _PRIMARY = ("user_ids_", "user_ids")
 _FOLLOWERS = frozenset(f for fs in _SELECTIONS.values() for f in fs)
 

@@ -52,6 +52,7 @@ from segrec.recommend._hybrid_tune import (  # _relevance, _shortlist: for tests
     _ndcg,
     _rel_rows,
     eval_set,
+    tops_store,
 )
 from segrec.recommend._hybrid_tune import _relevance as _relevance
 from segrec.recommend._hybrid_tune import _shortlist as _shortlist
@@ -216,6 +217,9 @@ class HybridRecommender(ScoringRecommender):
         self.content_ = _fit_or_none(ContentRecommender(history_weight=cfg.history_weight), ctx)
         self.social_ = _fit_or_none(SocialRecommender(), ctx)
         self.peers_ = _fit_or_none(TextKNNRecommender(), ctx)
+        # the shortlist tops of the components above (all but the segment prior), shared with
+        # every hybrid on this training data that differs only in its segmentation
+        self._tops = tops_store(self, ctx)
 
     def components(self, user_ids: Sequence[str]) -> Parts:
         """The z-scored components of ``user_ids`` (``cold_base`` repeats ``personal`` without a

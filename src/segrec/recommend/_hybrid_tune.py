@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -25,9 +25,10 @@ from segrec._threads import map_row_blocks
 from segrec.recommend._scorer import BATCH_CELLS
 
 if TYPE_CHECKING:
+    from segrec.recommend._base import FitContext
     from segrec.recommend._hybrid import HybridRecommender
 
-__all__ = ["Parts", "Rel", "eval_set", "tune_rows"]
+__all__ = ["SEGMENT_FREE", "Parts", "Rel", "eval_set", "tops_store", "tune_rows"]
 
 _log = logging.getLogger(__name__)
 
@@ -103,10 +104,11 @@ def eval_set(
         mask = model.mask(np.zeros((len(ids), n_items), dtype=np.float32), ids)
         keep = _distinct_non_constant(parts)
         r = _kept_rows(parts.n, cold_max)
+        shared = _Tops.of(model, ids, r)
         if r is not None:
             parts, mask = parts.rows(r), mask[r]
             ids, rel_sets = [ids[i] for i in r], [rel_sets[i] for i in r]
-        return ids, *_shortlist(parts, mask, rel_sets, k, size, keep)
+        return ids, *_shortlist(parts, mask, rel_sets, k, size, keep, shared)
     _log.debug("hybrid tuning set: %d users x %d items in chunks of %d", len(ids), n_items, rows)
     starts = range(0, len(ids), rows)
     chunks = []
@@ -131,6 +133,59 @@ def top_columns(v: np.ndarray, size: int) -> np.ndarray:
     by side: :func:`~segrec._threads.map_row_blocks`)."""
     blocks = map_row_blocks(lambda r: np.argpartition(-v[r], size - 1, axis=1)[:, :size], *v.shape)
     return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+
+
+#: the components that do not depend on the segmentation (every one but ``segment``): their
+#: shortlist tops are the same in every hybrid that differs from another only in its
+#: segmentation, as the evaluation's ``hybrid:<segmentation>`` rows do
+SEGMENT_FREE = frozenset({"personal", "cold_base", "text", "pop", "recent", "social", "peers"})
+
+
+class _Tops:
+    """The shortlist tops of one block of users: computed, or taken from ``store`` for the
+    :data:`SEGMENT_FREE` components, whose values are the same whenever the block and the
+    model's non-segment parts are (:func:`tops_store`). ``block``: the users whose components
+    were computed together (a product's last bits depend on its block) and the rows kept."""
+
+    def __init__(self, store: dict[tuple[Any, ...], np.ndarray] | None, block: tuple[Any, ...]):
+        self.store, self.block = store, block
+
+    @classmethod
+    def of(cls, model: HybridRecommender, ids: Sequence[str], rows: np.ndarray | None) -> _Tops:
+        block = (tuple(ids), None if rows is None else rows.tobytes())
+        return cls(getattr(model, "_tops", None), block)
+
+    def top(self, name: str, v: np.ndarray, mask: np.ndarray, size: int) -> np.ndarray:
+        if self.store is None or name not in SEGMENT_FREE:
+            return top_columns(v + mask, size)
+        key = (*self.block, size, name)
+        hit = self.store.get(key)
+        if hit is None:
+            hit = self.store[key] = top_columns(v + mask, size)
+        return hit
+
+
+def tops_store(model: HybridRecommender, ctx: FitContext) -> dict[tuple[Any, ...], np.ndarray]:
+    """Where the hybrids fitted on ``ctx``'s training data keep their :data:`SEGMENT_FREE`
+    shortlist tops, shared by every hybrid whose segment-free parts are the same: the same
+    context data (features, item and user text vectors, seed), the same fitted personal models
+    and the same settings of the other components. It lives in the training dataset's
+    :func:`~segrec.recommend._shared.shared_cache` (with the objects it is keyed by, so their
+    ids stay theirs), as long as the dataset does."""
+    from segrec.recommend._shared import shared_cache
+
+    cfg = model.config
+    keep = (ctx.features, ctx.item_vectors, ctx.user_text, model.personal_, model.cold_model_)
+    settings = cfg.model_dump(
+        include={"base", "base_params", "cold_base", "cold_base_params", "history_weight"}
+    )
+    key = f"hybrid-tops:{[id(o) for o in keep]}:{ctx.random_state}:{sorted(settings.items())}"
+    key += f":{cfg.recent_half_life!r}"  # type: ignore[attr-defined]
+    cache = shared_cache(ctx.train)
+    if key not in cache:
+        cache[key] = (keep, {})
+    store: dict[tuple[Any, ...], np.ndarray] = cache[key][1]
+    return store
 
 
 #: components of :meth:`HybridRecommender.components` (the most a shortlist unites)
@@ -184,7 +239,8 @@ class _Chunk:
         rows = np.arange(len(ids)) if r is None else r
         if r is not None:
             parts, mask = parts.rows(r), mask[r]
-        blocks = [top_columns(parts.z[d] + mask, size) for d in tops]
+        shared = _Tops.of(model, ids, r)
+        blocks = [shared.top(d, parts.z[d], mask, size) for d in tops]
         cand = np.concatenate(blocks, axis=1)
         z = {
             name: np.take_along_axis(np.broadcast_to(v, mask.shape), cand, 1)
@@ -258,6 +314,7 @@ def _shortlist(
     k: int,
     size: int | None,
     keep: list[str] | None = None,
+    shared: _Tops | None = None,
 ) -> tuple[Parts, np.ndarray, Rel]:
     """Components, mask and relevance restricted to each user's shortlist: the union of every
     component's ``size`` best unseen items (repeats masked out).
@@ -266,13 +323,15 @@ def _shortlist(
     reaches the blend's top k only when the components disagree wildly. The ideal DCG still
     counts every relevant item: one left off the shortlist is a miss. Nothing is cut (exact)
     when the union could cover the catalogue or ``size`` is None. ``keep``: the components
-    whose tops count (:func:`_distinct_non_constant` of ``parts`` when not given).
+    whose tops count (:func:`_distinct_non_constant` of ``parts`` when not given). ``shared``:
+    where the tops of the components that do not depend on the segmentation are kept.
     """
     n_users, n_items = mask.shape
-    comps = [parts.z[c] for c in (_distinct_non_constant(parts) if keep is None else keep)]
-    if size is None or not comps or size * len(comps) >= n_items or n_users == 0:
+    names = _distinct_non_constant(parts) if keep is None else keep
+    if size is None or not names or size * len(names) >= n_items or n_users == 0:
         return parts, mask, _relevance(rel, n_items, k)
-    tops = [top_columns(v + mask, size) for v in comps]
+    shared = shared or _Tops(None, ())
+    tops = [shared.top(c, parts.z[c], mask, size) for c in names]
     cand = np.sort(np.concatenate(tops, axis=1), axis=1)
     sub_mask = np.take_along_axis(mask, cand, 1)
     sub_mask[:, 1:][cand[:, 1:] == cand[:, :-1]] = -np.inf  # each item once
